@@ -1,0 +1,40 @@
+# Rempart: `make demo` to try it, `make test` to check it.
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+DEMO_DIR ?= demo
+DEMO_PERSONS ?= 20000
+
+.PHONY: demo test check fmt bench clean
+
+$(STAMP): pyproject.toml
+	test -x $(PY) || python3 -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip setuptools wheel
+	$(PY) -m pip install -q -e '.[dev]'
+	touch $(STAMP)
+
+demo: $(STAMP)
+	mkdir -p $(DEMO_DIR)
+	test -f $(DEMO_DIR)/rempart.db || $(VENV)/bin/rempart seed --db sqlite:///$(DEMO_DIR)/rempart.db \
+		--persons $(DEMO_PERSONS) --seed 1 --history-days 30 --credentials-out $(DEMO_DIR)/credentials.json
+	$(VENV)/bin/rempart demo-logins --credentials $(DEMO_DIR)/credentials.json
+	$(VENV)/bin/rempart serve --db sqlite:///$(DEMO_DIR)/rempart.db --host 127.0.0.1 --port 8000 --insecure-http
+
+test: $(STAMP)
+	bash scripts/test.sh
+
+check: $(STAMP)
+	$(VENV)/bin/ruff format --check src tests
+	$(VENV)/bin/ruff check src tests
+	$(VENV)/bin/mypy
+	$(VENV)/bin/lint-imports
+
+fmt: $(STAMP)
+	$(VENV)/bin/ruff format src tests
+	$(VENV)/bin/ruff check --fix src tests
+
+bench: $(STAMP)
+	$(VENV)/bin/rempart bench --quick --json bench.json --report docs/bench
+
+clean:
+	rm -rf $(VENV) $(DEMO_DIR) .mypy_cache .ruff_cache

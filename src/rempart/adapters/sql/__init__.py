@@ -1,0 +1,1 @@
+"""SQL storage of the portal (SQLAlchemy 2, SQLite or PostgreSQL)."""

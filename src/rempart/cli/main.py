@@ -1,0 +1,16 @@
+"""``rempart``: serve the portal, manage its database, seed a demo population, and more."""
+
+from __future__ import annotations
+
+import typer
+
+from rempart.cli import db, serve
+
+app = typer.Typer(
+    name="rempart",
+    help="Rempart: a partner portal that opens personal data to partners without leaking it.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,  # a traceback could print secrets from locals
+)
+app.add_typer(db.app, name="db")
+app.command("serve")(serve.serve)

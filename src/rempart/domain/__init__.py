@@ -1,0 +1,1 @@
+"""Plain Python: the rules of Rempart, with no I/O."""

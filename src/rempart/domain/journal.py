@@ -1,0 +1,73 @@
+"""Journal entries: one per access decision, written before any data leaves."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+
+class Tag(StrEnum):
+    """What happened, shaped ``source:subject:action``."""
+
+    PORTAL_PERSON_READ = "portal:person:read"
+    PORTAL_PERSON_LOOKUP = "portal:person:lookup"
+    PORTAL_PORTFOLIO_LIST = "portal:portfolio:list"
+    PORTAL_TRAINING_LIST = "portal:training:list"
+    PORTAL_SESSION_ROSTER = "portal:session:roster"
+    PORTAL_ATTENDANCE_WRITE = "portal:attendance:write"
+    PORTAL_ENROLMENT_CREATE = "portal:enrolment:create"
+    PORTAL_NOTE_WRITE = "portal:note:write"
+    PORTAL_ROSTER_EXPORT = "portal:roster:export"
+    ADMIN_APP_SUSPENDED = "admin:app:suspended"
+    ADMIN_APP_RESUMED = "admin:app:resumed"
+    AUTH_LOGIN_SUCCEEDED = "auth:login:succeeded"
+    AUTH_LOGIN_FAILED = "auth:login:failed"
+    AUTH_MFA_FAILED = "auth:mfa:failed"
+    AUTH_ACCOUNT_LOCKED = "auth:account:locked"
+    AUTH_ACCOUNT_UNLOCKED = "auth:account:unlocked"
+    AUTH_SESSION_OPENED = "auth:session:opened"
+    AUTH_SESSION_CLOSED = "auth:session:closed"
+    AUTH_SESSION_REVOKED = "auth:session:revoked"
+    AUTH_STEP_UP_SUCCEEDED = "auth:step_up:succeeded"
+    AUTH_RECOVERY_CODE_USED = "auth:recovery_code:used"
+    AUTH_FACTOR_ADDED = "auth:factor:added"
+    AUTH_FACTOR_REMOVED = "auth:factor:removed"
+    GUARD_REQUEST_DENIED = "guard:request:denied"
+    GUARD_SESSION_REVOKED = "guard:session:revoked"
+    GUARD_ACCOUNT_LOCKED = "guard:account:locked"
+    GUARD_BUDGET_EXHAUSTED = "guard:budget:exhausted"
+    ACCOUNT_REQUEST_CREATED = "account:request:created"
+    ACCOUNT_REQUEST_APPROVED = "account:request:approved"
+    CITIZEN_ACCESS_LOG_READ = "citizen:access_log:read"
+    CITIZEN_ACCESS_FLAGGED = "citizen:access:flagged"
+
+
+class Decision(StrEnum):
+    ALLOW = "allow"
+    DENY = "deny"
+    NOT_FOUND = "not_found"
+    THROTTLE = "throttle"
+    STEP_UP = "step_up"
+    REVOKE = "revoke"
+    LOCK = "lock"
+
+
+@dataclass(frozen=True, slots=True)
+class JournalEntry:
+    """An access decision as the journal records it (sequence and hashes added on append)."""
+
+    at: dt.datetime
+    tag: Tag
+    decision: Decision
+    agent_login: str = ""
+    org_id: str = ""
+    session_id: str = ""
+    client_address: str = ""
+    network: str = ""
+    user_agent: str = ""
+    persons: tuple[str, ...] = ()
+    categories: tuple[str, ...] = ()
+    purpose: str = ""
+    reason: str = ""
+    details: dict[str, object] = field(default_factory=dict)

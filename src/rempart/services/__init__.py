@@ -1,0 +1,1 @@
+"""Use cases: what agents, the security team and citizens do with Rempart."""

@@ -1,0 +1,53 @@
+"""All of Rempart's settings: one class, environment prefix ``REMPART_``."""
+
+from __future__ import annotations
+
+import ipaddress
+from pathlib import Path
+
+from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEMO_SECRET = "demo-only-not-a-secret"  # noqa: S105 - refused outside demo mode, see below
+
+
+class Settings(BaseSettings):
+    """Built once per app (``create_app(settings)``); tests build their own."""
+
+    model_config = SettingsConfigDict(env_prefix="REMPART_", extra="forbid")
+
+    demo: bool = False
+    db_url: str = "sqlite:///rempart.db"
+    journal_url: str = ""  # empty: journal.db beside the portal's SQLite file
+    insecure_http: bool = False
+    trusted_proxies: list[str] = Field(default_factory=list)
+    secret_key: SecretStr = SecretStr(DEMO_SECRET)
+    enrolment_grace_months: int = Field(6, ge=0, le=60)
+    max_body_bytes: int = Field(64 * 1024, ge=1024)
+    max_page_size: int = 100
+    session_idle_minutes: int = Field(15, ge=1)
+    session_absolute_hours: int = Field(10, ge=1)
+    redis_url: str = ""
+    policy_file: str = ""
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _cidrs(cls, value: list[str]) -> list[str]:
+        for cidr in value:
+            ipaddress.ip_network(cidr, strict=False)
+        return value
+
+    @model_validator(mode="after")
+    def _no_default_secret_in_production(self) -> Settings:
+        if not self.demo and self.secret_key.get_secret_value() == DEMO_SECRET:
+            raise ValueError("REMPART_SECRET_KEY must be set outside demo mode")
+        return self
+
+    def effective_journal_url(self) -> str:
+        """The journal's URL: explicit, or ``journal.db`` beside the portal's SQLite file."""
+        if self.journal_url:
+            return self.journal_url
+        if not self.db_url.startswith("sqlite:///") or self.db_url in ("sqlite:///:memory:",):
+            return "sqlite://"  # in-memory portal, in-memory journal
+        path = Path(self.db_url.removeprefix("sqlite:///").split("?", 1)[0])
+        return f"sqlite:///{path.with_name('journal.db')}"

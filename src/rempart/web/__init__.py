@@ -1,0 +1,1 @@
+"""The HTTP edge: FastAPI app factory, JSON API and server-rendered pages."""

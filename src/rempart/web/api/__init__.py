@@ -1,0 +1,1 @@
+"""The JSON API, ``/api/v1`` (contract in shared/API.md)."""

@@ -1,0 +1,44 @@
+"""The app factory: ``create_app(settings)`` builds one self-contained Rempart."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from rempart import __version__
+from rempart.bootstrap import Container, build_container
+from rempart.settings import Settings
+from rempart.web import errors
+from rempart.web.api import me, people, training
+from rempart.web.client import parse_proxies
+from rempart.web.middleware import BodyLimit, SecurityHeaders
+
+
+def create_app(settings: Settings, container: Container | None = None) -> FastAPI:
+    """A Rempart app for ``settings`` (and an optional pre-built container, for tests)."""
+    box = container or build_container(settings)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        box.close()
+
+    app = FastAPI(
+        title="Rempart",
+        version=__version__,
+        summary="Partner portal that opens personal data to partners without leaking it.",
+        lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
+    )
+    app.state.container = box
+    app.state.settings = settings
+    app.state.trusted_proxies = parse_proxies(settings.trusted_proxies)
+    errors.install(app)
+    for router in (me.router, people.router, training.router):
+        app.include_router(router)
+    app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
+    app.add_middleware(SecurityHeaders, hsts=not settings.insecure_http)
+    return app

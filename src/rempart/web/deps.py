@@ -1,0 +1,44 @@
+"""FastAPI dependencies: the container, the client, and the current agent's context."""
+
+from __future__ import annotations
+
+from typing import Annotated, cast
+
+from fastapi import Depends, Request
+
+from rempart.bootstrap import Container
+from rempart.domain.context import ClientInfo, RequestContext
+from rempart.domain.errors import Unauthenticated
+from rempart.services.deps import PortalDeps
+from rempart.web.client import client_address
+
+
+def container(request: Request) -> Container:
+    """The app's container (built by ``create_app``)."""
+    return cast(Container, request.app.state.container)
+
+
+def client_info(request: Request) -> ClientInfo:
+    """Who is at the other end, as far as the server can tell."""
+    peer = request.client.host if request.client else ""
+    address = client_address(
+        peer, request.headers.get("x-forwarded-for"), request.app.state.trusted_proxies
+    )
+    return ClientInfo(address=address, user_agent=request.headers.get("user-agent", "")[:512])
+
+
+def current_context(request: Request) -> RequestContext:
+    """The signed-in agent's context; the sign-in layer provides ``state.authenticate``."""
+    authenticate = getattr(request.app.state, "authenticate", None)
+    if authenticate is None:
+        raise Unauthenticated("sign in first")
+    return cast(RequestContext, authenticate(request))
+
+
+def portal(request: Request) -> PortalDeps:
+    """The portal's use-case dependencies."""
+    return container(request).portal
+
+
+Ctx = Annotated[RequestContext, Depends(current_context)]
+Portal = Annotated[PortalDeps, Depends(portal)]

@@ -1,0 +1,119 @@
+"""The people endpoints over HTTP: scope, field limits, byte-identical 404s (ASVS V8.2, V8.3)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from fastapi.testclient import TestClient
+
+from rempart.adapters.memory.journal import MemoryJournal
+from rempart.domain.identifiers import ft_id_from_number
+from rempart.domain.journal import Decision, Tag
+from tests.factories import World
+
+AsAgent = Callable[[str], TestClient]
+
+
+def test_training_manager_reads_own_trainee_without_nir_or_disability(
+    as_agent: AsAgent, world: World
+) -> None:
+    r = as_agent("tm.dupont").get(f"/api/v1/persons/{world.persons['trainee'].ft_id}")
+    assert r.status_code == 200
+    body = r.json()
+    assert body["ft_id"] == world.persons["trainee"].ft_id
+    assert {"email", "phone", "postal_address", "trainings"} <= body.keys()
+    assert "nir" not in body
+    assert "rqth_since" not in body
+    assert "registration_status" not in body
+    assert body["purpose"] == "training_follow_up"
+
+
+def test_out_of_scope_and_nonexistent_are_byte_identical(as_agent: AsAgent, world: World) -> None:
+    client = as_agent("tm.dupont")
+    stranger = client.get(f"/api/v1/persons/{world.persons['stranger'].ft_id}")
+    other_body = client.get(f"/api/v1/persons/{world.persons['trainee_martin'].ft_id}")
+    absent = client.get(f"/api/v1/persons/{ft_id_from_number(9_999_999)}")
+    assert stranger.status_code == other_body.status_code == absent.status_code == 404
+    assert stranger.content == other_body.content == absent.content
+    assert stranger.headers["content-type"] == "application/problem+json"
+    assert stranger.json()["code"] == "not_found"
+    assert stranger.headers.keys() == absent.headers.keys()
+
+
+def test_every_read_is_journaled_with_categories(
+    as_agent: AsAgent, world: World, journal: MemoryJournal
+) -> None:
+    client = as_agent("ag.adv")
+    ft_id = world.persons["agency_person"].ft_id
+    assert client.get(f"/api/v1/persons/{ft_id}").status_code == 200
+    assert client.get(f"/api/v1/persons/{world.persons['stranger'].ft_id}").status_code == 404
+    allowed, refused = journal.entries[-2:]
+    assert allowed.tag is Tag.PORTAL_PERSON_READ
+    assert allowed.decision is Decision.ALLOW
+    assert allowed.persons == (ft_id,)
+    assert "nir" in allowed.categories
+    assert "disability" in allowed.categories
+    assert allowed.agent_login == "ag.adv"
+    assert refused.decision is Decision.NOT_FOUND
+
+
+def test_malformed_ft_id_is_400_problem(as_agent: AsAgent, world: World) -> None:
+    client = as_agent("tm.dupont")
+    for bad in [
+        "123",
+        "0412345k",
+        "04123456K",
+        "0412345KK",
+        "%27%20OR%201%3D1--",
+        "０４１２３４５K",
+    ]:
+        r = client.get(f"/api/v1/persons/{bad}")
+        assert r.status_code == 400, bad
+        assert r.json()["code"] == "invalid_request"
+        assert r.headers["content-type"] == "application/problem+json"
+
+
+def test_purpose_the_role_may_not_declare_is_400(as_agent: AsAgent, world: World) -> None:
+    client = as_agent("tm.dupont")
+    ft_id = world.persons["trainee"].ft_id
+    assert client.get(f"/api/v1/persons/{ft_id}?purpose=employment_support").status_code == 400
+    assert client.get(f"/api/v1/persons/{ft_id}?purpose=nonsense").status_code == 400
+    enrol = client.get(f"/api/v1/persons/{ft_id}?purpose=enrolment")
+    assert enrol.status_code == 200
+    assert "email" not in enrol.json()
+
+
+def test_roles_without_people_access_get_403(as_agent: AsAgent, world: World) -> None:
+    ft_id = world.persons["agency_person"].ft_id
+    for login in ["ag.sec", "ag.dpo", "ag.admin", "am.dupont"]:
+        r = as_agent(login).get(f"/api/v1/persons/{ft_id}")
+        assert r.status_code == 403, login
+        assert r.json()["code"] == "forbidden"
+
+
+def test_portfolio_lists_only_relations_and_pages(as_agent: AsAgent, world: World) -> None:
+    r = as_agent("tm.dupont").get("/api/v1/portfolio?page=1&size=1")
+    assert r.status_code == 200
+    first = r.json()
+    assert len(first["items"]) == 1
+    assert first["next_page"] == 2
+    r2 = as_agent("tm.dupont").get("/api/v1/portfolio?page=2&size=1")
+    everyone = {i["ft_id"] for i in first["items"] + r2.json()["items"]}
+    assert everyone == {world.persons["trainee"].ft_id, world.persons["trainee_ended"].ft_id}
+    assert r2.json()["next_page"] is None
+    assert as_agent("tm.dupont").get("/api/v1/portfolio?size=101").status_code == 400
+    assert as_agent("tm.dupont").get("/api/v1/portfolio?page=0").status_code == 400
+
+
+def test_exact_lookup_needs_both_values(as_agent: AsAgent, world: World) -> None:
+    client = as_agent("tm.martin")
+    p = world.persons["stranger"]
+    ok = client.get(f"/api/v1/persons?ft_id={p.ft_id}&birth_date={p.birth_date}")
+    assert ok.json() == {
+        "items": [{"ft_id": p.ft_id, "last_name": p.last_name, "first_name": p.first_name}]
+    }
+    wrong = client.get(f"/api/v1/persons?ft_id={p.ft_id}&birth_date=1900-01-01")
+    assert wrong.json() == {"items": []}
+    assert client.get(f"/api/v1/persons?ft_id={p.ft_id}").status_code == 400
+    assert client.get("/api/v1/persons?birth_date=1990-01-01").status_code == 400
+    assert client.get(f"/api/v1/persons?ft_id={p.ft_id}&birth_date=1990-13-45").status_code == 400
