@@ -14,7 +14,7 @@ console = Console(stderr=True)
 @app.command("upgrade")
 def upgrade(
     db: str = typer.Option("sqlite:///rempart.db", "--db", help="Portal database URL."),
-    revision: str = typer.Option("head", help="Target revision."),
+    revision: str = typer.Option("heads", help="Target revision."),
 ) -> None:
     """Apply the migrations to the portal database."""
     run_upgrade(db, revision)

@@ -22,12 +22,12 @@ def alembic_config(url: str) -> Config:
     return cfg
 
 
-def upgrade(url: str, revision: str = "head") -> None:
+def upgrade(url: str, revision: str = "heads") -> None:
     """Bring the database at ``url`` to ``revision``."""
     command.upgrade(alembic_config(url), revision)
 
 
-def upgrade_connection(engine: Engine, revision: str = "head") -> None:
+def upgrade_connection(engine: Engine, revision: str = "heads") -> None:
     """Migrate through an existing engine (needed for in-memory SQLite, one per engine)."""
     cfg = alembic_config("sqlite://")
     with engine.begin() as conn:
