@@ -7,11 +7,12 @@ from dataclasses import dataclass, field
 from sqlalchemy import Engine
 
 from rempart.adapters.clock import SystemClock
+from rempart.adapters.mail import MemoryMailer, SmtpMailer
 from rempart.adapters.memory.journal import MemoryJournal
 from rempart.adapters.sql.engine import make_engine
 from rempart.adapters.sql.migrate import is_initialised, upgrade, upgrade_connection
 from rempart.adapters.sql.portal_store import SqlPortalStore
-from rempart.domain.ports import Clock, JournalWriter
+from rempart.domain.ports import Clock, JournalWriter, Mailer
 from rempart.domain.scope import ScopeRules
 from rempart.services.deps import PortalDeps
 from rempart.settings import Settings
@@ -24,6 +25,7 @@ class Container:
     settings: Settings
     engine: Engine
     portal: PortalDeps
+    mailer: Mailer
     closers: list[object] = field(default_factory=list)
 
     def close(self) -> None:
@@ -50,7 +52,12 @@ def build_container(
         clock=clock or SystemClock(),
         rules=ScopeRules(enrolment_grace_months=settings.enrolment_grace_months),
     )
-    return Container(settings=settings, engine=engine, portal=portal)
+    mailer: Mailer = (
+        SmtpMailer(settings.smtp_host, settings.smtp_port, settings.mail_from)
+        if settings.smtp_host
+        else MemoryMailer(echo=settings.demo)
+    )
+    return Container(settings=settings, engine=engine, portal=portal, mailer=mailer)
 
 
 def is_memory(url: str) -> bool:

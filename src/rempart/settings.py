@@ -28,6 +28,9 @@ class Settings(BaseSettings):
     session_idle_minutes: int = Field(15, ge=1)
     session_absolute_hours: int = Field(10, ge=1)
     redis_url: str = ""
+    smtp_host: str = ""  # empty: mails are kept in memory (and printed in demo mode)
+    smtp_port: int = 25
+    mail_from: str = "rempart@localhost"
     policy_file: str = ""
 
     @field_validator("trusted_proxies")

@@ -33,6 +33,12 @@ class JournalWriter(Protocol):
         ...
 
 
+class Mailer(Protocol):
+    def send(self, to: str, subject: str, body: str) -> None:
+        """Send one plain-text e-mail (raises on failure; callers decide whether to retry)."""
+        ...
+
+
 class PortalStore(Protocol):
     """The portal's own data: people, organisations, agents, relations, trainings."""
 
