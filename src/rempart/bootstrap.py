@@ -9,6 +9,7 @@ from sqlalchemy import Engine
 from rempart.adapters.clock import SystemClock
 from rempart.adapters.mail import MemoryMailer, SmtpMailer
 from rempart.adapters.memory.journal import MemoryJournal
+from rempart.adapters.sql.alert_store import SqlAlertStore
 from rempart.adapters.sql.engine import make_engine
 from rempart.adapters.sql.migrate import is_initialised, upgrade, upgrade_connection
 from rempart.adapters.sql.portal_store import SqlPortalStore
@@ -51,6 +52,7 @@ def build_container(
         journal=journal,
         clock=clock or SystemClock(),
         rules=ScopeRules(enrolment_grace_months=settings.enrolment_grace_months),
+        alerts=SqlAlertStore(engine),
     )
     mailer: Mailer = (
         SmtpMailer(settings.smtp_host, settings.smtp_port, settings.mail_from)

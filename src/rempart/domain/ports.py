@@ -6,6 +6,7 @@ import datetime as dt
 from collections.abc import Sequence
 from typing import Protocol
 
+from rempart.domain.alerts import Alert
 from rempart.domain.journal import JournalEntry
 from rempart.domain.model import (
     Agent,
@@ -30,6 +31,18 @@ class Clock(Protocol):
 class JournalWriter(Protocol):
     def append(self, entries: Sequence[JournalEntry]) -> int:
         """Durably record the entries; return the last sequence number. Blocks until committed."""
+        ...
+
+
+class AlertSink(Protocol):
+    """Where alerts go: stored for the console and the API, and fanned out (webhook, syslog)."""
+
+    def raise_alert(self, alert: Alert) -> int:
+        """Record an alert; return its id."""
+        ...
+
+    def alerts_since(self, since: dt.datetime | None, limit: int) -> list[Alert]:
+        """Alerts newest first, optionally only those at or after ``since``."""
         ...
 
 

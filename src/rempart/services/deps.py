@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from rempart.domain.ports import Clock, JournalWriter, PortalStore
+from rempart.domain.ports import AlertSink, Clock, JournalWriter, PortalStore
 from rempart.domain.scope import ScopeRules
 
 
@@ -14,3 +14,4 @@ class PortalDeps:
     journal: JournalWriter
     clock: Clock
     rules: ScopeRules
+    alerts: AlertSink

@@ -11,7 +11,7 @@ from rempart import __version__
 from rempart.bootstrap import Container, build_container
 from rempart.settings import Settings
 from rempart.web import errors
-from rempart.web.api import me, people, training
+from rempart.web.api import alerts, me, people, training
 from rempart.web.client import parse_proxies
 from rempart.web.middleware import BodyLimit, SecurityHeaders
 
@@ -37,7 +37,7 @@ def create_app(settings: Settings, container: Container | None = None) -> FastAP
     app.state.settings = settings
     app.state.trusted_proxies = parse_proxies(settings.trusted_proxies)
     errors.install(app)
-    for router in (me.router, people.router, training.router):
+    for router in (me.router, people.router, training.router, alerts.router):
         app.include_router(router)
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
     app.add_middleware(SecurityHeaders, hsts=not settings.insecure_http)

@@ -158,3 +158,18 @@ class AppSwitchRow(Base):
     org_id: Mapped[str] = mapped_column(String(32), primary_key=True)
     enabled: Mapped[bool] = mapped_column(Boolean)
     changed_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+
+
+class AlertRow(Base):
+    __tablename__ = "alerts"
+    __table_args__ = (Index("ix_alerts_at", "at"),)
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    rule: Mapped[str] = mapped_column(String(64))
+    severity: Mapped[str] = mapped_column(String(16))
+    agent_login: Mapped[str] = mapped_column(String(64), default="")
+    org_id: Mapped[str] = mapped_column(String(32), default="")
+    session_id: Mapped[str] = mapped_column(String(128), default="")
+    action_taken: Mapped[str] = mapped_column(String(64), default="none")
+    explanation: Mapped[str] = mapped_column(Text)
+    evidence: Mapped[str] = mapped_column(Text, default="{}")  # JSON
