@@ -81,9 +81,6 @@ _FIELDS: dict[tuple[OrgKind, RelationKind, Purpose], frozenset[DataCategory]] = 
     (OrgKind.TRAINING_BODY, RelationKind.ENROLMENT_ENDED, Purpose.TRAINING_FOLLOW_UP): frozenset(
         {C.IDENTITY, C.TRAINING}
     ),
-    (OrgKind.TRAINING_BODY, RelationKind.ENROLMENT_ENDED, Purpose.ENROLMENT): frozenset(
-        {C.IDENTITY, C.TRAINING}
-    ),
     (OrgKind.MISSION_LOCALE, RelationKind.ASSIGNMENT, Purpose.YOUTH_FOLLOW_UP): frozenset(
         {C.IDENTITY, C.CONTACT, C.STATUS, C.FOLLOW_UP_NOTES}
     ),
@@ -111,6 +108,9 @@ CATEGORY_FIELDS: dict[DataCategory, tuple[str, ...]] = {
     C.FOLLOW_UP_NOTES: ("follow_up_notes",),
     C.DISABILITY: ("rqth_since",),
 }
+
+# Organisations whose advisers follow people through individual assignments.
+FOLLOW_UP_ORG_KINDS = frozenset({OrgKind.MISSION_LOCALE, OrgKind.CAP_EMPLOI, OrgKind.AGENCY})
 
 LOOKUP_FIELDS = ("ft_id", "last_name", "first_name")
 
@@ -173,7 +173,8 @@ def relation_of(
         return None
     for a in relations.assignments:
         if (
-            agent.has(Role.ADVISOR)
+            agent.org_kind in FOLLOW_UP_ORG_KINDS
+            and agent.has(Role.ADVISOR)
             and a.agent_id == agent.id
             and a.org_id == agent.org_id
             and a.start_date <= today

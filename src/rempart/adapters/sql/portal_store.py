@@ -36,6 +36,7 @@ from rempart.domain.model import (
     Training,
     TrainingSession,
 )
+from rempart.domain.scope import FOLLOW_UP_ORG_KINDS
 
 ALL_ORGS = "*"
 
@@ -165,7 +166,7 @@ class SqlPortalStore:
         """People tied to the agent by a relation the scope policy accepts, by name."""
         p = PersonRow
         conds = []
-        if agent.has(Role.ADVISOR):
+        if agent.has(Role.ADVISOR) and agent.org_kind in FOLLOW_UP_ORG_KINDS:
             conds.append(
                 p.id.in_(
                     select(AssignmentRow.person_id).where(
