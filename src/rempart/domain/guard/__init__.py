@@ -1,0 +1,1 @@
+"""The guard: budgets and detectors that contain an abused account inside the request."""
