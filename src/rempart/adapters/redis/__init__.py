@@ -1,0 +1,1 @@
+"""Redis implementations: state shared by every replica."""
