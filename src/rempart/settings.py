@@ -32,6 +32,22 @@ class Settings(BaseSettings):
     smtp_port: int = 25
     mail_from: str = "rempart@localhost"
     policy_file: str = ""
+    # Privileged-account governance (four eyes, enrolment, reviews, lifecycle).
+    public_url: str = "http://localhost:8000"  # base of the links mailed to people
+    approver_min_age_days: int = Field(30, ge=0, le=3650)
+    account_request_ttl_hours: int = Field(24, ge=1, le=24 * 14)
+    account_request_burst: int = Field(3, ge=1)
+    account_request_burst_minutes: int = Field(10, ge=1)
+    account_request_weekly_cap: int = Field(10, ge=1)
+    enrolment_link_hours: int = Field(24, ge=1, le=24 * 7)
+    probation_days: int = Field(14, ge=0, le=365)
+    training_grace_days: int = Field(30, ge=0, le=365)
+    inactivity_disable_days: int = Field(90, ge=1)
+    inactivity_erase_days: int = Field(180, ge=1)
+    review_period_days: int = Field(91, ge=1)  # quarterly
+    review_duration_days: int = Field(14, ge=1)
+    review_remind_every_days: int = Field(3, ge=1)
+    jobs_interval_seconds: int = Field(3600, ge=0)  # 0: no scheduler inside `serve`
 
     @field_validator("trusted_proxies")
     @classmethod
