@@ -18,6 +18,7 @@ from rempart.domain.journal import Decision, Tag
 from rempart.domain.model import DataCategory, Person
 from rempart.services.deps import PortalDeps
 from rempart.services.governance import ensure_may_access_data
+from rempart.services.guard import Exposure, GuardRequest, guard_check
 from rempart.services.journaling import entry_for
 
 # A relations query for this id finds nothing; it keeps unknown and out-of-scope people
@@ -46,6 +47,18 @@ def consult_person(
             decision = scope.decide(ctx.agent, relations, ctx.today, declared, deps.rules)
         except NotFound:
             decision = None
+    found = person is not None and decision is not None
+    guard_check(
+        deps,
+        ctx,
+        GuardRequest(
+            Exposure.READ,
+            asked=(ft_id,),
+            exposed=(ft_id,) if found else (),
+            found=found,
+            canary=person is not None and person.is_canary,
+        ),
+    )
     if person is None or decision is None:
         deps.journal.append(
             [
@@ -110,7 +123,18 @@ def lookup_person(
         raise Forbidden("this role does not consult people's records")
     ensure_may_access_data(deps.store, ctx)
     person = deps.store.person_by_ft_id(ft_id)
-    found = person is not None and person.birth_date == birth_date
+    found = person is not None and person.birth_date == birth_date and not person.is_canary
+    guard_check(
+        deps,
+        ctx,
+        GuardRequest(
+            Exposure.LOOKUP,
+            asked=(ft_id,),
+            exposed=(ft_id,) if found else (),
+            found=found,
+            canary=person is not None and person.is_canary,
+        ),
+    )
     items = [scope.render_lookup(person)] if found and person is not None else []
     deps.journal.append(
         [
@@ -138,6 +162,8 @@ def portfolio_page(deps: PortalDeps, ctx: RequestContext, page: int, size: int) 
     rows = deps.store.portfolio(ctx.agent, ctx.today, grace_from, (page - 1) * size, size + 1)
     has_more = len(rows) > size
     rows = rows[:size]
+    ft_ids = tuple(r[0] for r in rows)
+    guard_check(deps, ctx, GuardRequest(Exposure.LIST, asked=ft_ids, exposed=ft_ids))
     deps.journal.append(
         [
             entry_for(

@@ -12,6 +12,7 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from rempart.domain import errors
 from rempart.domain.alerts import Alert, Severity
@@ -31,6 +32,9 @@ from rempart.domain.guard.state import GuardState, Window
 from rempart.domain.journal import Decision, Tag
 from rempart.domain.ports import AlertSink, Containment, JournalWriter, ProfileStore
 from rempart.services.journaling import entry_for
+
+if TYPE_CHECKING:
+    from rempart.services.deps import PortalDeps
 
 log = logging.getLogger("rempart.guard")
 
@@ -302,6 +306,12 @@ def raise_for_verdict(verdict: Verdict, *, hide_canary: bool = True) -> None:
             raise errors.SessionRevoked(detail)
         case _:
             raise errors.AccessSuspended(detail)
+
+
+def guard_check(deps: PortalDeps, ctx: RequestContext, req: GuardRequest) -> None:
+    """Run the guard when one is configured; raise when the data must not leave."""
+    if deps.guard is not None:
+        raise_for_verdict(deps.guard.check(ctx, req))
 
 
 def exposure(

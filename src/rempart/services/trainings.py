@@ -13,6 +13,7 @@ from rempart.domain.journal import Decision, Tag
 from rempart.domain.model import AttendanceMark, DataCategory, OrgKind, Role, Training
 from rempart.services.deps import PortalDeps
 from rempart.services.governance import ensure_may_access_data
+from rempart.services.guard import Exposure, GuardRequest, guard_check
 from rempart.services.journaling import entry_for
 
 
@@ -48,6 +49,8 @@ def training_detail(deps: PortalDeps, ctx: RequestContext, training_id: int) -> 
     _ensure_training_manager(deps, ctx)
     training = _own_training(deps, ctx, training_id)
     enrolled = deps.store.enrolments_of_training(training.id)
+    names = tuple(p.ft_id for _, p in enrolled)
+    guard_check(deps, ctx, GuardRequest(Exposure.LIST, asked=names, exposed=names))
     deps.journal.append(
         [
             entry_for(
@@ -91,6 +94,8 @@ def session_attendance(deps: PortalDeps, ctx: RequestContext, session_id: int) -
         raise NotFound()
     training = _own_training(deps, ctx, session.training_id)
     enrolled = deps.store.enrolments_of_training(training.id)
+    names = tuple(p.ft_id for _, p in enrolled)
+    guard_check(deps, ctx, GuardRequest(Exposure.LIST, asked=names, exposed=names))
     marks = deps.store.attendance_of(session.id)
     deps.journal.append(
         [
@@ -169,7 +174,19 @@ def enrol_person(
     if training.end_date < ctx.today:
         raise InvalidRequest("this training has ended")
     person = deps.store.person_by_ft_id(ft_id)
-    if person is None or person.birth_date != birth_date or person.is_canary:
+    found = person is not None and person.birth_date == birth_date and not person.is_canary
+    guard_check(
+        deps,
+        ctx,
+        GuardRequest(
+            Exposure.LOOKUP,
+            asked=(ft_id,),
+            exposed=(ft_id,) if found else (),
+            found=found,
+            canary=person is not None and person.is_canary,
+        ),
+    )
+    if person is None or not found:
         deps.journal.append(
             [
                 entry_for(
