@@ -15,6 +15,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -82,6 +83,15 @@ class AgentRow(Base):
     locked: Mapped[bool] = mapped_column(Boolean, default=False)
     failed_logins: Mapped[int] = mapped_column(Integer, default=0)
     last_used_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    # Governance (migration 0004_governance): who created and approved the account, and its
+    # state. Server defaults keep inserts that predate these columns valid.
+    created_by: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    approved_by: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    probation_until: Mapped[dt.datetime | None] = mapped_column(
+        DateTime(timezone=True), nullable=True
+    )
+    disabled_reason: Mapped[str] = mapped_column(String(32), default="", server_default="")
+    enrolment_pending: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class TrainingRow(Base):
