@@ -76,6 +76,7 @@ def test_events_and_recent(state: GuardState) -> None:
     state.push_recent("ids:a", 6, 3)
     state.push_recent("ids:a", 7, 3)
     assert state.push_recent("ids:a", 8, 3) == (6, 7, 8)
-    state.put("k", "v", 100)
-    assert state.get("k") == "v"
-    assert state.get("missing") is None
+    state.put("k", "v", 100, now=1000)
+    assert state.get("k", now=1050) == "v"
+    assert state.get("k", now=1101) is None
+    assert state.get("missing", now=0) is None

@@ -55,6 +55,10 @@ class Exposure(StrEnum):
     EXPORT = "export"
 
 
+# One record at a time: what velocity is measured on (lists and exports have their own limits).
+_CONSULTS = frozenset({Exposure.READ, Exposure.LOOKUP})
+
+
 @dataclass(frozen=True, slots=True)
 class GuardRequest:
     kind: Exposure
@@ -114,9 +118,9 @@ class Guard:
             recent = self.state.push_recent(
                 f"ids:{login}", int(req.asked[0][:7]), p.detectors.sequential_run
             )
-        last = (self.state.get(f"country:{login}") or "|").split("|", 1)
+        last = (self.state.get(f"country:{login}", now) or "|").split("|", 1)
         last_country, last_at = last[0], float(last[1]) if last[1] else None
-        learned = self.state.get(f"net:{login}:{ctx.client.network}") is not None
+        learned = self.state.get(f"net:{login}:{ctx.client.network}", now) is not None
         velocity_key = f"vel:{login}"
         obs = detectors.Observation(
             now=ctx.now,
@@ -131,7 +135,7 @@ class Guard:
             distinct_in_velocity_window=self.state.distinct(
                 velocity_key, p.detectors.velocity_window_seconds, now
             ),
-            new_people=len(req.exposed),
+            new_people=len(req.exposed) if req.kind in _CONSULTS else 0,
             last_country=last_country,
             last_country_at=(
                 ctx.now.fromtimestamp(last_at, tz=ctx.now.tzinfo) if last_at is not None else None
@@ -140,10 +144,10 @@ class Guard:
         )
         findings = detectors.evaluate(obs, profile, org_profile, p.detectors)
         if ctx.client.country:
-            self.state.put(f"country:{login}", f"{ctx.client.country}|{now}", DAY)
+            self.state.put(f"country:{login}", f"{ctx.client.country}|{now}", DAY, now)
         if ctx.is_fresh and ctx.client.network:
             # A network confirmed by a fresh second factor is accepted for a month.
-            self.state.put(f"net:{login}:{ctx.client.network}", "1", 30 * DAY)
+            self.state.put(f"net:{login}:{ctx.client.network}", "1", 30 * DAY, now)
         verdict = combine(findings)
         if verdict.action.blocks or not req.exposed:
             return verdict
@@ -170,8 +174,9 @@ class Guard:
             Window(f"agent:{login}:day", DAY, budget.agent_day),
             Window(f"org:{ctx.org.id}:day", DAY, org_limit),
             Window(f"app:{ctx.org.app}:day", DAY, app_limit),
-            Window(f"vel:{login}", p.detectors.velocity_window_seconds, 10**9),
         ]
+        if req.kind in _CONSULTS:
+            windows.append(Window(f"vel:{login}", p.detectors.velocity_window_seconds, 10**9))
         if req.kind is Exposure.EXPORT and len(req.exposed) > p.budgets.export_rows_ceiling:
             return [
                 Finding(

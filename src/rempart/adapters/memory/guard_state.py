@@ -47,7 +47,6 @@ class MemoryGuardState:
         self._recent: dict[str, deque[int]] = {}
         self._values: dict[str, tuple[str, float]] = {}
         self._lock = threading.Lock()
-        self._now = 0.0
 
     def _window(self, key: str, seconds: int, now: float) -> _Sliding:
         w = self._windows.get(key)
@@ -60,7 +59,6 @@ class MemoryGuardState:
         """Add members to all windows, or to none if one would overflow."""
         unique = list(dict.fromkeys(members))
         with self._lock:
-            self._now = max(self._now, now)
             slides = [self._window(w.key, w.seconds, now) for w in windows]
             news = [sum(1 for m in unique if m not in s.last) for s in slides]
             for i, (w, s) in enumerate(zip(windows, slides, strict=True)):
@@ -104,18 +102,18 @@ class MemoryGuardState:
             q.append(value)
             return tuple(q)
 
-    def get(self, key: str) -> str | None:
+    def get(self, key: str, now: float) -> str | None:
         """A remembered value, if not expired (expiry follows the guard's own clock)."""
         with self._lock:
             item = self._values.get(key)
-            if item is None or item[1] < self._now:
+            if item is None or item[1] < now:
                 return None
             return item[0]
 
-    def put(self, key: str, value: str, ttl_seconds: int) -> None:
+    def put(self, key: str, value: str, ttl_seconds: int, now: float) -> None:
         """Remember a value."""
         with self._lock:
-            self._values[key] = (value, self._now + ttl_seconds)
+            self._values[key] = (value, now + ttl_seconds)
 
     def ping(self) -> None:
         """Always reachable."""

@@ -104,14 +104,19 @@ class RedisGuardState:
         out = pipe.execute()
         return tuple(int(v) for v in out[-1])
 
-    def get(self, key: str) -> str | None:
-        """A remembered value."""
-        v = self.client.get(self.prefix + "v:" + key)
-        return None if v is None else cast(bytes, v).decode()
+    def get(self, key: str, now: float) -> str | None:
+        """A remembered value, unless expired on the guard's clock."""
+        raw = self.client.get(self.prefix + "v:" + key)
+        if raw is None:
+            return None
+        expires, _, value = cast(bytes, raw).decode().partition("|")
+        return value if float(expires) >= now else None
 
-    def put(self, key: str, value: str, ttl_seconds: int) -> None:
-        """Remember a value."""
-        self.client.set(self.prefix + "v:" + key, value, ex=max(1, ttl_seconds))
+    def put(self, key: str, value: str, ttl_seconds: int, now: float) -> None:
+        """Remember a value; Redis' own expiry only collects garbage later."""
+        self.client.set(
+            self.prefix + "v:" + key, f"{now + ttl_seconds}|{value}", ex=max(1, ttl_seconds) + 3600
+        )
 
     def ping(self) -> None:
         """Raise when Redis is unreachable."""

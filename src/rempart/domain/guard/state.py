@@ -44,12 +44,12 @@ class GuardState(Protocol):
         """Append a value to a short history; return it, oldest first."""
         ...
 
-    def get(self, key: str) -> str | None:
-        """A small remembered value."""
+    def get(self, key: str, now: float) -> str | None:
+        """A small remembered value, unless it expired by ``now``."""
         ...
 
-    def put(self, key: str, value: str, ttl_seconds: int) -> None:
-        """Remember a small value for a while."""
+    def put(self, key: str, value: str, ttl_seconds: int, now: float) -> None:
+        """Remember a small value until ``now + ttl_seconds`` (the guard's clock, not Redis')."""
         ...
 
     def ping(self) -> None:
