@@ -117,3 +117,19 @@ def test_exact_lookup_needs_both_values(as_agent: AsAgent, world: World) -> None
     assert client.get(f"/api/v1/persons?ft_id={p.ft_id}").status_code == 400
     assert client.get("/api/v1/persons?birth_date=1990-01-01").status_code == 400
     assert client.get(f"/api/v1/persons?ft_id={p.ft_id}&birth_date=1990-13-45").status_code == 400
+
+
+def test_portfolio_export_lists_own_people_and_is_journaled(
+    as_agent: AsAgent, world: World, journal: MemoryJournal
+) -> None:
+    r = as_agent("tm.dupont").get("/api/v1/portfolio/export")
+    assert r.status_code == 200
+    body = r.json()
+    assert {i["ft_id"] for i in body["items"]} == {
+        world.persons["trainee"].ft_id,
+        world.persons["trainee_ended"].ft_id,
+    }
+    assert body["rows"] == 2
+    assert journal.entries[-1].tag is Tag.PORTAL_ROSTER_EXPORT
+    assert set(journal.entries[-1].persons) == {i["ft_id"] for i in body["items"]}
+    assert as_agent("ag.sec").get("/api/v1/portfolio/export").status_code == 403

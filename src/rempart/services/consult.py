@@ -38,7 +38,7 @@ def consult_person(
     """A person's record, limited to what the caller's relation, role and purpose allow."""
     ft_id = parse_ft_id(ft_id)
     declared = scope.resolve_purpose(ctx.agent, purpose)
-    ensure_may_access_data(deps.store, ctx)
+    ensure_may_access_data(deps, ctx)
     person = deps.store.person_by_ft_id(ft_id)
     relations = deps.store.relations(person.id if person else _NOBODY, ctx.agent)
     decision = None
@@ -121,7 +121,7 @@ def lookup_person(
     ft_id = parse_ft_id(ft_id)
     if not scope.reaches_people(ctx.agent):
         raise Forbidden("this role does not consult people's records")
-    ensure_may_access_data(deps.store, ctx)
+    ensure_may_access_data(deps, ctx)
     person = deps.store.person_by_ft_id(ft_id)
     found = person is not None and person.birth_date == birth_date and not person.is_canary
     guard_check(
@@ -157,7 +157,7 @@ def portfolio_page(deps: PortalDeps, ctx: RequestContext, page: int, size: int) 
         raise InvalidRequest("page starts at 1 and size is between 1 and 100")
     if not scope.reaches_people(ctx.agent):
         raise Forbidden("this role has no portfolio")
-    ensure_may_access_data(deps.store, ctx)
+    ensure_may_access_data(deps, ctx)
     grace_from = scope.months_before(ctx.today, deps.rules.enrolment_grace_months)
     rows = deps.store.portfolio(ctx.agent, ctx.today, grace_from, (page - 1) * size, size + 1)
     has_more = len(rows) > size
@@ -180,3 +180,30 @@ def portfolio_page(deps: PortalDeps, ctx: RequestContext, page: int, size: int) 
         items=[{"ft_id": f, "last_name": ln, "first_name": fn} for f, ln, fn in rows],
         next_page=page + 1 if has_more else None,
     )
+
+
+EXPORT_MAX_ROWS = 100_000  # a hard stop for the query itself; the guard's ceiling is far lower
+
+
+def export_portfolio(deps: PortalDeps, ctx: RequestContext) -> list[dict[str, str]]:
+    """The caller's own people as rows (the monthly roster export), names and identifiers only."""
+    if not scope.reaches_people(ctx.agent):
+        raise Forbidden("this role has no portfolio")
+    ensure_may_access_data(deps.store, ctx)
+    grace_from = scope.months_before(ctx.today, deps.rules.enrolment_grace_months)
+    rows = deps.store.portfolio(ctx.agent, ctx.today, grace_from, 0, EXPORT_MAX_ROWS)
+    ft_ids = tuple(r[0] for r in rows)
+    guard_check(deps, ctx, GuardRequest(Exposure.EXPORT, asked=ft_ids, exposed=ft_ids))
+    deps.journal.append(
+        [
+            entry_for(
+                ctx,
+                Tag.PORTAL_ROSTER_EXPORT,
+                Decision.ALLOW,
+                persons=ft_ids,
+                categories=[DataCategory.IDENTITY] if rows else [],
+                details={"rows": len(rows)},
+            )
+        ]
+    )
+    return [{"ft_id": f, "last_name": ln, "first_name": fn} for f, ln, fn in rows]

@@ -48,6 +48,18 @@ def portfolio(
     return {"items": result.items, "next_page": result.next_page}
 
 
+class ExportOut(BaseModel):
+    items: list[PersonSummary]
+    rows: int
+
+
+@router.get("/portfolio/export", response_model=ExportOut)
+def export(ctx: Ctx, deps: Portal) -> Any:
+    """All the caller's people at once (the monthly roster export), within the export ceiling."""
+    items = consult.export_portfolio(deps, ctx)
+    return {"items": items, "rows": len(items)}
+
+
 @router.get("/persons", response_model=LookupOut)
 def lookup(ctx: Ctx, deps: Portal, ft_id: FtIdParam, birth_date: dt.date) -> Any:
     """Exact lookup by ft_id *and* birth date (zero or one item, minimal fields)."""
