@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from rempart.cli import db, serve
+from rempart.cli import db, seed, serve
 
 app = typer.Typer(
     name="rempart",
@@ -14,3 +14,5 @@ app = typer.Typer(
 )
 app.add_typer(db.app, name="db")
 app.command("serve")(serve.serve)
+app.command("seed")(seed.seed)
+app.command("demo-logins")(seed.demo_logins)

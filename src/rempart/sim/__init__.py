@@ -1,0 +1,1 @@
+"""Simulation tools: the synthetic population (and, later, workloads and attack scenarios)."""
