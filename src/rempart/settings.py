@@ -48,6 +48,22 @@ class Settings(BaseSettings):
     review_duration_days: int = Field(14, ge=1)
     review_remind_every_days: int = Field(3, ge=1)
     jobs_interval_seconds: int = Field(3600, ge=0)  # 0: no scheduler inside `serve`
+    # Sign-in. WebAuthn's RP id and the OIDC redirect derive from ``public_url``, never from
+    # the request's Host header.
+    step_up_minutes: int = Field(5, ge=1, le=30)
+    mfa_challenge_minutes: int = Field(5, ge=1, le=10)
+    lockout_threshold: int = Field(10, ge=3, le=10)  # ASVS V6.3.1 / CNIL: at most 10
+    self_unlock_minutes: int = Field(30, ge=5)
+    webauthn_only_for_privileged: bool | None = None  # None: on outside demo mode
+    argon2_time_cost: int = Field(3, ge=1)
+    argon2_memory_kib: int = Field(65536, ge=8)
+    argon2_parallelism: int = Field(4, ge=1, le=16)
+    oidc_issuer: str = ""  # empty: federated login off
+    oidc_client_id: str = ""
+    oidc_client_secret: SecretStr = SecretStr("")
+    oidc_scope: str = "openid email given_name usual_name"
+    oidc_acr_values: list[str] = Field(default_factory=lambda: ["eidas2", "eidas3"])
+    oidc_privileged_acr_values: list[str] = Field(default_factory=lambda: ["eidas3"])
 
     @field_validator("trusted_proxies")
     @classmethod
@@ -60,6 +76,10 @@ class Settings(BaseSettings):
     def _no_default_secret_in_production(self) -> Settings:
         if not self.demo and self.secret_key.get_secret_value() == DEMO_SECRET:
             raise ValueError("REMPART_SECRET_KEY must be set outside demo mode")
+        if not self.demo and self.argon2_memory_kib < 19456:
+            raise ValueError("argon2 memory below OWASP's 19 MiB minimum is for demo mode only")
+        if self.webauthn_only_for_privileged is None:
+            self.webauthn_only_for_privileged = not self.demo
         return self
 
     def effective_journal_url(self) -> str:

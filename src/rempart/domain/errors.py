@@ -2,6 +2,7 @@
 
 RempartError
 ├── InvalidRequest            malformed input (400 invalid_request)
+│   └── WeakPassword          a new password the policy refuses
 ├── NotFound                  no such object, or outside the caller's scope (404 not_found)
 ├── Unauthenticated           no/expired session, bad credentials (401 unauthenticated)
 │   ├── MfaRequired           first factor accepted, second still needed
@@ -108,3 +109,7 @@ class JournalTampered(RempartError):
 
 class PolicyError(RempartError):
     code = "policy_error"
+
+
+class WeakPassword(InvalidRequest):
+    """A new password the policy refuses; ``detail`` says why, never echoing the password."""

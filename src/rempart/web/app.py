@@ -12,8 +12,10 @@ from rempart.bootstrap import Container, build_container
 from rempart.settings import Settings
 from rempart.web import errors
 from rempart.web.api import alerts, me, people, training
+from rempart.web.api import auth as auth_api
 from rempart.web.client import parse_proxies
 from rempart.web.middleware import BodyLimit, SecurityHeaders
+from rempart.web.session import authenticate
 
 
 def create_app(settings: Settings, container: Container | None = None) -> FastAPI:
@@ -36,7 +38,10 @@ def create_app(settings: Settings, container: Container | None = None) -> FastAP
     app.state.container = box
     app.state.settings = settings
     app.state.trusted_proxies = parse_proxies(settings.trusted_proxies)
+    app.state.authenticate = authenticate  # sessions: web/session.py
     errors.install(app)
+    for auth_router in (auth_api.router, auth_api.admin_router):
+        app.include_router(auth_router)
     for router in (me.router, people.router, training.router, alerts.router):
         app.include_router(router)
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)

@@ -24,7 +24,15 @@ def client_info(request: Request) -> ClientInfo:
     address = client_address(
         peer, request.headers.get("x-forwarded-for"), request.app.state.trusted_proxies
     )
-    return ClientInfo(address=address, user_agent=request.headers.get("user-agent", "")[:512])
+    auth = container(request).auth
+    # The network (AS and country, offline) binds sessions and feeds the guard's detectors.
+    network, country = auth.locator.locate(address) if auth is not None else ("", "")
+    return ClientInfo(
+        address=address,
+        user_agent=request.headers.get("user-agent", "")[:512],
+        network=network,
+        country=country,
+    )
 
 
 def current_context(request: Request) -> RequestContext:

@@ -1,0 +1,1 @@
+"""Sign-in adapters: argon2id, TOTP, WebAuthn, OpenID Connect, offline GeoIP."""

@@ -1,0 +1,1 @@
+"""Test helpers that are not fixtures: software authenticators, OIDC provider, sign-in drivers."""

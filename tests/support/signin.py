@@ -1,0 +1,67 @@
+"""Sign-in test helpers: credentials stored for the standard world, and an HTTP sign-in driver."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import pyotp
+from argon2 import PasswordHasher
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine, update
+
+from rempart.adapters.clock import ManualClock
+from rempart.adapters.sql.tables import AgentRow
+
+PASSWORD = "Quatre chevaux blancs sautent la haie 2026"  # noqa: S105 - a test password
+SEED_HASHER = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)  # as `rempart seed`
+UA = "Mozilla/5.0 (X11; Linux x86_64) Firefox/140.0"
+PUBLIC_URL = "https://rempart.test"
+
+
+@dataclass
+class Account:
+    login: str
+    password: str
+    totp_secret: str
+
+
+def give_credentials(engine: Engine, login: str, *, totp: bool = True) -> Account:
+    """Store a (cheaply hashed, like the demo seed) password and a TOTP secret for ``login``."""
+    secret = pyotp.random_base32(32) if totp else ""
+    with engine.begin() as conn:
+        conn.execute(
+            update(AgentRow)
+            .where(AgentRow.login == login)
+            .values(password_hash=SEED_HASHER.hash(PASSWORD), totp_secret=secret, totp_last_step=0)
+        )
+    return Account(login, PASSWORD, secret)
+
+
+def totp_code(account: Account, clock: ManualClock, offset_steps: int = 0) -> str:
+    """The TOTP code of ``account`` at the clock's time (shifted by whole steps)."""
+    at = clock.now() + dt.timedelta(seconds=30 * offset_steps)
+    return pyotp.TOTP(account.totp_secret).at(at)
+
+
+def client_for(app: object, address: str = "198.51.100.7", ua: str = UA) -> TestClient:
+    """A browser at ``address`` with a fixed User-Agent, over HTTPS (Secure cookies go back)."""
+    return TestClient(
+        app,  # type: ignore[arg-type]
+        base_url="https://testserver",
+        client=(address, 40000),
+        headers={"User-Agent": ua},
+        raise_server_exceptions=False,
+    )
+
+
+def sign_in(client: TestClient, account: Account, clock: ManualClock) -> str:
+    """Password then TOTP over HTTP; returns the CSRF token (the cookie stays in ``client``)."""
+    r = client.post("/api/v1/auth/login", json={"login": account.login, "password": account.password})
+    assert r.status_code == 200, r.text
+    r = client.post(
+        "/api/v1/auth/mfa/totp",
+        json={"challenge": r.json()["challenge"], "code": totp_code(account, clock)},
+    )
+    assert r.status_code == 200, r.text
+    return str(r.json()["csrf_token"])
