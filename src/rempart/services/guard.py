@@ -129,6 +129,7 @@ class Guard:
             country=ctx.client.country,
             user_agent=ctx.client.user_agent,
             canary_touched=req.canary,
+            bulk=req.kind is Exposure.EXPORT,
             not_found=not req.found,
             not_found_in_window=not_found_count,
             recent_numbers=recent,

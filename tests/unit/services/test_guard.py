@@ -226,9 +226,20 @@ def test_velocity_far_above_the_agents_peak_revokes(rig: Rig) -> None:
     assert rig.guard.check(later, GuardRequest(Exposure.LIST, page, page)).action is Action.ALLOW
 
 
+def test_export_needs_a_fresh_second_factor(rig: Rig) -> None:
+    rows = tuple(ft_id_from_number(n) for n in range(1, 20))
+    verdict = rig.guard.check(rig.ctx, GuardRequest(Exposure.EXPORT, rows, rows))
+    assert verdict.action is Action.STEP_UP
+    assert verdict.main is not None
+    assert verdict.main.rule is Rule.EXPORT_FRESH
+    fresh = replace(rig.ctx, fresh_until=MONDAY_10 + dt.timedelta(minutes=5))
+    assert rig.guard.check(fresh, GuardRequest(Exposure.EXPORT, rows, rows)).action is Action.ALLOW
+
+
 def test_export_over_the_row_ceiling_is_denied(rig: Rig) -> None:
     rows = tuple(ft_id_from_number(n) for n in range(1, 600))
-    verdict = rig.guard.check(rig.ctx, GuardRequest(Exposure.EXPORT, rows, rows))
+    fresh = replace(rig.ctx, fresh_until=MONDAY_10 + dt.timedelta(minutes=5))
+    verdict = rig.guard.check(fresh, GuardRequest(Exposure.EXPORT, rows, rows))
     assert verdict.action is Action.DENY
     with pytest.raises(errors.Forbidden):
         raise_for_verdict(verdict)

@@ -51,6 +51,7 @@ class Rule(StrEnum):
     BUDGET_ORG_DAY = "guard:budget:org_day"
     BUDGET_APP_DAY = "guard:budget:app_day"
     BUDGET_EXPORT = "guard:budget:export_rows"
+    EXPORT_FRESH = "guard:export:step_up"
     BUDGET_BURST = "guard:budget:burst"
     SESSION_REPLAY = "guard:session:replay"
 

@@ -22,6 +22,7 @@ class Observation:
     country: str
     user_agent: str
     canary_touched: bool
+    bulk: bool  # an export: everything at once
     not_found: bool
     not_found_in_window: int  # including this request
     recent_numbers: tuple[int, ...]  # numeric part of the last ids asked, newest last
@@ -45,6 +46,22 @@ def canary(obs: Observation) -> list[Finding]:
             "A canary record, reachable by no legitimate flow, was requested: session revoked "
             "and account locked.",
             {"canary_touched": True},
+        )
+    ]
+
+
+def bulk_export(obs: Observation) -> list[Finding]:
+    """An export takes everything at once: it needs a second factor proven minutes ago, which a
+    thief inside a stolen session or at the controls of an infected PC cannot give."""
+    if not obs.bulk or obs.fresh:
+        return []
+    return [
+        Finding(
+            Rule.EXPORT_FRESH,
+            Action.STEP_UP,
+            Severity.LOW,
+            "An export needs the second factor proven again within the last minutes.",
+            {"fresh": False},
         )
     ]
 
@@ -205,6 +222,7 @@ def evaluate(
     """All detectors, in a fixed order."""
     return [
         *canary(obs),
+        *bulk_export(obs),
         *enumeration(obs, p),
         *network(obs, profile, p),
         *off_hours(obs, profile, org, p),
