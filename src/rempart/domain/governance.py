@@ -18,6 +18,7 @@ Every function here is pure: the services load the facts and apply the verdicts.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
@@ -36,6 +37,38 @@ ROLES_BY_ORG_KIND: dict[OrgKind, frozenset[Role]] = {
 }
 
 ACCOUNT_ITEM = "*"  # a review item about the whole account rather than one of its roles
+
+
+LOGIN_RE = re.compile(r"\A[a-z0-9][a-z0-9._-]{2,63}\Z")
+# Deliberately plain: one @, no spaces, a dot in the domain. The link mailed to it is the proof.
+EMAIL_RE = re.compile(r"\A[^@\s]{1,64}@[^@\s]+\.[^@\s]+\Z")
+
+
+class GovernanceAlert(StrEnum):
+    """Alert rules raised to the security team for privileged changes (real time)."""
+
+    ACCOUNT_REQUESTED = "account_requested"
+    ROLES_CHANGE_REQUESTED = "roles_change_requested"
+    ACCOUNT_CREATED = "account_created"
+    ROLES_CHANGED = "roles_changed"
+    REQUEST_REFUSED = "privilege_request_refused"
+    APPROVAL_REFUSED = "four_eyes_refused"
+    REQUEST_BURST = "account_request_burst"
+    WEEKLY_CAP = "account_request_weekly_cap"
+    ACCOUNT_UNLOCKED = "account_unlocked"
+    FACTORS_RESET = "account_factors_reset"
+    FACTOR_ENROLLED = "account_factor_enrolled"
+    ENROLMENT_ABUSED = "enrolment_link_abused"
+    IDENTITY_LINKED = "federated_identity_linked"
+    IDENTITY_REFUSED = "federated_identity_refused"
+    ACCOUNT_SUSPENDED = "account_suspended"
+    ACCOUNT_LIFTED = "account_suspension_lifted"
+    ORG_SUSPENDED = "organisation_suspended"
+    ORG_LIFTED = "organisation_suspension_lifted"
+    APP_SUSPENDED = "app_suspended"
+    APP_RESUMED = "app_resumed"
+    ACCOUNTS_DISABLED = "accounts_disabled"
+    REVIEW_REMOVED = "review_removed_access"
 
 
 class RequestKind(StrEnum):
@@ -417,4 +450,18 @@ def training_attestation_problem(
         return "a renewed attestation is valid after today"
     if valid_until > today + rules.training_max_validity:
         return "an attestation is valid for at most one year"
+    return None
+
+
+def login_problem(login: str) -> str | None:
+    """Why ``login`` is not an acceptable new login, or None."""
+    if not LOGIN_RE.match(login):
+        return "a login is 3 to 64 lower-case letters, digits, dots, dashes or underscores"
+    return None
+
+
+def email_problem(email: str) -> str | None:
+    """Why ``email`` cannot receive an enrolment link, or None."""
+    if len(email) > 254 or not EMAIL_RE.match(email):
+        return "an e-mail address is needed to send the enrolment link"
     return None

@@ -58,6 +58,7 @@ class Tag(StrEnum):
     ACCOUNT_ENROLMENT_FAILED = "account:enrolment:failed"
     ACCOUNT_FACTORS_RESET = "account:factors:reset"
     ACCOUNT_TRAINING_ATTESTED = "account:training:attested"
+    ACCOUNT_END_DATE_SET = "account:end_date:set"
     ACCOUNT_IDENTITY_LINKED = "account:identity:linked"
     ACCOUNT_IDENTITY_REFUSED = "account:identity:refused"
     ADMIN_ACCOUNT_SUSPENDED = "admin:account:suspended"

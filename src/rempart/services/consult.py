@@ -189,7 +189,7 @@ def export_portfolio(deps: PortalDeps, ctx: RequestContext) -> list[dict[str, st
     """The caller's own people as rows (the monthly roster export), names and identifiers only."""
     if not scope.reaches_people(ctx.agent):
         raise Forbidden("this role has no portfolio")
-    ensure_may_access_data(deps.store, ctx)
+    ensure_may_access_data(deps, ctx)
     grace_from = scope.months_before(ctx.today, deps.rules.enrolment_grace_months)
     rows = deps.store.portfolio(ctx.agent, ctx.today, grace_from, 0, EXPORT_MAX_ROWS)
     ft_ids = tuple(r[0] for r in rows)

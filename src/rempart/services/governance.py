@@ -4,17 +4,30 @@ from __future__ import annotations
 
 from rempart.domain.context import RequestContext
 from rempart.domain.errors import AccessSuspended
-from rempart.domain.ports import PortalStore
+from rempart.services.deps import PortalDeps
 
 
-def ensure_may_access_data(store: PortalStore, ctx: RequestContext) -> None:
-    """Raise AccessSuspended unless the account, its training and its app are all in force."""
+def ensure_may_access_data(deps: PortalDeps, ctx: RequestContext) -> None:
+    """Raise AccessSuspended unless the account, its organisation, its second factor, its
+    training and its app are all in force.
+
+    Read from storage on every request, so that a kill switch, a review removal or an expired
+    training applies at once, whatever sessions are open (ASVS V8.3.2).
+    """
     agent = ctx.agent
     if not agent.active or (agent.end_date is not None and agent.end_date < ctx.today):
         raise AccessSuspended("this account is suspended")
+    if deps.governance is not None:
+        standing = deps.governance.standing(agent.id)
+        if standing.org_suspended:
+            raise AccessSuspended("your organisation's access is suspended")
+        if standing.enrolment_pending:
+            # A new (or reset) account reads nothing before it holds a second factor: the
+            # Dec 2025 accounts were usable the moment they were created.
+            raise AccessSuspended("enrol a second factor with your enrolment link first")
     if agent.training_valid_until is not None and agent.training_valid_until < ctx.today:
         raise AccessSuspended(
             "security training expired: your organisation must record a renewed attestation"
         )
-    if not store.app_enabled(ctx.org.app, ctx.org.id):
+    if not deps.store.app_enabled(ctx.org.app, ctx.org.id):
         raise AccessSuspended(f"the {ctx.org.app} application is suspended for your organisation")

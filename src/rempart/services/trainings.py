@@ -20,7 +20,7 @@ from rempart.services.journaling import entry_for
 def _ensure_training_manager(deps: PortalDeps, ctx: RequestContext) -> None:
     if not (ctx.org.kind is OrgKind.TRAINING_BODY and ctx.agent.has(Role.TRAINING_MANAGER)):
         raise Forbidden("only a training body's training managers use the training follow-up app")
-    ensure_may_access_data(deps.store, ctx)
+    ensure_may_access_data(deps, ctx)
 
 
 def _own_training(deps: PortalDeps, ctx: RequestContext, training_id: int) -> Training:
@@ -230,7 +230,7 @@ def add_follow_up_note(
     """An assigned adviser writes a follow-up note about a person they follow."""
     ft_id = parse_ft_id(ft_id)
     purpose = scope.resolve_purpose(ctx.agent, None)
-    ensure_may_access_data(deps.store, ctx)
+    ensure_may_access_data(deps, ctx)
     text = text.strip()
     if not 1 <= len(text) <= 4000:
         raise InvalidRequest("a note holds 1 to 4000 characters")

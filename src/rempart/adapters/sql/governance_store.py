@@ -32,7 +32,7 @@ from rempart.domain.governance import (
     ReviewDecision,
     ReviewItem,
 )
-from rempart.domain.model import PRIVILEGED_ROLES, Agent, Role
+from rempart.domain.model import APP_OF_ORG_KIND, PRIVILEGED_ROLES, Agent, App, Role
 
 
 def _utc(value: dt.datetime | None) -> dt.datetime | None:
@@ -228,14 +228,15 @@ class SqlGovernanceStore:
             )
 
     def set_active(self, agent_id: int, active: bool, reason: str) -> bool:
-        """Switch an account on or off; False when it already was."""
+        """Switch an account on or off (recording why); False when ``active`` did not change."""
         with self.engine.begin() as conn:
-            res = conn.execute(
+            was = conn.execute(select(AgentRow.active).where(AgentRow.id == agent_id)).scalar()
+            conn.execute(
                 update(AgentRow)
-                .where(AgentRow.id == agent_id, AgentRow.active.is_(not active))
+                .where(AgentRow.id == agent_id)
                 .values(active=active, disabled_reason="" if active else reason)
             )
-        return res.rowcount == 1
+        return was is not None and bool(was) != active
 
     def set_training_valid_until(self, agent_id: int, day: dt.date) -> None:
         """Record a renewed security-training attestation."""
@@ -243,6 +244,11 @@ class SqlGovernanceStore:
             conn.execute(
                 update(AgentRow).where(AgentRow.id == agent_id).values(training_valid_until=day)
             )
+
+    def set_end_date(self, agent_id: int, day: dt.date | None) -> None:
+        """Set (or clear) the day the account stops: a leaver."""
+        with self.engine.begin() as conn:
+            conn.execute(update(AgentRow).where(AgentRow.id == agent_id).values(end_date=day))
 
     def erase_factors(self, agent_id: int) -> None:
         """Forget password and TOTP secret; the account must enrol again before any data."""
@@ -524,6 +530,17 @@ class SqlGovernanceStore:
                 .values(lifted_at=at, lifted_by=by)
             )
         return res.rowcount > 0
+
+    def org_ids_using(self, app: App) -> list[str]:
+        """The organisations whose agents work in ``app``."""
+        kinds = [str(kind) for kind, used in APP_OF_ORG_KIND.items() if used is app]
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(OrganisationRow.id)
+                .where(OrganisationRow.kind.in_(kinds))
+                .order_by(OrganisationRow.id)
+            ).all()
+        return [r.id for r in rows]
 
     # --- Access reviews ------------------------------------------------------------------
 
