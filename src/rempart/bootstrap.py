@@ -12,11 +12,13 @@ from rempart.adapters.mail import MemoryMailer, SmtpMailer
 from rempart.adapters.memory.journal import MemoryJournal
 from rempart.adapters.sql.alert_store import SqlAlertStore
 from rempart.adapters.sql.engine import make_engine
+from rempart.adapters.sql.governance_store import SqlGovernanceStore
 from rempart.adapters.sql.migrate import is_initialised, upgrade, upgrade_connection
 from rempart.adapters.sql.portal_store import SqlPortalStore
+from rempart.domain.governance import GovernanceRules
 from rempart.domain.ports import Clock, JournalWriter, Mailer
 from rempart.domain.scope import ScopeRules
-from rempart.services.deps import PortalDeps
+from rempart.services.deps import GovernanceDeps, PortalDeps
 from rempart.services.signin.deps import AuthDeps
 from rempart.settings import Settings
 
@@ -31,6 +33,23 @@ class Container:
     mailer: Mailer
     closers: list[object] = field(default_factory=list)
     auth: AuthDeps | None = None  # sign-in; built by ``build_container``
+    governance: GovernanceDeps | None = None  # four eyes, reviews, lifecycle, kill switches
+    jobs: object | None = None  # the periodic governance jobs, once started
+
+    def start_jobs(self) -> None:
+        """Run the governance jobs every ``jobs_interval_seconds`` on a background thread."""
+        from rempart.adapters.scheduler import IntervalRunner
+        from rempart.services import lifecycle
+
+        gov = self.governance
+        if gov is None or self.jobs is not None or self.settings.jobs_interval_seconds <= 0:
+            return
+        runner = IntervalRunner(
+            self.settings.jobs_interval_seconds, lambda: lifecycle.run_jobs(gov)
+        )
+        runner.start()
+        self.jobs = runner
+        self.closers.append(runner)
 
     def close(self) -> None:
         """Release connections and background workers."""
@@ -56,6 +75,7 @@ def build_container(
         clock=clock or SystemClock(),
         rules=ScopeRules(enrolment_grace_months=settings.enrolment_grace_months),
         alerts=SqlAlertStore(engine),
+        governance=SqlGovernanceStore(engine),
     )
     mailer: Mailer = (
         SmtpMailer(settings.smtp_host, settings.smtp_port, settings.mail_from)
@@ -64,7 +84,41 @@ def build_container(
     )
     box = Container(settings=settings, engine=engine, portal=portal, mailer=mailer)
     box.auth = build_auth(settings, engine, store, journal, portal.clock)
+    box.governance = build_governance(settings, box)
     return box
+
+
+def governance_rules(settings: Settings) -> GovernanceRules:
+    """The governance rules in force, from the settings."""
+    return GovernanceRules(
+        approver_min_age=dt.timedelta(days=settings.approver_min_age_days),
+        request_ttl=dt.timedelta(hours=settings.account_request_ttl_hours),
+        burst_limit=settings.account_request_burst,
+        burst_window=dt.timedelta(minutes=settings.account_request_burst_minutes),
+        weekly_cap=settings.account_request_weekly_cap,
+        enrolment_ttl=dt.timedelta(hours=settings.enrolment_link_hours),
+        probation=dt.timedelta(days=settings.probation_days),
+        training_grace=dt.timedelta(days=settings.training_grace_days),
+        inactivity_disable=dt.timedelta(days=settings.inactivity_disable_days),
+        inactivity_erase=dt.timedelta(days=settings.inactivity_erase_days),
+        review_period=dt.timedelta(days=settings.review_period_days),
+        review_duration=dt.timedelta(days=settings.review_duration_days),
+        review_remind_every=dt.timedelta(days=settings.review_remind_every_days),
+        public_url=settings.public_url,
+    )
+
+
+def build_governance(settings: Settings, box: Container) -> GovernanceDeps:
+    """Wire privileged-account governance on the portal database and sign-in's services."""
+    assert box.auth is not None
+    assert box.portal.governance is not None
+    return GovernanceDeps(
+        portal=box.portal,
+        store=box.portal.governance,
+        mailer=box.mailer,
+        rules=governance_rules(settings),
+        auth=box.auth,
+    )
 
 
 def build_auth(
