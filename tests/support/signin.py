@@ -13,7 +13,7 @@ from sqlalchemy import Engine, update
 from rempart.adapters.clock import ManualClock
 from rempart.adapters.sql.tables import AgentRow
 
-PASSWORD = "Quatre chevaux blancs sautent la haie 2026"  # noqa: S105 - a test password
+PASSWORD = "Quatre chevaux blancs sautent la haie 2026"
 SEED_HASHER = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)  # as `rempart seed`
 UA = "Mozilla/5.0 (X11; Linux x86_64) Firefox/140.0"
 PUBLIC_URL = "https://rempart.test"
@@ -57,7 +57,9 @@ def client_for(app: object, address: str = "198.51.100.7", ua: str = UA) -> Test
 
 def sign_in(client: TestClient, account: Account, clock: ManualClock) -> str:
     """Password then TOTP over HTTP; returns the CSRF token (the cookie stays in ``client``)."""
-    r = client.post("/api/v1/auth/login", json={"login": account.login, "password": account.password})
+    r = client.post(
+        "/api/v1/auth/login", json={"login": account.login, "password": account.password}
+    )
     assert r.status_code == 200, r.text
     r = client.post(
         "/api/v1/auth/mfa/totp",
@@ -65,3 +67,20 @@ def sign_in(client: TestClient, account: Account, clock: ManualClock) -> str:
     )
     assert r.status_code == 200, r.text
     return str(r.json()["csrf_token"])
+
+
+def auth_settings(db_url: str, **overrides: object) -> object:
+    """Settings for sign-in tests: demo mode, cheap argon2 (still above the seed's cost)."""
+    from rempart.settings import Settings
+
+    values: dict[str, object] = {
+        "demo": True,
+        "db_url": db_url,
+        "argon2_time_cost": 1,
+        "argon2_memory_kib": 8192,
+        "argon2_parallelism": 1,
+        "public_url": PUBLIC_URL,
+        "trusted_proxies": ["10.0.0.0/8"],
+    }
+    values.update(overrides)
+    return Settings(**values)  # type: ignore[arg-type]
