@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import uuid
 from collections.abc import Callable, Iterator
@@ -90,8 +91,11 @@ def world(container: Container) -> World:
     return standard_world(container.engine)
 
 
-def context_for(container: Container, login: str, clock: ManualClock) -> RequestContext:
-    """A request context for a stored agent, as if they had signed in."""
+def context_for(
+    container: Container, login: str, clock: ManualClock, *, fresh: bool = False
+) -> RequestContext:
+    """A request context for a stored agent, as if they had signed in (``fresh``: and had just
+    proven their second factor again)."""
     agent = container.portal.store.agent_by_login(login)
     assert agent is not None
     org = container.portal.store.organisation(agent.org_id)
@@ -102,16 +106,19 @@ def context_for(container: Container, login: str, clock: ManualClock) -> Request
         session_id=f"test-session-{login}",
         client=ClientInfo(address="192.0.2.10", user_agent="pytest", network="AS-TEST"),
         now=clock.now(),
+        fresh_until=clock.now() + dt.timedelta(minutes=5) if fresh else None,
     )
 
 
 @pytest.fixture
-def as_agent(container: Container, world: World, clock: ManualClock) -> Callable[[str], TestClient]:
+def as_agent(container: Container, world: World, clock: ManualClock) -> Callable[..., TestClient]:
     """A test client acting as the named agent (session layer bypassed)."""
 
-    def make(login: str) -> TestClient:
+    def make(login: str, *, fresh: bool = False) -> TestClient:
         app = create_app(container.settings, container=container)
-        app.dependency_overrides[current_context] = lambda: context_for(container, login, clock)
+        app.dependency_overrides[current_context] = lambda: context_for(
+            container, login, clock, fresh=fresh
+        )
         return TestClient(app, raise_server_exceptions=False)
 
     return make

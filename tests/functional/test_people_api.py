@@ -11,7 +11,7 @@ from rempart.domain.identifiers import ft_id_from_number
 from rempart.domain.journal import Decision, Tag
 from tests.factories import World
 
-AsAgent = Callable[[str], TestClient]
+AsAgent = Callable[..., TestClient]
 
 
 def test_training_manager_reads_own_trainee_without_nir_or_disability(
@@ -122,7 +122,10 @@ def test_exact_lookup_needs_both_values(as_agent: AsAgent, world: World) -> None
 def test_portfolio_export_lists_own_people_and_is_journaled(
     as_agent: AsAgent, world: World, journal: MemoryJournal
 ) -> None:
-    r = as_agent("tm.dupont").get("/api/v1/portfolio/export")
+    stale = as_agent("tm.dupont").get("/api/v1/portfolio/export")
+    assert stale.status_code == 401
+    assert stale.json()["code"] == "step_up_required"
+    r = as_agent("tm.dupont", fresh=True).get("/api/v1/portfolio/export")
     assert r.status_code == 200
     body = r.json()
     assert {i["ft_id"] for i in body["items"]} == {
@@ -130,6 +133,6 @@ def test_portfolio_export_lists_own_people_and_is_journaled(
         world.persons["trainee_ended"].ft_id,
     }
     assert body["rows"] == 2
-    assert journal.entries[-1].tag is Tag.PORTAL_ROSTER_EXPORT
+    assert journal.entries[-1].tag is Tag.PORTAL_ROSTER_EXPORT  # the step-up is journaled too
     assert set(journal.entries[-1].persons) == {i["ft_id"] for i in body["items"]}
-    assert as_agent("ag.sec").get("/api/v1/portfolio/export").status_code == 403
+    assert as_agent("ag.sec", fresh=True).get("/api/v1/portfolio/export").status_code == 403

@@ -14,7 +14,7 @@ from rempart.adapters.memory.journal import MemoryJournal
 from rempart.domain.journal import Tag
 from tests.factories import World
 
-AsAgent = Callable[[str], TestClient]
+AsAgent = Callable[..., TestClient]
 
 
 def test_every_portfolio_item_is_readable_and_nothing_else(as_agent: AsAgent, world: World) -> None:

@@ -114,7 +114,8 @@ class Guard:
                 f"nf:{login}", p.detectors.not_found_window_seconds, now
             )
         recent: tuple[int, ...] = ()
-        if req.kind in (Exposure.READ, Exposure.LOOKUP) and len(req.asked) == 1:
+        # Only misses feed the sequence detector: a portfolio read in order is no enumeration.
+        if not req.found and req.kind in _CONSULTS and len(req.asked) == 1:
             recent = self.state.push_recent(
                 f"ids:{login}", int(req.asked[0][:7]), p.detectors.sequential_run
             )

@@ -253,6 +253,9 @@ def test_unreachable_state_fails_closed(rig: Rig) -> None:
         def push_recent(self, key: str, value: int, keep: int) -> tuple[int, ...]:
             raise ConnectionError("redis down")
 
+        def get(self, key: str, now: float) -> str | None:
+            raise ConnectionError("redis down")
+
     rig.guard.state = Down()
     with pytest.raises(errors.ServiceUnavailable):
         rig.read(1000)

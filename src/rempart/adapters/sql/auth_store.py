@@ -439,6 +439,16 @@ class SqlSessionStore:
             )
         return res.rowcount == 1
 
+    def end_public(self, public_id: str, at: dt.datetime, reason: str) -> bool:
+        """End one live session named by its public id (what journals and alerts show)."""
+        with self.engine.begin() as conn:
+            res = conn.execute(
+                update(SessionRow)
+                .where(SessionRow.public_id == public_id, SessionRow.ended_at.is_(None))
+                .values(ended_at=at, end_reason=reason)
+            )
+        return res.rowcount == 1
+
     def end_all(
         self,
         at: dt.datetime,
