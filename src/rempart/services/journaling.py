@@ -35,4 +35,5 @@ def entry_for(
         purpose=purpose,
         reason=reason,
         details=details or {},
+        agent_roles=tuple(sorted(str(r) for r in ctx.agent.roles)),
     )
