@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import Any
 
 import pyotp
 from argon2 import PasswordHasher
@@ -12,6 +13,7 @@ from sqlalchemy import Engine, update
 
 from rempart.adapters.clock import ManualClock
 from rempart.adapters.sql.tables import AgentRow
+from tests.support.authenticator import SoftAuthenticator
 
 PASSWORD = "Quatre chevaux blancs sautent la haie 2026"
 SEED_HASHER = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)  # as `rempart seed`
@@ -84,3 +86,51 @@ def auth_settings(db_url: str, **overrides: object) -> object:
     }
     values.update(overrides)
     return Settings(**values)  # type: ignore[arg-type]
+
+
+LOGIN = "/api/v1/auth/login"
+
+
+def register(client: TestClient, csrf: str, key: SoftAuthenticator, name: str = "YubiKey") -> Any:
+    h = {"X-CSRF-Token": csrf}
+    begin = client.post("/api/v1/auth/webauthn/register/begin", headers=h)
+    assert begin.status_code == 200, begin.text
+    options = begin.json()["options"]
+    assert options["authenticatorSelection"]["userVerification"] == "required"
+    assert options["rp"]["id"] == "rempart.test"
+    return client.post(
+        "/api/v1/auth/webauthn/register/finish",
+        json={
+            "challenge": begin.json()["challenge"],
+            "credential": key.create(options),
+            "name": name,
+        },
+        headers=h,
+    )
+
+
+def key_sign_in(client: TestClient, account: Account, key: SoftAuthenticator, **kw: int) -> Any:
+    r = client.post(LOGIN, json={"login": account.login, "password": account.password})
+    assert r.status_code == 200, r.text
+    assert "webauthn" in r.json()["methods"]
+    challenge = r.json()["challenge"]
+    begin = client.post("/api/v1/auth/webauthn/login/begin", json={"challenge": challenge})
+    assert begin.status_code == 200
+    options = begin.json()["options"]
+    assert options["userVerification"] == "required"
+    return client.post(
+        "/api/v1/auth/webauthn/login/finish",
+        json={"challenge": challenge, "credential": key.get(options, **kw)},
+    )
+
+
+def privileged_sign_in(client: TestClient, account: Account, clock: ManualClock) -> str:
+    """Sign in a privileged account: with a key when the policy demands one (enrolled here)."""
+    csrf = sign_in(client, account, clock)
+    if client.get("/api/v1/me").status_code == 200:
+        return csrf
+    key = SoftAuthenticator(PUBLIC_URL)
+    assert register(client, csrf, key).status_code == 201
+    r = key_sign_in(client, account, key)
+    assert r.status_code == 200, r.text
+    return str(r.json()["csrf_token"])
