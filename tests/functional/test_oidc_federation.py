@@ -37,6 +37,7 @@ from tests.support.signin import (
 )
 
 CALLBACK = f"{PUBLIC_URL}/api/v1/auth/oidc/callback"
+pytestmark = pytest.mark.xdist_group("oidc_provider")  # one provider, one worker
 
 
 @pytest.fixture(scope="module")

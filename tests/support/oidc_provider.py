@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fcntl
 import json
 import shutil
 import subprocess
@@ -20,16 +21,18 @@ CLIENT_SECRET = "test-secret-not-for-production"
 
 def install() -> None:
     """``npm ci`` the provider once (from the npm registry) when node_modules is missing."""
-    if (HERE / "node_modules" / "oidc-provider").is_dir():
-        return
     npm = shutil.which("npm")
     assert npm, "npm is needed for the OIDC tests (scripts/install-system.sh installs it)"
-    subprocess.run(
-        [npm, "ci", "--no-audit", "--no-fund", "--loglevel=error"],
-        cwd=HERE,
-        check=True,
-        timeout=300,
-    )
+    with (HERE / ".install.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # parallel test workers install once
+        if (HERE / "node_modules" / "oidc-provider").is_dir():
+            return
+        subprocess.run(
+            [npm, "ci", "--no-audit", "--no-fund", "--loglevel=error"],
+            cwd=HERE,
+            check=True,
+            timeout=300,
+        )
 
 
 @contextmanager

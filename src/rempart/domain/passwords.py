@@ -4,7 +4,7 @@ Accepted when, for a password used alone (Rempart adds a second factor anyway):
 
 - it has ≥ 12 characters of the 4 kinds (lower, upper, digit, other) — CNIL's first example;
 - or its estimated strength (length × log2 of the alphabet it draws from) is ≥ 80 bits, so
-  14 letters and digits, or 17 lower-case letters, pass whatever their composition
+  14 letters and digits, or 18 lower-case letters, pass whatever their composition
   (ASVS V6.2.5: length, not character rules);
 - or it is a passphrase of ≥ 7 words.
 

@@ -1,0 +1,64 @@
+"""Governance test helpers: clients acting as an agent with (or without) a fresh second factor."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import replace
+from urllib.parse import parse_qs, urlsplit
+
+from fastapi.testclient import TestClient
+
+from rempart.adapters.clock import ManualClock
+from rempart.adapters.mail import MemoryMailer
+from rempart.bootstrap import Container
+from rempart.domain.alerts import Alert
+from rempart.web.app import create_app
+from rempart.web.deps import current_context
+from tests.conftest import context_for
+
+AsFresh = Callable[..., TestClient]
+STEP_UP = dt.timedelta(minutes=5)
+
+
+def client_as(
+    container: Container, login: str, clock: ManualClock, *, fresh: bool = True
+) -> TestClient:
+    """A client acting as ``login``; ``fresh``: the second factor was just proven again."""
+    app = create_app(container.settings, container=container)
+
+    def ctx() -> object:
+        base = context_for(container, login, clock)
+        return replace(base, fresh_until=base.now + STEP_UP) if fresh else base
+
+    app.dependency_overrides[current_context] = ctx
+    return TestClient(app, raise_server_exceptions=False)
+
+
+def anonymous(container: Container) -> TestClient:
+    """A client with no session (the enrolment pages)."""
+    app = create_app(container.settings, container=container)
+    return TestClient(app, raise_server_exceptions=False)
+
+
+def alert_rules(container: Container) -> list[str]:
+    """The rules of every alert raised so far, oldest first."""
+    return [a.rule for a in reversed(container.portal.alerts.alerts_since(None, 1000))]
+
+
+def alerts_of(container: Container, rule: str) -> list[Alert]:
+    """The alerts raised under ``rule``, oldest first."""
+    return [a for a in reversed(container.portal.alerts.alerts_since(None, 1000)) if a.rule == rule]
+
+
+def token_from(body: str) -> str:
+    """The enrolment token in a mailed link."""
+    link = next(line for line in body.splitlines() if "/enrol?token=" in line)
+    return parse_qs(urlsplit(link.strip()).query)["token"][0]
+
+
+def last_mail_to(container: Container, address: str) -> str:
+    """The body of the last message the in-memory mailer kept for ``address``."""
+    mailer = container.mailer
+    assert isinstance(mailer, MemoryMailer)
+    return [m for m in mailer.outbox if m.to == address][-1].body
