@@ -5,8 +5,10 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy.engine import Connection
 
-from rempart.adapters.sql import auth_tables  # noqa: F401 - registers the sign-in tables
-from rempart.adapters.sql import governance_tables  # noqa: F401 - registers the governance tables
+from rempart.adapters.sql import (
+    auth_tables,  # noqa: F401 - registers the sign-in tables
+    governance_tables,  # noqa: F401 - registers the governance tables
+)
 from rempart.adapters.sql.engine import make_engine
 from rempart.adapters.sql.tables import Base
 
