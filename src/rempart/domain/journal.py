@@ -34,7 +34,7 @@ class Tag(StrEnum):
     AUTH_FACTOR_ADDED = "auth:factor:added"
     AUTH_FACTOR_REMOVED = "auth:factor:removed"
     AUTH_LOGIN_THROTTLED = "auth:login:throttled"
-    AUTH_PASSWORD_CHANGED = "auth:password:changed"
+    AUTH_PASSWORD_CHANGED = "auth:password:changed"  # noqa: S105 - a tag, not a password
     AUTH_IDENTITY_LINKED = "auth:identity:linked"
     AUTH_IDENTITY_UNLINKED = "auth:identity:unlinked"
     GUARD_REQUEST_DENIED = "guard:request:denied"
