@@ -3,24 +3,29 @@
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from dataclasses import dataclass, field
 
 from sqlalchemy import Engine
 
 from rempart.adapters.clock import SystemClock
 from rempart.adapters.mail import MemoryMailer, SmtpMailer
-from rempart.adapters.memory.journal import MemoryJournal
+from rempart.adapters.signing import Ed25519Signer
 from rempart.adapters.sql.alert_store import SqlAlertStore
 from rempart.adapters.sql.engine import make_engine
+from rempart.adapters.sql.journal_store import SqlJournalStore
 from rempart.adapters.sql.governance_store import SqlGovernanceStore
 from rempart.adapters.sql.migrate import is_initialised, upgrade, upgrade_connection
 from rempart.adapters.sql.portal_store import SqlPortalStore
 from rempart.domain.governance import GovernanceRules
-from rempart.domain.ports import Clock, JournalWriter, Mailer
+from rempart.domain.errors import PolicyError
+from rempart.domain.ports import CheckpointSigner, Clock, JournalWriter, Mailer
 from rempart.domain.scope import ScopeRules
 from rempart.services.deps import GovernanceDeps, PortalDeps
 from rempart.services.signin.deps import AuthDeps
 from rempart.settings import Settings
+
+log = logging.getLogger("rempart")
 
 
 @dataclass
@@ -57,6 +62,10 @@ class Container:
             close = getattr(closer, "close", None)
             if callable(close):
                 close()
+        # Last: the closers above may still journal; this commits, signs and stops the writer.
+        close_journal = getattr(self.portal.journal, "close", None)
+        if callable(close_journal):
+            close_journal()
         self.engine.dispose()
 
 
@@ -68,7 +77,8 @@ def build_container(
     if not is_initialised(engine) and is_memory(settings.db_url):
         upgrade_engine(engine, settings.db_url)
     store = SqlPortalStore(engine)
-    journal = journal or MemoryJournal()
+    clock = clock or SystemClock()
+    journal = journal or open_journal(settings, clock)
     portal = PortalDeps(
         store=store,
         journal=journal,
@@ -184,6 +194,66 @@ def build_auth(
         policy=policy,
         secret=settings.secret_key.get_secret_value().encode(),
     )
+
+
+def open_journal(settings: Settings, clock: Clock) -> SqlJournalStore:
+    """The journal store for ``settings``, its own database, signing with the configured key."""
+    store = SqlJournalStore(
+        settings.effective_journal_url(),
+        clock=clock,
+        checkpoint_every=settings.journal_checkpoint_every,
+        checkpoint_seconds=settings.journal_checkpoint_seconds,
+        group_wait=settings.journal_group_wait_ms / 1000,
+        group_max=settings.journal_group_max,
+    )
+    store.use_signer(journal_signer(settings, store))
+    store.start()
+    return store
+
+
+def journal_signer(settings: Settings, store: SqlJournalStore) -> CheckpointSigner:
+    """The configured signing key; in demo mode one generated and kept in the journal itself."""
+    if settings.journal_signing_key is not None:
+        return Ed25519Signer.from_base64(settings.journal_signing_key.get_secret_value())
+    if not settings.demo:
+        raise PolicyError(
+            "REMPART_JOURNAL_SIGNING_KEY must be set outside demo mode "
+            "(base64 of a raw Ed25519 private key; `rempart journal keygen` makes one)"
+        )
+    signer = demo_signer(store)
+    log.warning(
+        "demo mode: the journal's checkpoints are signed with key %s, kept in the journal "
+        "database itself, so whoever can write that database can forge them; set "
+        "REMPART_JOURNAL_SIGNING_KEY for anything real",
+        signer.key_id,
+    )
+    return signer
+
+
+def demo_signer(store: SqlJournalStore) -> Ed25519Signer:
+    """The demo journal's own signing key, generated on first use."""
+    raw = store.demo_private_key()
+    if raw is not None:
+        return Ed25519Signer.from_raw(raw)
+    signer = Ed25519Signer.generate()
+    store.register_key(
+        signer.public_key,
+        signer.key_id,
+        note="demo key, stored in the journal itself: not a trust anchor",
+        private_key=signer.private_raw(),
+    )
+    return signer
+
+
+def open_journal_archive(url: str, signing_key: str | None = None) -> SqlJournalStore:
+    """A journal opened by the maintenance commands: signs with ``signing_key`` when given,
+    else with a demo journal's stored key, else not at all (read-only work)."""
+    store = SqlJournalStore(url, clock=SystemClock())
+    if signing_key:
+        store.use_signer(Ed25519Signer.from_base64(signing_key))
+    elif (raw := store.demo_private_key()) is not None:
+        store.use_signer(Ed25519Signer.from_raw(raw))
+    return store
 
 
 def is_memory(url: str) -> bool:

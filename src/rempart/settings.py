@@ -19,6 +19,19 @@ class Settings(BaseSettings):
     demo: bool = False
     db_url: str = "sqlite:///rempart.db"
     journal_url: str = ""  # empty: journal.db beside the portal's SQLite file
+    # Journal: base64 of a raw Ed25519 private key signing its checkpoints. Demo mode generates
+    # one and keeps it in the journal database itself (forgeable: demo only); outside demo
+    # mode a missing key refuses to start.
+    journal_signing_key: SecretStr | None = None
+    journal_checkpoint_every: int = Field(10_000, ge=1)  # entries between signed checkpoints
+    journal_checkpoint_seconds: float = Field(60.0, gt=0)  # ... and at least this often
+    journal_retention_months: int = Field(12, ge=1, le=120)  # CNIL: 6 to 12 months
+    journal_group_wait_ms: float = Field(2.0, ge=0, le=50)  # group commit: longest extra wait
+    journal_group_max: int = Field(4096, ge=1)  # group commit: most entries per transaction
+    # "Who consulted my file": one-time codes mailed to the person, then a short session.
+    citizen_code_minutes: int = Field(10, ge=1, le=30)
+    citizen_code_attempts: int = Field(5, ge=1, le=10)
+    citizen_session_minutes: int = Field(15, ge=1, le=120)
     insecure_http: bool = False
     trusted_proxies: list[str] = Field(default_factory=list)
     secret_key: SecretStr = SecretStr(DEMO_SECRET)

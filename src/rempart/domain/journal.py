@@ -1,8 +1,15 @@
-"""Journal entries: one per access decision, written before any data leaves."""
+"""Journal entries: one per access decision, written before any data leaves.
+
+An entry's *canonical form* is the exact byte string the journal stores, hashes and signs
+(stable JSON: sorted keys, no spaces, ASCII only, UTC times with microseconds). It escapes
+every control character, so nothing an agent or a client types can forge a line or a field
+of the journal (ASVS V16.4.1).
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+import json
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -73,6 +80,10 @@ class Tag(StrEnum):
     REVIEW_CAMPAIGN_CLOSED = "review:campaign:closed"
     CITIZEN_ACCESS_LOG_READ = "citizen:access_log:read"
     CITIZEN_ACCESS_FLAGGED = "citizen:access:flagged"
+    CITIZEN_CHALLENGE_SENT = "citizen:challenge:sent"
+    CITIZEN_CHALLENGE_FAILED = "citizen:challenge:failed"
+    CITIZEN_SESSION_OPENED = "citizen:session:opened"
+    JOURNAL_RETENTION_PURGED = "journal:retention:purged"
 
 
 class Decision(StrEnum):
@@ -103,3 +114,88 @@ class JournalEntry:
     purpose: str = ""
     reason: str = ""
     details: dict[str, object] = field(default_factory=dict)
+    agent_roles: tuple[str, ...] = ()  # roles held at the time: a person sees "which role"
+
+
+FORMAT_VERSION = 1
+
+# One encoder, built once: the canonical form must not depend on call-site arguments.
+_ENCODER = json.JSONEncoder(
+    sort_keys=True,
+    separators=(",", ":"),
+    ensure_ascii=True,
+    allow_nan=False,
+    default=str,  # a date or an enum in ``details`` is recorded as its text
+)
+
+
+def format_time(at: dt.datetime) -> str:
+    """RFC 3339 UTC with microseconds and ``Z``; a naive time is taken as UTC (ASVS V16.2.2)."""
+    if at.tzinfo is not None:
+        at = at.astimezone(dt.UTC).replace(tzinfo=None)
+    return at.isoformat(timespec="microseconds") + "Z"
+
+
+def parse_time(text: str) -> dt.datetime:
+    """The inverse of ``format_time``."""
+    return dt.datetime.fromisoformat(text.removesuffix("Z")).replace(tzinfo=dt.UTC)
+
+
+def canonical_bytes(entry: JournalEntry) -> bytes:
+    """The entry's canonical form: what is stored, hashed into the chain and the Merkle tree."""
+    return _ENCODER.encode(
+        {
+            "v": FORMAT_VERSION,
+            "at": format_time(entry.at),
+            "tag": str(entry.tag),
+            "decision": str(entry.decision),
+            "agent_login": entry.agent_login,
+            "agent_roles": list(entry.agent_roles),
+            "org_id": entry.org_id,
+            "session_id": entry.session_id,
+            "client_address": entry.client_address,
+            "network": entry.network,
+            "user_agent": entry.user_agent,
+            # A set: sorted, so the child index table can be checked against it in SQL.
+            "persons": sorted(set(entry.persons)),
+            "categories": list(entry.categories),
+            "purpose": entry.purpose,
+            "reason": entry.reason,
+            "details": entry.details,
+        }
+    ).encode("ascii")
+
+
+def entry_from_canonical(data: bytes) -> JournalEntry:
+    """Read an entry back from its canonical form (raises ValueError on anything else)."""
+    try:
+        d = json.loads(data)
+        if d.get("v") != FORMAT_VERSION:
+            raise ValueError(f"unknown journal entry format {d.get('v')!r}")
+        return JournalEntry(
+            at=parse_time(d["at"]),
+            tag=Tag(d["tag"]),
+            decision=Decision(d["decision"]),
+            agent_login=d["agent_login"],
+            org_id=d["org_id"],
+            session_id=d["session_id"],
+            client_address=d["client_address"],
+            network=d["network"],
+            user_agent=d["user_agent"],
+            persons=tuple(d["persons"]),
+            categories=tuple(d["categories"]),
+            purpose=d["purpose"],
+            reason=d["reason"],
+            details=dict(d["details"]),
+            agent_roles=tuple(d["agent_roles"]),
+        )
+    except (KeyError, TypeError, AttributeError) as exc:
+        raise ValueError(f"not a canonical journal entry: {exc}") from exc
+
+
+@dataclass(frozen=True, slots=True)
+class StoredEntry:
+    """An entry as read back from the journal, with its sequence number."""
+
+    seq: int
+    entry: JournalEntry

@@ -1,0 +1,174 @@
+"""The journal database's own schema (not the portal's Alembic migrations: it lives apart).
+
+Created idempotently by the store. Every table refuses UPDATE and DELETE through triggers;
+only retention deletes entries, below a signed purge checkpoint:
+
+- SQLite: the purge drops the two delete triggers and re-creates them inside its own
+  transaction, so no other connection ever sees the table unprotected.
+- PostgreSQL: the trigger lets a DELETE through only for rows at or below the transaction-local
+  setting ``rempart.journal_purge_upto``. Setting it needs no privilege, so what stops the
+  portal from deleting is that its role is granted only INSERT and SELECT (see
+  ``docs/journal.md``); the purge runs as the journal's owner.
+"""
+
+from __future__ import annotations
+
+SCHEMA_VERSION = "1"
+
+TABLES = (
+    "journal_meta",
+    "journal_entries",
+    "journal_persons",
+    "journal_nodes",
+    "journal_checkpoints",
+    "journal_keys",
+)
+PURGEABLE = ("journal_entries", "journal_persons")
+
+SQLITE_TABLES = """
+CREATE TABLE IF NOT EXISTS journal_meta (
+    key TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS journal_entries (
+    seq INTEGER PRIMARY KEY,
+    at TEXT NOT NULL,
+    tag TEXT NOT NULL,
+    decision TEXT NOT NULL,
+    agent_login TEXT NOT NULL,
+    org_id TEXT NOT NULL,
+    session_id TEXT NOT NULL,
+    body BLOB NOT NULL,
+    chain BLOB NOT NULL
+);
+CREATE INDEX IF NOT EXISTS ix_journal_agent_at ON journal_entries (agent_login, at);
+CREATE INDEX IF NOT EXISTS ix_journal_session_at ON journal_entries (session_id, at);
+CREATE INDEX IF NOT EXISTS ix_journal_at_org ON journal_entries (at, org_id);
+CREATE TABLE IF NOT EXISTS journal_persons (
+    seq INTEGER NOT NULL,
+    ft_id TEXT NOT NULL,
+    PRIMARY KEY (seq, ft_id)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS ix_journal_persons_ft_id ON journal_persons (ft_id, seq DESC);
+CREATE TABLE IF NOT EXISTS journal_nodes (
+    level INTEGER NOT NULL,
+    idx INTEGER NOT NULL,
+    hash BLOB NOT NULL,
+    PRIMARY KEY (level, idx)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS journal_checkpoints (
+    id INTEGER PRIMARY KEY,
+    tree_size INTEGER NOT NULL,
+    root BLOB NOT NULL,
+    chain_head BLOB NOT NULL,
+    at TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    key_id TEXT NOT NULL,
+    signature BLOB NOT NULL
+);
+CREATE INDEX IF NOT EXISTS ix_journal_checkpoints_size ON journal_checkpoints (tree_size);
+CREATE TABLE IF NOT EXISTS journal_keys (
+    key_id TEXT PRIMARY KEY,
+    public_key BLOB NOT NULL,
+    private_key BLOB,
+    created_at TEXT NOT NULL,
+    note TEXT NOT NULL
+);
+"""
+
+
+def sqlite_trigger(table: str, op: str) -> str:
+    """The trigger refusing ``op`` (UPDATE or DELETE) on ``table``."""
+    return (
+        f"CREATE TRIGGER IF NOT EXISTS {table}_no_{op.lower()} BEFORE {op} ON {table} "
+        f"BEGIN SELECT RAISE(ABORT, 'the access journal is append-only: {op} on {table}'); END"
+    )
+
+
+def sqlite_ddl() -> list[str]:
+    """Every statement creating the SQLite journal schema."""
+    stmts = [s.strip() for s in SQLITE_TABLES.split(";") if s.strip()]
+    stmts += [sqlite_trigger(t, op) for t in TABLES for op in ("UPDATE", "DELETE")]
+    return stmts
+
+
+POSTGRES_DDL = """
+CREATE TABLE IF NOT EXISTS journal_meta (
+    key text PRIMARY KEY,
+    value text NOT NULL
+);
+CREATE TABLE IF NOT EXISTS journal_entries (
+    seq bigint PRIMARY KEY,
+    at timestamptz NOT NULL,
+    tag text NOT NULL,
+    decision text NOT NULL,
+    agent_login text NOT NULL,
+    org_id text NOT NULL,
+    session_id text NOT NULL,
+    body bytea NOT NULL,
+    chain bytea NOT NULL
+);
+CREATE INDEX IF NOT EXISTS ix_journal_agent_at ON journal_entries (agent_login, at);
+CREATE INDEX IF NOT EXISTS ix_journal_session_at ON journal_entries (session_id, at);
+CREATE INDEX IF NOT EXISTS ix_journal_at_org ON journal_entries (at, org_id);
+CREATE TABLE IF NOT EXISTS journal_persons (
+    seq bigint NOT NULL,
+    ft_id text COLLATE "C" NOT NULL,
+    PRIMARY KEY (seq, ft_id)
+);
+CREATE INDEX IF NOT EXISTS ix_journal_persons_ft_id ON journal_persons (ft_id, seq DESC);
+CREATE TABLE IF NOT EXISTS journal_nodes (
+    level integer NOT NULL,
+    idx bigint NOT NULL,
+    hash bytea NOT NULL,
+    PRIMARY KEY (level, idx)
+);
+CREATE TABLE IF NOT EXISTS journal_checkpoints (
+    id bigserial PRIMARY KEY,
+    tree_size bigint NOT NULL,
+    root bytea NOT NULL,
+    chain_head bytea NOT NULL,
+    at timestamptz NOT NULL,
+    kind text NOT NULL,
+    key_id text NOT NULL,
+    signature bytea NOT NULL
+);
+CREATE INDEX IF NOT EXISTS ix_journal_checkpoints_size ON journal_checkpoints (tree_size);
+CREATE TABLE IF NOT EXISTS journal_keys (
+    key_id text PRIMARY KEY,
+    public_key bytea NOT NULL,
+    private_key bytea,
+    created_at timestamptz NOT NULL,
+    note text NOT NULL
+);
+CREATE OR REPLACE FUNCTION rempart_journal_append_only() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    IF TG_OP = 'DELETE' AND TG_TABLE_NAME IN ('journal_entries', 'journal_persons') THEN
+        IF OLD.seq <= coalesce(
+               nullif(current_setting('rempart.journal_purge_upto', true), '')::bigint, 0) THEN
+            RETURN OLD;  -- retention, below the purge checkpoint of the same transaction
+        END IF;
+    END IF;
+    RAISE EXCEPTION 'the access journal is append-only: % on %', TG_OP, TG_TABLE_NAME
+        USING ERRCODE = 'insufficient_privilege';
+END
+$$;
+"""
+
+
+def postgres_ddl() -> list[str]:
+    """Every statement creating the PostgreSQL journal schema (run once, by its owner)."""
+    body, func = POSTGRES_DDL.split("CREATE OR REPLACE FUNCTION", 1)
+    stmts = [s.strip() for s in body.split(";") if s.strip()]
+    stmts.append("CREATE OR REPLACE FUNCTION" + func.strip().rstrip(";"))
+    for t in TABLES:
+        stmts.append(
+            f"CREATE OR REPLACE TRIGGER {t}_append_only BEFORE UPDATE OR DELETE ON {t} "
+            "FOR EACH ROW EXECUTE FUNCTION rempart_journal_append_only()"
+        )
+        stmts.append(
+            f"CREATE OR REPLACE TRIGGER {t}_no_truncate BEFORE TRUNCATE ON {t} "
+            "FOR EACH STATEMENT EXECUTE FUNCTION rempart_journal_append_only()"
+        )
+    return stmts
