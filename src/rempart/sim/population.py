@@ -46,6 +46,7 @@ from rempart.domain.model import (
     Role,
 )
 
+YEAR = 365.25  # days; ages are drawn a couple of days clear of birthdays
 CHUNK = 20_000  # people per generated chunk; part of the determinism contract, do not tune
 FT_ID_SPACE = 10_000_000 * len(FT_ID_LETTERS)  # ft_id_from_number is a bijection on this range
 
@@ -238,7 +239,7 @@ def slug(text: str) -> str:
 
 def _stream(name: str) -> Random:
     """A named random stream: reproducible synthetic data, never a secret for real use."""
-    return Random(name)  # noqa: S311 - reproducibility is the point; see ``credentials``
+    return Random(name)
 
 
 def _cum(ordinal: int, share: Fraction) -> int:
@@ -956,13 +957,13 @@ class Population:
             first = choice(pools.male_names if male else pools.female_names)
             last = choice(pools.last_names)
             if youth:
-                age_days = randint(ya_lo * 365 + 1, (ya_hi + 1) * 365 - 2)
+                age_days = randint(int(ya_lo * YEAR) + 2, int((ya_hi + 1) * YEAR) - 2)
             else:
                 age = ja_lo + int((ja_hi - ja_lo + 1) * rng.betavariate(1.6, 2.2))
-                age_days = age * 365 + randrange(365)
+                age_days = int(age * YEAR) + 2 + randrange(362)
             birth_ord = today - age_days
             birth = fromordinal(birth_ord)
-            adult_ord = birth_ord + 16 * 365 + 4
+            adult_ord = birth_ord + int(16 * YEAR) + 2
             if rand() < BORN_ABROAD_RATE:
                 place = f"99{choice(COUNTRY_CODES)}"
             else:
