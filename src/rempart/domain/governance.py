@@ -18,6 +18,7 @@ Every function here is pure: the services load the facts and apply the verdicts.
 from __future__ import annotations
 
 import datetime as dt
+import math
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -392,11 +393,11 @@ def request_throttle(
         # Free again once the oldest request of the window leaves it.
         oldest = in_burst[-rules.burst_limit]
         wait = (oldest + rules.burst_window - now).total_seconds()
-        return Throttle("burst", max(1, int(wait) + 1), len(in_burst), rules.burst_limit)
+        return Throttle("burst", max(1, math.ceil(wait)), len(in_burst), rules.burst_limit)
     if len(in_week) >= rules.weekly_cap:
         oldest = in_week[-rules.weekly_cap]
         wait = (oldest + week - now).total_seconds()
-        return Throttle("weekly_cap", max(1, int(wait) + 1), len(in_week), rules.weekly_cap)
+        return Throttle("weekly_cap", max(1, math.ceil(wait)), len(in_week), rules.weekly_cap)
     return None
 
 

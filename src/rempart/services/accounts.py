@@ -833,3 +833,68 @@ def link_federated_identity(
         evidence={"account": target.login, **facts},
     )
     return {"login": target.login, "issuer": issuer, "subject": subject}
+
+
+# --- Inventory ---------------------------------------------------------------------------
+
+INVENTORY_READERS = frozenset({Role.SECURITY_OFFICER, Role.ADMIN})
+
+
+def _factors(gov: GovernanceDeps, agent: Agent) -> tuple[list[str], int]:
+    credentials = gov.auth.credentials
+    creds = credentials.credentials_by_id(agent.id)
+    keys = len(credentials.webauthn_credentials(agent.id))
+    factors = []
+    if creds is not None and creds.password_hash:
+        factors.append("password")
+    if creds is not None and creds.totp_secret:
+        factors.append("totp")
+    if keys:
+        factors.append("webauthn")
+    if credentials.recovery_codes_left(agent.id):
+        factors.append("recovery_code")
+    if credentials.identities_of(agent.id):
+        factors.append("federated")
+    return factors, keys
+
+
+def privileged_inventory(gov: GovernanceDeps, ctx: RequestContext) -> list[dict[str, Any]]:
+    """Every privileged account: roles, last use, factors, who created and approved it, and
+    the requests still open by or about it (for the security team)."""
+    if not ctx.agent.roles & INVENTORY_READERS:
+        raise Forbidden("only the security team and administrators read the inventory")
+    logins: dict[int, str | None] = {}
+
+    def login_of(agent_id: int | None) -> str | None:
+        if agent_id is None:
+            return None
+        if agent_id not in logins:
+            found = gov.portal.store.agent_by_id(agent_id)
+            logins[agent_id] = found.login if found else None
+        return logins[agent_id]
+
+    pending = g.RequestStatus.PENDING
+    out = []
+    for agent, standing in gov.store.privileged_accounts():
+        factors, keys = _factors(gov, agent)
+        made = gov.store.requests(requested_by=agent.id, status=pending)
+        about = gov.store.requests(target_agent_id=agent.id, status=pending)
+        out.append(
+            {
+                **account_json(agent, standing),
+                "org_kind": str(agent.org_kind),
+                "privileged_roles": _roles_list(
+                    agent.roles & (g.NEVER_GRANTABLE | {Role.ACCOUNT_MANAGER})
+                ),
+                "factors": factors,
+                "security_keys": keys,
+                "created_by": login_of(standing.created_by),
+                "approved_by": login_of(standing.approved_by),
+                "four_eyes": standing.went_through_four_eyes,
+                "open_requests": {
+                    "made": [r.id for r in made if not r.is_expired(ctx.now)],
+                    "about": [r.id for r in about if not r.is_expired(ctx.now)],
+                },
+            }
+        )
+    return out

@@ -4,7 +4,8 @@ July 2025: to stop one compromised training body, every partner app was closed. 
 administrator switches off exactly what is compromised, at once: the data gate reads the
 state on every request, and the live sessions in that scope are revoked, so that a stolen
 session does not come back to life when the switch is lifted. Switching off needs no step-up
-(speed matters in an incident); lifting, which re-opens a door, does. All journaled, alerted.
+(speed matters in an incident); lifting an account's or an organisation's suspension, which
+re-opens a door, does (the app switch keeps its original contract). All journaled, alerted.
 """
 
 from __future__ import annotations
@@ -162,8 +163,6 @@ def switch_app(
 ) -> dict[str, Any]:
     """Switch one app off (or on) for one organisation or everyone; revoke sessions it served."""
     _admin(ctx)
-    if enabled:
-        require_fresh(ctx)
     result = apps.set_app_enabled(gov.portal, ctx, app, org_id, enabled)
     ended = 0
     if not enabled:

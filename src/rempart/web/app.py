@@ -11,7 +11,7 @@ from rempart import __version__
 from rempart.bootstrap import Container, build_container
 from rempart.settings import Settings
 from rempart.web import errors
-from rempart.web.api import alerts, me, people, training
+from rempart.web.api import accounts, admin, alerts, me, people, reviews, training
 from rempart.web.api import auth as auth_api
 from rempart.web.client import parse_proxies
 from rempart.web.middleware import BodyLimit, SecurityHeaders
@@ -24,6 +24,7 @@ def create_app(settings: Settings, container: Container | None = None) -> FastAP
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        box.start_jobs()  # lifecycle and review jobs, every ``jobs_interval_seconds``
         yield
         box.close()
 
@@ -43,6 +44,8 @@ def create_app(settings: Settings, container: Container | None = None) -> FastAP
     for auth_router in (auth_api.router, auth_api.admin_router):
         app.include_router(auth_router)
     for router in (me.router, people.router, training.router, alerts.router):
+        app.include_router(router)
+    for router in (accounts.router, reviews.router, admin.router):
         app.include_router(router)
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
     app.add_middleware(SecurityHeaders, hsts=not settings.insecure_http)

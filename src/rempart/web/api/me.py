@@ -8,8 +8,9 @@ from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field
 
 from rempart.domain.model import App
-from rempart.services import apps
-from rempart.web.deps import Ctx, Portal
+from rempart.services import suspensions
+from rempart.web.api.accounts import Gov
+from rempart.web.deps import Ctx
 
 router = APIRouter(prefix="/api/v1", tags=["account"])
 
@@ -42,12 +43,12 @@ def me(ctx: Ctx) -> Any:
 
 
 @router.post("/admin/apps/{app}/suspend")
-def suspend_app(ctx: Ctx, deps: Portal, app: App, body: AppSwitchIn) -> dict[str, Any]:
-    """Kill switch: suspend one app for everyone, or for one organisation."""
-    return apps.set_app_enabled(deps, ctx, app, body.org_id, enabled=False)
+def suspend_app(ctx: Ctx, gov: Gov, app: App, body: AppSwitchIn) -> dict[str, Any]:
+    """Kill switch: suspend one app for everyone, or for one organisation (sessions revoked)."""
+    return suspensions.switch_app(gov, ctx, app, body.org_id, enabled=False)
 
 
 @router.post("/admin/apps/{app}/resume")
-def resume_app(ctx: Ctx, deps: Portal, app: App, body: AppSwitchIn) -> dict[str, Any]:
+def resume_app(ctx: Ctx, gov: Gov, app: App, body: AppSwitchIn) -> dict[str, Any]:
     """Lift an app's suspension."""
-    return apps.set_app_enabled(deps, ctx, app, body.org_id, enabled=True)
+    return suspensions.switch_app(gov, ctx, app, body.org_id, enabled=True)
