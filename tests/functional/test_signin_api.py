@@ -690,3 +690,18 @@ def test_sessions_are_listed_and_others_revoked(
             select(func.count()).select_from(SessionRow).where(SessionRow.ended_at.is_(None))
         ).scalar_one()
     assert live == 1
+
+
+def test_at_most_five_live_sessions_per_account(
+    app: FastAPI, tm: Account, clock: ManualClock, journal: MemoryJournal
+) -> None:
+    """ASVS V7.1.2: a sixth browser ends the oldest session."""
+    browsers = []
+    for i in range(6):
+        clock.advance(31)
+        b = client_for(app, address=f"198.51.100.{100 + i}")
+        sign_in(b, tm, clock)
+        browsers.append(b)
+    assert browsers[0].get("/api/v1/me").json()["code"] == "session_revoked"
+    assert all(b.get("/api/v1/me").status_code == 200 for b in browsers[1:])
+    assert any(e.reason == "too_many_sessions" for e in journal.entries)

@@ -46,6 +46,7 @@ class EndReason(StrEnum):
     USER = "revoked_by_user"
     ACCOUNT_DISABLED = "account_disabled"
     ACCOUNT_LOCKED = "account_locked"
+    TOO_MANY = "too_many_sessions"
     GUARD = "revoked_by_guard"
 
     @property

@@ -189,6 +189,7 @@ def submit_password(
     if not methods:
         emit(deps, Tag.AUTH_LOGIN_FAILED, Decision.DENY, client, agent=agent, reason="no factor")
         raise Forbidden("no usable second factor is enrolled: ask your account manager")
+    deps.challenges.purge(now)  # forget ceremonies nobody finished
     handle = secrets.token_urlsafe(32)
     deps.challenges.put(
         Challenge(

@@ -30,6 +30,8 @@ from rempart.services.signin.events import emit
 
 TOKEN_RE = re.compile(r"\A[A-Za-z0-9_-]{43}\Z")  # token_urlsafe(32)
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+# ASVS V7.1.2: a person rarely needs more than a few browsers at once; the oldest ends first.
+MAX_LIVE_SESSIONS = 5
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,6 +83,9 @@ def open_session(
         user_agent=client.user_agent,
         enrol_only=enrol_only,
     )
+    live = deps.sessions.live_of(agent.id, now)  # newest first
+    for old in live[MAX_LIVE_SESSIONS - 1 :]:
+        _end(deps, old, agent, client, EndReason.TOO_MANY)
     deps.sessions.create(session)
     deps.credentials.record_success(agent.id, now)
     emit(
