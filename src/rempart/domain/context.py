@@ -25,7 +25,10 @@ class RequestContext:
     session_id: str
     client: ClientInfo
     now: dt.datetime
-    fresh_until: dt.datetime | None = None  # second factor proven again until then
+    fresh_until: dt.datetime | None = None  # second factor proven (at sign-in or since) until then
+    # The second factor was proven again *after* sign-in, and recently: a phishing relay that
+    # passed on the sign-in code cannot produce this.
+    reproved: bool = False
 
     @property
     def today(self) -> dt.date:

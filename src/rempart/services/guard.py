@@ -143,12 +143,14 @@ class Guard:
                 ctx.now.fromtimestamp(last_at, tz=ctx.now.tzinfo) if last_at is not None else None
             ),
             network_learned=learned,
+            reproved=ctx.reproved,
         )
         findings = detectors.evaluate(obs, profile, org_profile, p.detectors)
         if ctx.client.country:
             self.state.put(f"country:{login}", f"{ctx.client.country}|{now}", DAY, now)
-        if ctx.is_fresh and ctx.client.network:
-            # A network confirmed by a fresh second factor is accepted for a month.
+        if ctx.reproved and ctx.client.network:
+            # A network confirmed by a step-up (not the sign-in code itself, which a phishing
+            # relay can pass on) is accepted for a month.
             self.state.put(f"net:{login}:{ctx.client.network}", "1", 30 * DAY, now)
         verdict = combine(findings)
         if verdict.action.blocks or not req.exposed:

@@ -176,9 +176,13 @@ def test_new_network_asks_for_a_step_up_then_accepts_it(rig: Rig) -> None:
     with pytest.raises(errors.StepUpRequired):
         raise_for_verdict(verdict)
     fresh = replace(other, fresh_until=MONDAY_10 + dt.timedelta(minutes=5))
-    assert rig.guard.check(fresh, req).action is Action.ALLOW
+    assert rig.guard.check(fresh, req).action is Action.ALLOW  # just signed in there
     later = replace(other, now=MONDAY_10 + dt.timedelta(hours=1))
-    assert rig.guard.check(later, req).action is Action.ALLOW  # learned after the step-up
+    assert rig.guard.check(later, req).action is Action.STEP_UP  # sign-in proof is not kept
+    stepped = replace(later, fresh_until=later.now + dt.timedelta(minutes=5), reproved=True)
+    assert rig.guard.check(stepped, req).action is Action.ALLOW
+    next_day = replace(other, now=MONDAY_10 + dt.timedelta(days=1))
+    assert rig.guard.check(next_day, req).action is Action.ALLOW  # learned after the step-up
 
 
 def test_impossible_travel_revokes(rig: Rig) -> None:
@@ -191,7 +195,13 @@ def test_impossible_travel_revokes(rig: Rig) -> None:
 def test_off_hours_step_up_and_smaller_budget_after_it(rig: Rig) -> None:
     sunday_night = dt.datetime(2026, 11, 22, 23, 0, tzinfo=dt.UTC)
     assert rig.read(1000, when=sunday_night) is Action.STEP_UP
-    fresh = replace(rig.at(sunday_night), fresh_until=sunday_night + dt.timedelta(hours=1))
+    signed_in = replace(rig.at(sunday_night), fresh_until=sunday_night + dt.timedelta(minutes=5))
+    ft = ft_id_from_number(1000)
+    relayed = rig.guard.check(signed_in, GuardRequest(Exposure.READ, (ft,), (ft,)))
+    assert relayed.action is Action.STEP_UP  # a sign-in code alone does not open the night
+    fresh = replace(
+        rig.at(sunday_night), fresh_until=sunday_night + dt.timedelta(hours=1), reproved=True
+    )
     actions = [
         rig.guard.check(
             fresh, GuardRequest(Exposure.READ, (ft_id_from_number(n),), (ft_id_from_number(n),))

@@ -17,7 +17,7 @@ class Observation:
     """One data request as the guard sees it, with the state counters read for it."""
 
     now: dt.datetime
-    fresh: bool  # second factor proven again recently in this session
+    fresh: bool  # second factor proven recently in this session (sign-in included)
     network: str
     country: str
     user_agent: str
@@ -31,7 +31,7 @@ class Observation:
     last_country: str = ""
     last_country_at: dt.datetime | None = None
     network_learned: bool = False  # network already accepted after a step-up
-    device_learned: bool = False
+    reproved: bool = False  # second factor proven again since sign-in, recently
 
 
 def canary(obs: Observation) -> list[Finding]:
@@ -173,8 +173,10 @@ def network(obs: Observation, profile: AgentProfile | None, p: DetectorPolicy) -
 def off_hours(
     obs: Observation, profile: AgentProfile | None, org: OrgProfile | None, p: DetectorPolicy
 ) -> list[Finding]:
-    """Outside the agent's (or their organisation's) usual hours: prove the factor again."""
-    if is_usual_time(obs.now, profile, org, p) or obs.fresh:
+    """Outside the agent's (or their organisation's) usual hours: prove the factor again, after
+    sign-in (the 2024 extraction ran evenings and weekends; a relayed sign-in code is not
+    enough)."""
+    if is_usual_time(obs.now, profile, org, p) or obs.reproved:
         return []
     return [
         Finding(

@@ -213,6 +213,9 @@ def resume(
         client=client,
         now=now,
         fresh_until=session.fresh_until,
+        reproved=session.fresh_until is not None
+        and now <= session.fresh_until
+        and session.fresh_until > session.created_at + deps.policy.step_up,
     )
 
 
