@@ -690,10 +690,11 @@ def set_end_date(
         subject=target,
         details={"end_date": end_date.isoformat()},
     )
-    if end_date == ctx.today:
+    updated = gov.portal.store.agent_by_id(target.id)
+    if updated is not None and end_date == ctx.today:
         from rempart.services import lifecycle
 
-        lifecycle.disable_leaver(gov, target, ctx.now)
+        lifecycle.disable_leaver(gov, updated, ctx.now)
     return {"login": target.login, "end_date": end_date.isoformat()}
 
 
@@ -755,10 +756,6 @@ def reset_factors(gov: GovernanceDeps, ctx: RequestContext, login: str) -> dict[
 def erase_all_factors(gov: GovernanceDeps, target: Agent, at: dt.datetime) -> None:
     """Forget password, TOTP, security keys and recovery codes; enrolment becomes pending."""
     gov.store.erase_factors(target.id)
-    credentials = gov.auth.credentials
-    for key in credentials.webauthn_credentials(target.id):
-        credentials.remove_webauthn_credential(target.id, key.id)
-    credentials.replace_recovery_codes(target.id, [], at)
     gov.store.revoke_enrolment_tokens(target.id, at)
 
 

@@ -376,7 +376,7 @@ def _close(gov: GovernanceDeps, campaign: ReviewCampaign, now: dt.datetime) -> d
             Severity.MEDIUM,
             f"Access review #{campaign.id} of {campaign.org_id} reached its deadline: "
             f"{removed} undecided access(es) removed by default.",
-            evidence={"campaign_id": campaign.id, "removed": removals[:50], **counts},
+            evidence={"campaign_id": campaign.id, "removed_accesses": removals[:50], **counts},
             action_taken="access_removed",
             org_id=campaign.org_id,
             at=now,

@@ -9,8 +9,9 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 
-from sqlalchemy import Engine, and_, func, insert, or_, select, update
+from sqlalchemy import Engine, and_, delete, func, insert, or_, select, update
 
+from rempart.adapters.sql.auth_tables import RecoveryCodeRow, WebauthnCredentialRow
 from rempart.adapters.sql.governance_tables import (
     AccountRequestRow,
     EnrolmentTokenRow,
@@ -251,13 +252,18 @@ class SqlGovernanceStore:
             conn.execute(update(AgentRow).where(AgentRow.id == agent_id).values(end_date=day))
 
     def erase_factors(self, agent_id: int) -> None:
-        """Forget password and TOTP secret; the account must enrol again before any data."""
+        """Forget password, TOTP secret, security keys and recovery codes in one transaction;
+        the account must enrol again before any data."""
         with self.engine.begin() as conn:
             conn.execute(
                 update(AgentRow)
                 .where(AgentRow.id == agent_id)
                 .values(password_hash="", totp_secret="", totp_last_step=0, enrolment_pending=True)
             )
+            conn.execute(
+                delete(WebauthnCredentialRow).where(WebauthnCredentialRow.agent_id == agent_id)
+            )
+            conn.execute(delete(RecoveryCodeRow).where(RecoveryCodeRow.agent_id == agent_id))
 
     def login_taken(self, login: str) -> bool:
         """True when an account or a pending request already uses ``login``."""
