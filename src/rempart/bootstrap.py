@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import logging
 from dataclasses import dataclass, field
@@ -10,15 +11,16 @@ from sqlalchemy import Engine
 
 from rempart.adapters.clock import SystemClock
 from rempart.adapters.mail import MemoryMailer, SmtpMailer
-from rempart.adapters.signing import Ed25519Signer
+from rempart.adapters.signing import Ed25519Signer, checkpoint_checker
 from rempart.adapters.sql.alert_store import SqlAlertStore
-from rempart.adapters.sql.engine import make_engine
+from rempart.adapters.sql.engine import is_sqlite, make_engine, sqlite_path
 from rempart.adapters.sql.journal_store import SqlJournalStore
 from rempart.adapters.sql.governance_store import SqlGovernanceStore
 from rempart.adapters.sql.migrate import is_initialised, upgrade, upgrade_connection
 from rempart.adapters.sql.portal_store import SqlPortalStore
 from rempart.domain.governance import GovernanceRules
-from rempart.domain.errors import PolicyError
+from rempart.domain.errors import InvalidRequest, PolicyError
+from rempart.domain.journal_integrity import SignatureCheck, key_id_of
 from rempart.domain.ports import CheckpointSigner, Clock, JournalWriter, Mailer
 from rempart.domain.scope import ScopeRules
 from rempart.services.deps import GovernanceDeps, PortalDeps
@@ -198,8 +200,14 @@ def build_auth(
 
 def open_journal(settings: Settings, clock: Clock) -> SqlJournalStore:
     """The journal store for ``settings``, its own database, signing with the configured key."""
+    url = settings.effective_journal_url()
+    if settings.journal_signing_key is None and not settings.demo:
+        journal_signer(settings, None)  # refuses, before anything is opened
+    if is_memory(url) and not is_memory(settings.db_url) and not settings.demo:
+        # A persistent portal with a journal that vanishes on restart would lose evidence.
+        raise PolicyError("REMPART_JOURNAL_URL must be set when the portal is not on SQLite")
     store = SqlJournalStore(
-        settings.effective_journal_url(),
+        url,
         clock=clock,
         checkpoint_every=settings.journal_checkpoint_every,
         checkpoint_seconds=settings.journal_checkpoint_seconds,
@@ -211,7 +219,7 @@ def open_journal(settings: Settings, clock: Clock) -> SqlJournalStore:
     return store
 
 
-def journal_signer(settings: Settings, store: SqlJournalStore) -> CheckpointSigner:
+def journal_signer(settings: Settings, store: SqlJournalStore | None) -> CheckpointSigner:
     """The configured signing key; in demo mode one generated and kept in the journal itself."""
     if settings.journal_signing_key is not None:
         return Ed25519Signer.from_base64(settings.journal_signing_key.get_secret_value())
@@ -220,6 +228,8 @@ def journal_signer(settings: Settings, store: SqlJournalStore) -> CheckpointSign
             "REMPART_JOURNAL_SIGNING_KEY must be set outside demo mode "
             "(base64 of a raw Ed25519 private key; `rempart journal keygen` makes one)"
         )
+    if store is None:
+        raise PolicyError("a demo journal keeps its generated key in its own database")
     signer = demo_signer(store)
     log.warning(
         "demo mode: the journal's checkpoints are signed with key %s, kept in the journal "
@@ -248,12 +258,52 @@ def demo_signer(store: SqlJournalStore) -> Ed25519Signer:
 def open_journal_archive(url: str, signing_key: str | None = None) -> SqlJournalStore:
     """A journal opened by the maintenance commands: signs with ``signing_key`` when given,
     else with a demo journal's stored key, else not at all (read-only work)."""
-    store = SqlJournalStore(url, clock=SystemClock())
+    path = sqlite_path(url)
+    if is_sqlite(url) and (path is None or not path.exists()):
+        raise InvalidRequest(f"no journal at {url}")
+    store = SqlJournalStore(url, clock=SystemClock(), create=False)
     if signing_key:
         store.use_signer(Ed25519Signer.from_base64(signing_key))
     elif (raw := store.demo_private_key()) is not None:
         store.use_signer(Ed25519Signer.from_raw(raw))
     return store
+
+
+@dataclass(frozen=True, slots=True)
+class TrustAnchors:
+    """The public keys a verification trusts, and where they came from."""
+
+    check: SignatureCheck
+    key_ids: tuple[str, ...]
+    from_journal_itself: bool
+
+
+def journal_trust(
+    store: SqlJournalStore, public_keys: list[str], signing_key: str | None
+) -> TrustAnchors:
+    """Keys given by the operator (or derived from the signing key) are trust anchors; failing
+    those, the journal's own key table, which an intruder could have rewritten."""
+    keys: dict[str, bytes] = {}
+    for text in public_keys:
+        raw = base64.b64decode(text.strip(), validate=True)
+        keys[key_id_of(raw)] = raw
+    if signing_key:
+        signer = Ed25519Signer.from_base64(signing_key)
+        keys[signer.key_id] = signer.public_key
+    if keys:
+        return TrustAnchors(checkpoint_checker(keys), tuple(keys), from_journal_itself=False)
+    stored = store.public_keys()
+    return TrustAnchors(checkpoint_checker(stored), tuple(stored), from_journal_itself=True)
+
+
+def new_journal_key() -> tuple[str, str, str]:
+    """A fresh signing key: (private key base64, public key base64, key id)."""
+    signer = Ed25519Signer.generate()
+    return (
+        base64.b64encode(signer.private_raw()).decode(),
+        base64.b64encode(signer.public_key).decode(),
+        signer.key_id,
+    )
 
 
 def is_memory(url: str) -> bool:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from rempart.cli import db, jobs, seed, serve
+from rempart.cli import journal as journal_cli
 
 app = typer.Typer(
     name="rempart",
@@ -13,6 +14,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,  # a traceback could print secrets from locals
 )
 app.add_typer(db.app, name="db")
+app.add_typer(journal_cli.app, name="journal")
 app.add_typer(jobs.app, name="jobs")
 app.command("serve")(serve.serve)
 app.command("seed")(seed.seed)

@@ -161,7 +161,7 @@ def postgres_ddl() -> list[str]:
     """Every statement creating the PostgreSQL journal schema (run once, by its owner)."""
     body, func = POSTGRES_DDL.split("CREATE OR REPLACE FUNCTION", 1)
     stmts = [s.strip() for s in body.split(";") if s.strip()]
-    stmts.append("CREATE OR REPLACE FUNCTION" + func.strip().rstrip(";"))
+    stmts.append("CREATE OR REPLACE FUNCTION " + func.strip().rstrip(";"))
     for t in TABLES:
         stmts.append(
             f"CREATE OR REPLACE TRIGGER {t}_append_only BEFORE UPDATE OR DELETE ON {t} "
@@ -172,3 +172,18 @@ def postgres_ddl() -> list[str]:
             "FOR EACH STATEMENT EXECUTE FUNCTION rempart_journal_append_only()"
         )
     return stmts
+
+
+def postgres_grants(role: str) -> list[str]:
+    """What the portal's database role may do with the journal: read it and append to it.
+
+    Run by the journal's owner after the schema exists. No UPDATE, DELETE or TRUNCATE: even
+    a portal compromised down to its database credentials cannot rewrite the past.
+    """
+    tables = ", ".join(TABLES)
+    return [
+        f"REVOKE ALL ON {tables} FROM PUBLIC",
+        f"REVOKE ALL ON {tables} FROM {role}",
+        f"GRANT SELECT, INSERT ON {tables} TO {role}",
+        f"GRANT USAGE ON SEQUENCE journal_checkpoints_id_seq TO {role}",
+    ]

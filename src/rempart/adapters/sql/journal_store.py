@@ -39,7 +39,7 @@ from rempart.adapters.sql.journal_schema import (
     sqlite_ddl,
     sqlite_trigger,
 )
-from rempart.domain.errors import Conflict, JournalTampered
+from rempart.domain.errors import Conflict, JournalTampered, PolicyError
 from rempart.domain.journal import (
     JournalEntry,
     StoredEntry,
@@ -177,6 +177,7 @@ class SqlJournalStore:
         self._closed = False
         self._head: _Head | None = None
         self._thread: threading.Thread | None = None
+        self.commits = 0  # transactions written: appends / commits is the group-commit factor
 
     # -- set-up -------------------------------------------------------------------------
 
@@ -472,6 +473,7 @@ class SqlJournalStore:
             except BaseException:
                 self._rollback(conn, cur)
                 raise
+        self.commits += 1
         self._head = _Head(seq, chain, frontier, checkpoint_size, checkpoint_mono)
 
     def _insert_rows(
@@ -510,13 +512,13 @@ class SqlJournalStore:
             return cached
         frontier = Frontier.at(seq, lambda s, e: self._subtree(cur, s, e))
         cur.execute("SELECT max(tree_size) FROM journal_checkpoints")
-        last = cur.fetchone()[0]
-        # Unknown age of the last checkpoint: treat it as old, so the next batch signs one.
-        return _Head(seq, chain, frontier, int(last or 0), -math.inf)
+        last = int(cur.fetchone()[0] or 0)
+        # Entries nobody signed yet (a crash, another writer): the next batch signs them.
+        return _Head(seq, chain, frontier, last, time.monotonic() if seq <= last else -math.inf)
 
     def _sign(self, size: int, root: bytes, chain: bytes, kind: CheckpointKind) -> Checkpoint:
         if self._signer is None:
-            raise RuntimeError("this journal has no signing key")
+            raise PolicyError("no journal signing key: set REMPART_JOURNAL_SIGNING_KEY")
         at = self._clock.now().astimezone(dt.UTC)
         cp = Checkpoint(size, root, chain, at, kind, self._signer.key_id)
         return replace(cp, signature=self._signer.sign(cp.signed_text()))
