@@ -467,3 +467,31 @@ def test_real_session_with_step_up_requests_an_account(
     )
     r = client.post("/api/v1/accounts", json=body, headers=headers)
     assert r.status_code == 202, r.text
+
+
+def test_the_mailed_link_opens_a_plain_enrolment_page(
+    as_fresh: AsFresh, box: Container, clock: ManualClock
+) -> None:
+    """GET shows only a button (link scanners see no secret); the forms finish enrolment."""
+    request_id = ask(as_fresh("am.ml"), login="page.adv").json()["request_id"]
+    approve(as_fresh("am2.ml"), request_id)
+    token = token_from(last_mail_to(box, "page.adv@ml.example"))
+    page = anonymous(box)
+    landing = page.get(f"/enrol?token={token}")
+    assert landing.status_code == 200
+    assert "text/html" in landing.headers["content-type"]
+    assert "otpauth" not in landing.text
+    assert "script" not in landing.text
+    started = page.post("/enrol/start", data={"token": token})
+    assert started.status_code == 200
+    secret = started.text.split("<code>", 1)[1].split("</code>", 1)[0]
+    weak = page.post("/enrol/finish", data={"token": token, "password": "short", "code": "000000"})
+    assert weak.status_code == 400
+    done = page.post(
+        "/enrol/finish",
+        data={"token": token, "password": STRONG, "code": pyotp.TOTP(secret).at(clock.now())},
+    )
+    assert done.status_code == 200, done.text
+    assert "activated" in done.text
+    assert page.post("/enrol/start", data={"token": token}).status_code == 401
+    assert page.post("/enrol/start", data={"token": "<script>"}).text.count("<script>") == 0

@@ -10,7 +10,7 @@ from fastapi import FastAPI
 from rempart import __version__
 from rempart.bootstrap import Container, build_container
 from rempart.settings import Settings
-from rempart.web import errors
+from rempart.web import enrol_page, errors
 from rempart.web.api import accounts, admin, alerts, me, people, reviews, training
 from rempart.web.api import auth as auth_api
 from rempart.web.client import parse_proxies
@@ -45,7 +45,7 @@ def create_app(settings: Settings, container: Container | None = None) -> FastAP
         app.include_router(auth_router)
     for router in (me.router, people.router, training.router, alerts.router):
         app.include_router(router)
-    for router in (accounts.router, reviews.router, admin.router):
+    for router in (accounts.router, reviews.router, admin.router, enrol_page.router):
         app.include_router(router)
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
     app.add_middleware(SecurityHeaders, hsts=not settings.insecure_http)
