@@ -235,7 +235,10 @@ def test_requesting_and_approving_need_a_fresh_second_factor(as_fresh: AsFresh) 
 
 
 def test_list_deny_cancel(as_fresh: AsFresh, box: Container) -> None:
-    """Pending requests are visible to those who may approve them, and to no other manager."""
+    """Pending requests are visible to those who may approve them, and to no other manager.
+
+    ASVS V8.2.2 (data-specific access), V8.4.1 (no cross-organisation reach).
+    """
     first = ask(as_fresh("am.ml"), login="first.adv").json()["request_id"]
     second = ask(as_fresh("am.ml"), login="second.adv").json()["request_id"]
 
@@ -270,7 +273,7 @@ def test_list_deny_cancel(as_fresh: AsFresh, box: Container) -> None:
 def test_pending_requests_expire_after_24_hours(
     as_fresh: AsFresh, clock: ManualClock, box: Container, journal: MemoryJournal
 ) -> None:
-    """Pending requests expire (24 h default)."""
+    """Pending requests expire (24 h default). ASVS V8.1.1 (documented rules, enforced)."""
     request_id = ask(as_fresh("am.ml")).json()["request_id"]
     clock.advance(25 * 3600)
     r = approve(as_fresh("am2.ml"), request_id)
@@ -305,7 +308,7 @@ def test_a_burst_of_requests_is_throttled_and_alerted(
 def test_weekly_cap_per_account_manager(
     as_fresh: AsFresh, box: Container, clock: ManualClock
 ) -> None:
-    """Slow and steady still meets a weekly cap (10 by default)."""
+    """Slow and steady still meets a weekly cap (10 by default). ASVS V16.3.3."""
     manager = as_fresh("am.ml")
     for i in range(10):
         assert ask(manager, login=f"weekly.{i}").status_code == 202, i
@@ -319,7 +322,10 @@ def test_weekly_cap_per_account_manager(
 def test_role_changes_go_through_the_same_four_eyes(
     as_fresh: AsFresh, box: Container, gworld: World, journal: MemoryJournal
 ) -> None:
-    """Removing and granting roles of an existing account: requested, then approved."""
+    """Removing and granting roles of an existing account: requested, then approved.
+
+    ASVS V8.2.1, V8.3.2 (the new roles apply on the next request).
+    """
     trainee = gworld.persons["trainee"].ft_id
     r = as_fresh("am.dupont").post(
         "/api/v1/accounts/tm.dupont/roles", json={"revoke": ["training_manager"]}
@@ -472,7 +478,10 @@ def test_real_session_with_step_up_requests_an_account(
 def test_the_mailed_link_opens_a_plain_enrolment_page(
     as_fresh: AsFresh, box: Container, clock: ManualClock
 ) -> None:
-    """GET shows only a button (link scanners see no secret); the forms finish enrolment."""
+    """GET shows only a button (link scanners see no secret); the forms finish enrolment.
+
+    ASVS V6.4.1, V6.2.6 (password field masked).
+    """
     request_id = ask(as_fresh("am.ml"), login="page.adv").json()["request_id"]
     approve(as_fresh("am2.ml"), request_id)
     token = token_from(last_mail_to(box, "page.adv@ml.example"))

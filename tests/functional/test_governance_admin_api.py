@@ -135,7 +135,10 @@ def test_account_kill_switch_stops_data_and_sessions_at_once(
 def test_organisation_kill_switch(
     as_fresh: AsFresh, box: Container, gworld: World, clock: ManualClock
 ) -> None:
-    """Suspend one training body: all its accounts stop; the other training body works on."""
+    """Suspend one training body: all its accounts stop; the other training body works on.
+
+    ASVS V8.3.2, V8.4.1.
+    """
     session = signed_in(box, "tm.dupont", clock)
     org = gworld.orgs["Formations Dupont"]
     r = as_fresh("ag.admin").post(f"/api/v1/admin/orgs/{org}/suspend", json={"reason": "CERT"})
@@ -167,7 +170,10 @@ def test_organisation_kill_switch(
 def test_one_organisations_app_kill_switch(
     as_fresh: AsFresh, box: Container, gworld: World, clock: ManualClock
 ) -> None:
-    """One organisation's access to one app, sessions revoked (July 2025, without closing all)."""
+    """One organisation's access to one app, sessions revoked (July 2025, without closing all).
+
+    ASVS V8.3.2.
+    """
     session = signed_in(box, "tm.dupont", clock)
     org = gworld.orgs["Formations Dupont"]
     r = as_fresh("ag.admin").post(
@@ -369,7 +375,7 @@ def test_every_privileged_change_raises_an_alert(
 def test_leaver_end_date_today_disables_at_once(
     as_fresh: AsFresh, box: Container, gworld: World
 ) -> None:
-    """An end date disables the account on that day (leavers)."""
+    """An end date disables the account on that day (leavers). ASVS V8.3.2."""
     r = as_fresh("am.ml").post(
         "/api/v1/accounts/ml.adv2/end-date", json={"end_date": TODAY.isoformat()}
     )

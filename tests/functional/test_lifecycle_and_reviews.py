@@ -205,7 +205,7 @@ def test_review_campaign_removes_undecided_access_at_its_deadline(
 def test_a_reviewer_removal_applies_at_once(
     as_fresh: AsFresh, box: Container, gworld: World
 ) -> None:
-    """Removing a role in a review takes it away immediately, and alerts."""
+    """Removing a role in a review takes it away immediately, and alerts. ASVS V8.3.2."""
     campaign = as_fresh("am.dupont").post("/api/v1/reviews", json={}).json()
     items = {
         (i["login"], i["role"]): i["id"]
@@ -223,7 +223,10 @@ def test_a_reviewer_removal_applies_at_once(
 
 
 def test_quarterly_campaigns_open_by_themselves(as_fresh: AsFresh, box: Container) -> None:
-    """Every organisation with accounts gets a campaign each quarter, and a mail to reviewers."""
+    """Every organisation with accounts gets a campaign each quarter, and a mail to reviewers.
+
+    ASVS V8.1.1.
+    """
     report = run_jobs(as_fresh)
     assert report["campaigns_opened"] == 5
     listed = as_fresh("ag.admin").get("/api/v1/reviews").json()["items"]
@@ -234,7 +237,10 @@ def test_quarterly_campaigns_open_by_themselves(as_fresh: AsFresh, box: Containe
 
 
 def test_rempart_jobs_run_once_from_the_command_line(db_url: str) -> None:
-    """``rempart jobs run`` on a database: disables what is due, prints a JSON report."""
+    """``rempart jobs run`` on a database: disables what is due, prints a JSON report.
+
+    ASVS V8.3.2.
+    """
     engine = make_engine(db_url)
     try:
         standard_world(engine)
@@ -258,7 +264,10 @@ def test_rempart_jobs_run_once_from_the_command_line(db_url: str) -> None:
 def test_serve_runs_the_jobs_periodically(
     db_url: str, clock: ManualClock, journal: MemoryJournal
 ) -> None:
-    """Inside the server a background thread runs the jobs every ``jobs_interval_seconds``."""
+    """Inside the server a background thread runs the jobs every ``jobs_interval_seconds``.
+
+    ASVS V8.1.1.
+    """
     box = build_container(
         auth_settings(db_url, jobs_interval_seconds=1),  # type: ignore[arg-type]
         clock=clock,

@@ -1,5 +1,6 @@
 """``SqlGovernanceStore`` on SQLite and PostgreSQL: one winner per decision, single-use links,
-whole-word role matching, and the migration's defaults for accounts created elsewhere."""
+whole-word role matching, and the migration's defaults for accounts created elsewhere
+(ASVS V6.4.1 single-use activation secrets, V8.3.1 rules enforced in the trusted layer)."""
 
 from __future__ import annotations
 

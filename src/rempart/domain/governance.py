@@ -337,6 +337,13 @@ def request_refusal(
             ),
             (not may_manage(requester, org_id), Refusal.OTHER_ORGANISATION),
             (target is not None and target.id == requester.id, Refusal.SELF_TARGET),
+            (
+                # Accounts holding national roles are managed by agency administrators only.
+                target is not None
+                and bool(target.roles & NEVER_GRANTABLE)
+                and not is_agency_admin(requester),
+                Refusal.NEVER_GRANTABLE_ROLE,
+            ),
             (bool((grant | revoke) & NEVER_GRANTABLE), Refusal.NEVER_GRANTABLE_ROLE),
             (bool((grant | revoke) - ROLES_BY_ORG_KIND[org_kind]), Refusal.ROLE_NOT_USED_HERE),
             (not changes, Refusal.NOTHING_TO_CHANGE),
@@ -401,15 +408,23 @@ def request_throttle(
     return None
 
 
-def review_refusal(
-    reviewer: Agent, org_id: str, item_agent_id: int | None = None
-) -> Refusal | None:
-    """Why ``reviewer`` may not review accounts of ``org_id`` (or this item), or None."""
-    if not may_manage(reviewer, org_id):
-        return Refusal.APPROVER_NOT_AUTHORISED
-    if item_agent_id is not None and item_agent_id == reviewer.id:
-        return Refusal.SELF_TARGET
-    return None
+def review_refusal(reviewer: Agent, org_id: str, item_agent: Agent | None = None) -> Refusal | None:
+    """Why ``reviewer`` may not review accounts of ``org_id`` (or this item's account), or None.
+
+    The national roles (admin, security officer, DPO) are reviewed by agency administrators only.
+    """
+    return _first(
+        [
+            (not may_manage(reviewer, org_id), Refusal.APPROVER_NOT_AUTHORISED),
+            (item_agent is not None and item_agent.id == reviewer.id, Refusal.SELF_TARGET),
+            (
+                item_agent is not None
+                and bool(item_agent.roles & NEVER_GRANTABLE)
+                and not is_agency_admin(reviewer),
+                Refusal.NEVER_GRANTABLE_ROLE,
+            ),
+        ]
+    )
 
 
 class LifecycleAction(StrEnum):

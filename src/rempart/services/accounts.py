@@ -609,6 +609,9 @@ def _managed_target(gov: GovernanceDeps, ctx: RequestContext, login: str, tag: T
     target = _target(gov, ctx, login, tag)
     if target.id == ctx.agent.id:
         _refuse(gov, ctx, tag, g.Refusal.SELF_TARGET, {"login": login})
+    if target.roles & g.NEVER_GRANTABLE and not g.is_agency_admin(ctx.agent):
+        # An account manager does not reset, unlock or attest the national roles' accounts.
+        _refuse(gov, ctx, tag, g.Refusal.NEVER_GRANTABLE_ROLE, {"login": login})
     return target
 
 

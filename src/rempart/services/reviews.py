@@ -278,7 +278,9 @@ def decide(
     item = next((i for i in gov.store.review_items(campaign.id) if i.id == item_id), None)
     if item is None:
         raise NotFound()
-    refusal = review_refusal(ctx.agent, campaign.org_id, item.agent_id)
+    refusal = review_refusal(
+        ctx.agent, campaign.org_id, gov.portal.store.agent_by_id(item.agent_id)
+    )
     if refusal is not None:
         record(
             gov,

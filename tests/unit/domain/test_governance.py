@@ -188,6 +188,12 @@ def test_role_changes_must_change_something_and_not_touch_oneself() -> None:
     assert request_refusal(manager, org, kind, {Role.ADVISOR}, (), tm) is (
         Refusal.ROLE_NOT_USED_HERE
     )
+    agency_manager = agent(OrgKind.AGENCY, Role.ACCOUNT_MANAGER, agent_id=3)
+    dpo = agent(OrgKind.AGENCY, Role.DPO, agent_id=4)
+    agency, agency_kind = ORG_OF_KIND[OrgKind.AGENCY], OrgKind.AGENCY
+    assert request_refusal(agency_manager, agency, agency_kind, {Role.ADVISOR}, (), dpo) is (
+        Refusal.NEVER_GRANTABLE_ROLE
+    )
 
 
 @given(st.lists(st.integers(0, 7 * 24 * 60), max_size=30))
@@ -236,10 +242,16 @@ def test_reviewers_and_inputs() -> None:
     manager = agent(OrgKind.CAP_EMPLOI, Role.ACCOUNT_MANAGER, agent_id=1)
     admin = agent(OrgKind.AGENCY, Role.ADMIN, agent_id=2)
     org = ORG_OF_KIND[OrgKind.CAP_EMPLOI]
-    assert review_refusal(manager, org, 3) is None
-    assert review_refusal(manager, org, 1) is Refusal.SELF_TARGET
+    colleague = agent(OrgKind.CAP_EMPLOI, Role.ADVISOR, agent_id=3)
+    assert review_refusal(manager, org, colleague) is None
+    assert review_refusal(manager, org, manager) is Refusal.SELF_TARGET
     assert review_refusal(manager, ORG_OF_KIND[OrgKind.AGENCY]) is Refusal.APPROVER_NOT_AUTHORISED
-    assert review_refusal(admin, org, 1) is None
+    assert review_refusal(admin, org, manager) is None
+    agency = ORG_OF_KIND[OrgKind.AGENCY]
+    agency_manager = agent(OrgKind.AGENCY, Role.ACCOUNT_MANAGER, agent_id=4)
+    officer = agent(OrgKind.AGENCY, Role.SECURITY_OFFICER, agent_id=5)
+    assert review_refusal(agency_manager, agency, officer) is Refusal.NEVER_GRANTABLE_ROLE
+    assert review_refusal(admin, agency, officer) is None
     assert login_problem("ab")
     assert login_problem("Upper.case")
     assert not login_problem("jane.doe-2")
