@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import functools
+import hashlib
 import logging
 from dataclasses import dataclass, field
+from typing import cast
 
 from sqlalchemy import Engine
 
@@ -21,8 +24,9 @@ from rempart.adapters.sql.portal_store import SqlPortalStore
 from rempart.domain.governance import GovernanceRules
 from rempart.domain.errors import InvalidRequest, PolicyError
 from rempart.domain.journal_integrity import SignatureCheck, key_id_of
-from rempart.domain.ports import CheckpointSigner, Clock, JournalWriter, Mailer
+from rempart.domain.ports import CheckpointSigner, Clock, JournalQueries, JournalWriter, Mailer
 from rempart.domain.scope import ScopeRules
+from rempart.services.citizen import CitizenDeps
 from rempart.services.deps import GovernanceDeps, PortalDeps
 from rempart.services.signin.deps import AuthDeps
 from rempart.settings import Settings
@@ -57,6 +61,11 @@ class Container:
         runner.start()
         self.jobs = runner
         self.closers.append(runner)
+
+    @functools.cached_property
+    def citizen(self) -> CitizenDeps:
+        """Who consulted my file (the person's view of the journal), built on first use."""
+        return build_citizen(self)
 
     def close(self) -> None:
         """Release connections and background workers."""
@@ -195,6 +204,35 @@ def build_auth(
         clock=clock,
         policy=policy,
         secret=settings.secret_key.get_secret_value().encode(),
+    )
+
+
+def build_citizen(box: Container) -> CitizenDeps:
+    """Wire "who consulted my file": codes by mail (never blocking), the journal read back."""
+    from rempart.adapters.background_mail import BackgroundMailer
+    from rempart.adapters.sql.citizen_store import SqlCitizenStore
+
+    journal = box.portal.journal
+    if not hasattr(journal, "who_consulted"):
+        raise PolicyError("this journal cannot be read back for the people it concerns")
+    mailer = BackgroundMailer(box.mailer)
+    box.closers.append(mailer)
+    s = box.settings
+    return CitizenDeps(
+        portal=box.portal.store,
+        citizens=SqlCitizenStore(box.engine),
+        accesses=cast(JournalQueries, journal),
+        journal=journal,
+        alerts=box.portal.alerts,
+        mailer=mailer,
+        clock=box.portal.clock,
+        # A key of its own: a code digest is never comparable with any other HMAC here.
+        secret=hashlib.sha256(
+            b"rempart citizen codes\x00" + s.secret_key.get_secret_value().encode()
+        ).digest(),
+        code_ttl=dt.timedelta(minutes=s.citizen_code_minutes),
+        session_ttl=dt.timedelta(minutes=s.citizen_session_minutes),
+        max_attempts=s.citizen_code_attempts,
     )
 
 

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable
 
-from rempart.domain.context import RequestContext
+from rempart.domain.context import ClientInfo, RequestContext
 from rempart.domain.journal import Decision, JournalEntry, Tag
 
 
@@ -36,4 +37,31 @@ def entry_for(
         reason=reason,
         details=details or {},
         agent_roles=tuple(sorted(str(r) for r in ctx.agent.roles)),
+    )
+
+
+def citizen_entry(
+    at: dt.datetime,
+    tag: Tag,
+    decision: Decision,
+    client: ClientInfo,
+    *,
+    ft_id: str = "",
+    session_id: str = "",
+    reason: str = "",
+    details: dict[str, object] | None = None,
+) -> JournalEntry:
+    """A journal entry for what a person did on their own file (no agent, no organisation)."""
+    return JournalEntry(
+        at=at,
+        tag=tag,
+        decision=decision,
+        session_id=session_id,
+        client_address=client.address,
+        network=client.network,
+        user_agent=client.user_agent,
+        persons=(ft_id,) if ft_id else (),
+        purpose="data_subject_access",
+        reason=reason,
+        details=details or {},
     )

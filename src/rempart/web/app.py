@@ -13,6 +13,7 @@ from rempart.settings import Settings
 from rempart.web import enrol_page, errors
 from rempart.web.api import accounts, admin, alerts, me, people, reviews, training
 from rempart.web.api import auth as auth_api
+from rempart.web.api import citizen as citizen_api
 from rempart.web.client import parse_proxies
 from rempart.web.middleware import BodyLimit, SecurityHeaders
 from rempart.web.session import authenticate
@@ -47,6 +48,7 @@ def create_app(settings: Settings, container: Container | None = None) -> FastAP
         app.include_router(router)
     for router in (accounts.router, reviews.router, admin.router, enrol_page.router):
         app.include_router(router)
+    app.include_router(citizen_api.router)  # "who consulted my file": people, not agents
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
     app.add_middleware(SecurityHeaders, hsts=not settings.insecure_http)
     return app

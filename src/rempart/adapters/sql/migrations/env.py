@@ -7,6 +7,7 @@ from sqlalchemy.engine import Connection
 
 from rempart.adapters.sql import (
     auth_tables,  # noqa: F401 - registers the sign-in tables
+    citizen_tables,  # noqa: F401 - registers the "who consulted my file" tables
     governance_tables,  # noqa: F401 - registers the governance tables
 )
 from rempart.adapters.sql.engine import make_engine
