@@ -1,0 +1,172 @@
+"""No data leaves whose consultation is not durably journaled: a real server, real sign-ins,
+concurrent reads, then SIGKILL; every 200 a client received has its entry in the journal, and
+the journal still verifies (ASVS V16.3.2 access to sensitive data logged, V16.4.2 logs that
+cannot be modified, V16.5.3 fail closed: no entry, no data)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections import Counter
+from pathlib import Path
+
+import httpx
+import pyotp
+import pytest
+
+from rempart.adapters.clock import SystemClock
+from rempart.adapters.signing import checkpoint_checker
+from rempart.adapters.sql.engine import make_engine
+from rempart.adapters.sql.journal_store import SqlJournalStore
+from rempart.adapters.sql.migrate import upgrade, write_meta
+from rempart.domain.journal import Decision, Tag
+from rempart.services import journal_audit
+from tests.factories import standard_world
+from tests.support.signin import PASSWORD, give_credentials
+
+# Each agent and the people in their scope.
+READERS = {
+    "tm.dupont": ["trainee", "trainee_ended"],
+    "ml.adv1": ["youth"],
+    "cap.adv": ["cap_person"],
+    "ag.adv": ["agency_person"],
+}
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def wait_until_up(base: str, proc: subprocess.Popen[bytes], timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise AssertionError(f"server exited: {proc.stderr.read() if proc.stderr else ''!r}")
+        try:
+            httpx.get(f"{base}/openapi.json", timeout=1.0)
+        except httpx.TransportError:
+            time.sleep(0.2)
+        else:
+            return
+    raise AssertionError("server did not start")
+
+
+def sign_in(base: str, login: str, secret: str) -> httpx.Client:
+    client = httpx.Client(base_url=base, timeout=10.0, headers={"User-Agent": f"pytest {login}"})
+    r = client.post("/api/v1/auth/login", json={"login": login, "password": PASSWORD})
+    assert r.status_code == 200, r.text
+    r = client.post(
+        "/api/v1/auth/mfa/totp",
+        json={"challenge": r.json()["challenge"], "code": pyotp.TOTP(secret).now()},
+    )
+    assert r.status_code == 200, r.text
+    return client
+
+
+@pytest.mark.slow
+def test_every_response_received_has_its_entry_after_sigkill(tmp_path: Path) -> None:
+    db = f"sqlite:///{tmp_path}/rempart.db"
+    journal_url = f"sqlite:///{tmp_path}/journal.db"
+    upgrade(db)
+    engine = make_engine(db)
+    world = standard_world(engine)
+    write_meta(engine, "demo", "true")  # serve runs in demo mode: generated journal key
+    secrets = {login: give_credentials(engine, login).totp_secret for login in READERS}
+    engine.dispose()
+
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("REMPART_")}
+    env["REMPART_GUARD_MODE"] = "off"  # this test is about the journal, not the guard
+    proc = subprocess.Popen(
+        [
+            str(Path(sys.executable).parent / "rempart"),
+            "serve",
+            "--db",
+            db,
+            "--journal",
+            journal_url,
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--insecure-http",
+        ],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        wait_until_up(base, proc)
+        clients = {login: sign_in(base, login, secret) for login, secret in secrets.items()}
+        ok: Counter[tuple[str, str]] = Counter()
+        lock = threading.Lock()
+        stop = threading.Event()
+
+        def hammer(login: str, names: list[str]) -> None:
+            client = clients[login]
+            i = 0
+            while not stop.is_set():
+                ft_id = world.persons[names[i % len(names)]].ft_id
+                i += 1
+                try:
+                    r = client.get(f"/api/v1/persons/{ft_id}")
+                except httpx.TransportError:
+                    return  # the server is gone
+                if r.status_code == 200:
+                    assert r.json()["ft_id"] == ft_id
+                    with lock:
+                        ok[(login, ft_id)] += 1
+
+        threads = [
+            threading.Thread(target=hammer, args=(login, names))
+            for login, names in READERS.items()
+            for _ in range(4)  # 16 concurrent readers
+        ]
+        for t in threads:
+            t.start()
+        time.sleep(3.0)
+        with lock:
+            before_kill = sum(ok.values())
+        os.kill(proc.pid, signal.SIGKILL)  # no shutdown, no flush: the process just dies
+        proc.wait(timeout=10)
+        stop.set()
+        for t in threads:
+            t.join(timeout=30)
+        for c in clients.values():
+            c.close()
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        if proc.stderr:
+            proc.stderr.close()
+
+    assert before_kill > 50, "too few reads to mean anything"
+    print(f"reads answered 200 before the kill: {before_kill}, in all: {sum(ok.values())}")
+    store = SqlJournalStore(journal_url, clock=SystemClock(), create=False)
+    try:
+        recorded: Counter[tuple[str, str]] = Counter()
+        for seq, body, _ in store.rows(0):
+            stored = store.entry(seq)
+            assert stored is not None
+            e = stored.entry
+            if e.tag is Tag.PORTAL_PERSON_READ and e.decision is Decision.ALLOW:
+                for ft_id in e.persons:
+                    recorded[(e.agent_login, ft_id)] += 1
+            assert body  # every row has its canonical form
+        for key, received in ok.items():
+            assert recorded[key] >= received, (key, received, recorded[key])
+        assert sum(recorded.values()) >= sum(ok.values())
+        report = journal_audit.verify(store, checkpoint_checker(store.public_keys()))
+        assert report.ok, report.problems
+        print(f"reads journaled: {sum(recorded.values())}; journal of {report.entries} verifies")
+    finally:
+        store.close()
