@@ -7,7 +7,8 @@ import datetime as dt
 import functools
 import hashlib
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import cast
 
 from sqlalchemy import Engine
@@ -17,17 +18,18 @@ from rempart.adapters.mail import MemoryMailer, SmtpMailer
 from rempart.adapters.signing import Ed25519Signer, checkpoint_checker
 from rempart.adapters.sql.alert_store import SqlAlertStore
 from rempart.adapters.sql.engine import is_sqlite, make_engine, sqlite_path
-from rempart.adapters.sql.journal_store import SqlJournalStore
 from rempart.adapters.sql.governance_store import SqlGovernanceStore
+from rempart.adapters.sql.journal_store import SqlJournalStore
 from rempart.adapters.sql.migrate import is_initialised, upgrade, upgrade_connection
 from rempart.adapters.sql.portal_store import SqlPortalStore
-from rempart.domain.governance import GovernanceRules
 from rempart.domain.errors import InvalidRequest, PolicyError
+from rempart.domain.governance import GovernanceRules
 from rempart.domain.journal_integrity import SignatureCheck, key_id_of
 from rempart.domain.ports import CheckpointSigner, Clock, JournalQueries, JournalWriter, Mailer
 from rempart.domain.scope import ScopeRules
 from rempart.services.citizen import CitizenDeps
 from rempart.services.deps import GovernanceDeps, PortalDeps
+from rempart.services.guard import Guard
 from rempart.services.signin.deps import AuthDeps
 from rempart.settings import Settings
 
@@ -105,8 +107,71 @@ def build_container(
     )
     box = Container(settings=settings, engine=engine, portal=portal, mailer=mailer)
     box.auth = build_auth(settings, engine, store, journal, portal.clock)
+    if settings.guard_mode == "on":
+        box.portal = replace(portal, guard=build_guard(settings, box))
     box.governance = build_governance(settings, box)
     return box
+
+
+def build_guard(settings: Settings, box: Container) -> Guard:
+    """The guard: Redis state when configured (shared by replicas), else in process."""
+    from rempart.adapters.memory.guard_state import MemoryGuardState
+    from rempart.adapters.memory.profiles import MemoryProfileStore
+    from rempart.domain.guard.policy import GuardPolicy, parse_policy
+    from rempart.domain.guard.state import GuardState
+    from rempart.services.containment import SessionContainment
+
+    policy = GuardPolicy()
+    if settings.policy_file:
+        try:
+            text = Path(settings.policy_file).read_text(encoding="utf-8")
+        except OSError as exc:
+            raise PolicyError(f"{settings.policy_file}: cannot read ({exc.strerror})") from None
+        try:
+            policy = parse_policy(text)
+        except PolicyError as exc:
+            raise PolicyError(f"{settings.policy_file}: {exc.detail}") from None
+    state: GuardState
+    if settings.redis_url:
+        from rempart.adapters.redis.guard_state import RedisGuardState
+
+        redis_state = RedisGuardState(settings.redis_url)
+        box.closers.append(redis_state)
+        state = redis_state
+    else:
+        state = MemoryGuardState()
+    assert box.auth is not None
+    profiles = MemoryProfileStore()
+    guard = Guard(
+        state=state,
+        profiles=profiles,
+        containment=SessionContainment(box.auth),
+        alerts=box.portal.alerts,
+        journal=box.portal.journal,
+        policy=policy,
+    )
+    if settings.guard_baselines_at_start:
+        refresh_baselines(box, guard)
+    return guard
+
+
+def refresh_baselines(box: Container, guard: Guard) -> None:
+    """Rebuild the guard's baselines from the journal, when the journal can be queried."""
+    from rempart.adapters.memory.profiles import MemoryProfileStore
+    from rempart.services.baselines import rebuild
+
+    journal = box.portal.journal
+    if not isinstance(guard.profiles, MemoryProfileStore) or not hasattr(journal, "activity"):
+        return
+    guard.profiles.replace(
+        rebuild(
+            journal,  # type: ignore[arg-type]
+            box.portal.store,
+            box.portal.clock.now(),
+            box.settings.guard_baseline_days,
+            guard.policy.detectors.usual_hour_min_share,
+        )
+    )
 
 
 def governance_rules(settings: Settings) -> GovernanceRules:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -44,7 +45,11 @@ class Settings(BaseSettings):
     smtp_host: str = ""  # empty: mails are kept in memory (and printed in demo mode)
     smtp_port: int = 25
     mail_from: str = "rempart@localhost"
-    policy_file: str = ""
+    policy_file: str = ""  # TOML overriding the guard's thresholds (validated at start)
+    guard_mode: Literal["on", "off"] = "on"  # off: scope policy only (the bench's comparison)
+    guard_baseline_days: int = Field(30, ge=1, le=365)
+    guard_rebuild_minutes: int = Field(60, ge=1)
+    guard_baselines_at_start: bool = True  # the bench injects baselines it built once
     # Privileged-account governance (four eyes, enrolment, reviews, lifecycle).
     public_url: str = "http://localhost:8000"  # base of the links mailed to people
     approver_min_age_days: int = Field(30, ge=0, le=3650)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from rempart.cli import db, jobs, seed, serve
+from rempart.cli import bench, db, jobs, seed, serve
 from rempart.cli import journal as journal_cli
 
 app = typer.Typer(
@@ -19,3 +19,4 @@ app.add_typer(jobs.app, name="jobs")
 app.command("serve")(serve.serve)
 app.command("seed")(seed.seed)
 app.command("demo-logins")(seed.demo_logins)
+app.command("bench")(bench.bench)

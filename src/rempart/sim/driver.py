@@ -27,6 +27,14 @@ class Answer:
     body: dict[str, Any]
     retry_after: int = 0
 
+    @property
+    def rule(self) -> str:
+        """The guard rule named at the start of a problem's detail, if any."""
+        detail = str(self.body.get("detail", ""))
+        if not detail.startswith("guard:"):
+            return ""
+        return ":".join(detail.split(":")[:3])
+
 
 @dataclass
 class Agentish:
@@ -55,10 +63,12 @@ class Driver:
 
     def __init__(self, app: FastAPI) -> None:
         self.client = TestClient(app, client=(PROXY, 40000), raise_server_exceptions=True)
+        # Entered once: one event loop thread for the whole run, not one per request.
+        self.client.__enter__()
 
     def close(self) -> None:
-        """Stop the client's event loop."""
-        self.client.close()
+        """Stop the client's event loop (and the app's lifespan)."""
+        self.client.__exit__(None, None, None)
 
     def request(
         self, who: Agentish, method: str, path: str, json: dict[str, Any] | None = None

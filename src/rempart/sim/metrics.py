@@ -98,10 +98,12 @@ class LegitTally:
         """An agent worked that day."""
         self.days.add((login, day))
 
-    def response(self, login: str, day: dt.date, status: int, code: str) -> None:
+    def response(self, login: str, day: dt.date, status: int, code: str, rule: str = "") -> None:
         """One legitimate request's answer; deny/lock/revoke make a hard-blocked agent-day."""
         self.requests += 1
         key = (login, day)
+        if rule:
+            self.reasons[rule] = self.reasons.get(rule, 0) + 1
         if code in {"session_revoked", "account_locked", "forbidden", "access_suspended"}:
             self.hard.add(key)
             self.reasons[code] = self.reasons.get(code, 0) + 1

@@ -147,9 +147,21 @@ def _page_portfolio(env: Env, who: Agentish, max_pages: int = 1000) -> list[str]
     return seen
 
 
+# Share of well-formed identifiers that belong to someone in the real register: 36.8 million
+# people over 10 million numbers x 23 letters (DESIGN.md). The bench's population is far
+# smaller, so a guess hits a real person with this probability, drawn from the population.
+REAL_DENSITY = 36_800_000 / (10_000_000 * 23)
+
+
 def _guesses(env: Env, n: int) -> list[str]:
-    top = max(env.world.persons * 2, 1000)
-    return [ft_id_from_number(env.rng.randrange(top)) for _ in range(n)]
+    known = list(env.world.birth_dates)
+    out = []
+    for _ in range(n):
+        if known and env.rng.random() < REAL_DENSITY:
+            out.append(env.rng.choice(known))
+        else:
+            out.append(ft_id_from_number(env.rng.randrange(10_000_000 * 23)))
+    return out
 
 
 # -- the scenarios ----------------------------------------------------------------------------
@@ -198,8 +210,14 @@ def enumeration(env: Env) -> None:
     """Identifier guessing: sequential reads, random reads, lookups with guessed birth dates."""
     cred = env.world.victims("mission_locale", "advisor", 1, env.rng)[0]
     victim = env.sign_in_victim(cred)
-    start = env.rng.randrange(max(env.world.persons, 1))
-    _read_all(env, victim, [ft_id_from_number(start + i) for i in range(300)], stop_after=5)
+    start = env.rng.randrange(10_000_000 * 23 - 300)
+    sequence = [
+        env.rng.choice(list(env.world.birth_dates))
+        if env.rng.random() < REAL_DENSITY
+        else ft_id_from_number(start + i)
+        for i in range(300)
+    ]
+    _read_all(env, victim, sequence, stop_after=5)
     _read_all(env, victim, _guesses(env, 300), stop_after=5)
     dead = 0
     for ft_id in _guesses(env, 300):
@@ -242,22 +260,24 @@ def many_advisers_low_and_slow(env: Env) -> None:
     creds += env.world.victims("cap_emploi", "advisor", 5, env.rng)
     creds += env.world.victims("agency", "advisor", 5, env.rng)
     day0 = env.clock.now().replace(hour=19, minute=0, second=0, microsecond=0)
-    thieves = []
+    env.clock.set(max(day0, env.clock.now()))
     for i, cred in enumerate(creds):
-        env.clock.set(day0 + dt.timedelta(minutes=3 * i))
+        env.clock.advance(120)
         thief = Agentish(
             cred.login, cred.password, cred.totp_secret, FR_OTHER_ISP.format(n=i + 1), ATTACKER_UA
         )
         # The relay passes on the one code the victim typed; the attacker never holds the secret.
         env.driver.sign_in(thief, env.clock.now())
         thief.totp_secret = ""
-        thieves.append((cred, thief))
-    for evening in range(3):
-        for cred, thief in thieves:
-            env.clock.set(day0 + dt.timedelta(days=evening, minutes=env.rng.randrange(180)))
-            own = env.world.portfolios.get(cred.login, [])
-            targets = own[evening * 10 : evening * 10 + 10] or _guesses(env, 10)
-            _read_all(env, thief, targets, stop_after=2)
+        # Then it reads a little, slowly: half the victim's own people, half anyone.
+        own = env.world.portfolios.get(cred.login, [])
+        targets = own[:5] + _guesses(env, 5)
+        for ft_id in targets:
+            env.pace = 90.0
+            a = env.attack(thief, "GET", f"/api/v1/persons/{ft_id}")
+            if _dead(a) or a.code == "step_up_required":
+                break
+        env.pace = 0.5
 
 
 def rgc_rogue_accounts(env: Env) -> None:

@@ -94,7 +94,7 @@ def rig() -> Rig:
             login="ml.adv",
             daily_distinct=(20, 25, 30, 22, 28, 35, 24),
             hourly_peak=(8, 10, 12, 9, 11, 10, 10),
-            usual_hours=frozenset((d, h) for d in range(5) for h in range(7, 18)),
+            usual_hours=frozenset((0, h) for h in range(7, 18)),
             networks=frozenset({"AS3215"}),
             countries=frozenset({"FR"}),
         )
@@ -219,7 +219,7 @@ def test_velocity_far_above_the_agents_peak_revokes(rig: Rig) -> None:
         login="ml.adv",
         daily_distinct=(200,) * 10,
         hourly_peak=(100,) * 10,
-        usual_hours=frozenset((d, h) for d in range(5) for h in range(7, 18)),
+        usual_hours=frozenset((0, h) for h in range(7, 18)),
         networks=frozenset({"AS3215"}),
         countries=frozenset({"FR"}),
     )

@@ -7,7 +7,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from rempart.domain.guard.profiles import AgentProfile, OrgProfile, PeerProfile
+from rempart.domain.guard.profiles import AgentProfile, OrgProfile, PeerProfile, day_kind
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,7 +64,7 @@ class _Tally:
         app = self.org_app.get(a.org_id, "")
         if app:
             self.app_day[(app, day)] |= people
-        slot = (a.at.weekday(), a.at.hour)
+        slot = (day_kind(a.at), a.at.hour)
         self.slots[a.login][slot].add(day)
         self.org_slots[a.org_id][slot].add(day)
         iso = day.isocalendar()

@@ -26,7 +26,7 @@ class AgentProfile:
     login: str
     daily_distinct: tuple[int, ...] = ()  # distinct people per active day
     hourly_peak: tuple[int, ...] = ()  # distinct people in the busiest hour of each active day
-    usual_hours: frozenset[tuple[int, int]] = frozenset()  # (weekday, hour) worked in
+    usual_hours: frozenset[tuple[int, int]] = frozenset()  # (day kind, hour) worked in
     networks: frozenset[str] = frozenset()
     countries: frozenset[str] = frozenset()
     user_agents: frozenset[str] = frozenset()
@@ -118,6 +118,11 @@ def app_day_budget(daily: tuple[int, ...], policy: BudgetPolicy) -> int:
     )
 
 
+def day_kind(when: dt.datetime) -> int:
+    """0 for a working day, 1 for the weekend: habits are weekday hours, and weekend hours."""
+    return 1 if when.weekday() >= 5 else 0
+
+
 def is_usual_time(
     when: dt.datetime,
     profile: AgentProfile | None,
@@ -129,7 +134,8 @@ def is_usual_time(
     The hour before and after a usual hour count as usual too: people start early, stay late.
     """
     del detectors  # the share threshold is applied when the profile is built
-    slot = (when.weekday(), when.hour)
+    day = day_kind(when)
+    slot = (day, when.hour)
     hours = (
         profile.usual_hours
         if profile and profile.usual_hours
@@ -140,7 +146,7 @@ def is_usual_time(
         return when.weekday() < 5 and 6 <= when.hour < 19
     neighbours = {
         slot,
-        (when.weekday(), max(0, when.hour - 1)),
-        (when.weekday(), min(23, when.hour + 1)),
+        (day, max(0, when.hour - 1)),
+        (day, min(23, when.hour + 1)),
     }
     return bool(neighbours & hours)

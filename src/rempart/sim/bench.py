@@ -1,0 +1,526 @@
+"""``rempart bench``: how many people each known attack exposes, and what the guard costs.
+
+One run: build a population, write its past month into the journal, then drive the real
+application through its HTTP interface (in process) with a clock that makes days pass in
+seconds. The legitimate workload runs for a few simulated days with the guard on; each attack
+scenario then runs, in each guard mode, against a fresh copy of the same portal, on a working
+day, alongside its own organisation's legitimate traffic.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import json
+import shutil
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from random import Random
+from typing import Any
+
+from sqlalchemy import insert, select
+
+from rempart.adapters.auth.geoip import GeoipLocator
+from rempart.adapters.clock import ManualClock
+from rempart.adapters.memory.profiles import MemoryProfileStore
+from rempart.adapters.sql.tables import AgentRow, PersonRow
+from rempart.bootstrap import Container, build_container
+from rempart.domain.guard.baselines import Baselines
+from rempart.domain.scope import reaches_people
+from rempart.services.baselines import rebuild
+from rempart.settings import Settings
+from rempart.sim.driver import PROXY_CIDR, Agentish, Driver
+from rempart.sim.flat import FlatAccessStore
+from rempart.sim.history import AgentWork, workers, write_history
+from rempart.sim.load import seed as seed_population
+from rempart.sim.metrics import AttackOutcome, LegitTally
+from rempart.sim.population import demo_password_hasher
+from rempart.sim.scenarios import SCENARIOS, BenchWorld, Capped, Credential, Env
+from rempart.sim.workload import Kind, Visit, plan_day
+from rempart.web.app import create_app
+
+MODES = ("on", "off", "none")
+INCIDENTS = {
+    "Kairos, July 2025": 340_000,
+    "Missions Locales, Dec 2025": 1_600_000,
+    "2024 register": 36_800_000,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class BenchConfig:
+    persons: int
+    seed: int = 7
+    history_days: int = 30
+    legit_days: int = 5
+    legit_agents: int = 150
+    attack_cap: int = 3000
+    start: dt.date = dt.date(2026, 11, 16)  # a Monday
+
+    @classmethod
+    def quick(cls, persons: int | None = None) -> BenchConfig:
+        """Small enough for under five minutes on two cores."""
+        return cls(
+            persons=persons or 12_000,
+            history_days=21,
+            legit_days=3,
+            legit_agents=80,
+            attack_cap=1200,
+        )
+
+
+class Stage:
+    """Progress reporting (the CLI plugs a Rich progress bar in)."""
+
+    def start(self, name: str, total: int) -> None:
+        """A stage begins."""
+
+    def advance(self, name: str, n: int = 1) -> None:
+        """Progress within a stage."""
+
+
+@dataclass
+class Base:
+    """The seeded portal and its journal, copied fresh for every run."""
+
+    workdir: Path
+    db: Path
+    journal: Path
+    credentials: list[Credential]
+    works: dict[str, AgentWork]
+    baselines: Baselines
+    world: BenchWorld
+    signing_key: str
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+def _signing_key(workdir: Path) -> str:
+    """One Ed25519 key per bench run, kept in its work directory (as a deployment's would be)."""
+    import base64
+
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+    from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat
+
+    path = workdir / "journal-signing.key"
+    if not path.exists():
+        raw = Ed25519PrivateKey.generate().private_bytes(
+            Encoding.Raw, PrivateFormat.Raw, NoEncryption()
+        )
+        path.write_text(base64.b64encode(raw).decode(), encoding="ascii")
+    return path.read_text(encoding="ascii")
+
+
+def _settings(db: Path, journal: Path, mode: str, key: str) -> Settings:
+    return Settings(
+        journal_signing_key=key,
+        demo=True,
+        db_url=f"sqlite:///{db}",
+        journal_url=f"sqlite:///{journal}",
+        trusted_proxies=[PROXY_CIDR],
+        insecure_http=True,
+        guard_mode="on" if mode == "on" else "off",
+        guard_baselines_at_start=False,
+        journal_checkpoint_every=100_000,
+        # The seeded hashes use these cheap parameters (sim/population.py): the bench measures
+        # exposure, not hashing, so it keeps them instead of rehashing every account.
+        argon2_time_cost=1,
+        argon2_memory_kib=1024,
+        argon2_parallelism=1,
+        jobs_interval_seconds=0,  # the lifecycle jobs run on wall-clock time, not the bench's
+        journal_checkpoint_seconds=3600,
+    )
+
+
+def build_base(cfg: BenchConfig, workdir: Path, stage: Stage) -> Base:
+    """Seed the population, write the history, and learn the baselines once."""
+    timings: dict[str, float] = {}
+    db, journal = workdir / "rempart.db", workdir / "journal.db"
+    t = time.perf_counter()
+    stage.start("population", 1)
+    _report, creds = seed_population(f"sqlite:///{db}", cfg.persons, cfg.seed, cfg.start)
+    stage.advance("population")
+    timings["seed_seconds"] = time.perf_counter() - t
+    # Agents whose security training has lapsed are suspended by governance (issue 7): they are
+    # not part of the working population the bench simulates.
+    last_day = cfg.start + dt.timedelta(days=cfg.legit_days + 7)
+    credentials = [
+        Credential(
+            c.login,
+            c.password,
+            c.totp_secret,
+            c.org_id,
+            str(c.org_kind),
+            tuple(str(r) for r in c.roles),
+        )
+        for c in creds
+        if c.training_valid_until >= last_day
+    ]
+    key = _signing_key(workdir)
+    settings = _settings(db, journal, "on", key)
+    clock = ManualClock(dt.datetime.combine(cfg.start, dt.time(0), tzinfo=dt.UTC))
+    box = build_container(settings, clock=clock)
+    try:
+        store = box.portal.store
+        agents = [a for a in (store.agent_by_login(c.login) for c in credentials) if a is not None]
+        works = workers(
+            store,
+            [a for a in agents if reaches_people(a)],
+            cfg.start,
+            cfg.seed,
+            settings.enrolment_grace_months,
+        )
+        t = time.perf_counter()
+        stage.start("history", 1)
+        journal_store = box.portal.journal
+        written = write_history(
+            journal_store.bulk_append,  # type: ignore[attr-defined]
+            works,
+            cfg.start,
+            cfg.history_days,
+            cfg.seed,
+            GeoipLocator(),
+        )
+        stage.advance("history")
+        timings["history_entries"] = written
+        timings["history_seconds"] = time.perf_counter() - t
+        t = time.perf_counter()
+        baselines = rebuild(journal_store, store, clock.now(), cfg.history_days, 0.1)  # type: ignore[arg-type]
+        timings["baseline_seconds"] = time.perf_counter() - t
+        world = _world(box, credentials, works)
+    finally:
+        box.close()
+    return Base(
+        workdir,
+        db,
+        journal,
+        credentials,
+        {w.agent.login: w for w in works},
+        baselines,
+        world,
+        key,
+        timings,
+    )
+
+
+def _world(box: Container, credentials: list[Credential], works: list[AgentWork]) -> BenchWorld:
+    with box.engine.connect() as conn:
+        sample = conn.execute(
+            select(PersonRow.ft_id, PersonRow.birth_date)
+            .where(PersonRow.is_canary.is_(False))
+            .limit(5000)
+        ).all()
+        persons = conn.execute(
+            select(PersonRow.id).order_by(PersonRow.id.desc()).limit(1)
+        ).scalar_one()
+    return BenchWorld(
+        credentials={c.login: c for c in credentials},
+        portfolios={w.agent.login: list(w.portfolio) for w in works},
+        birth_dates={r.ft_id: r.birth_date for r in sample},
+        persons=int(persons),
+        office_ip={w.agent.login: w.habits.office_ip for w in works},
+        user_agent={w.agent.login: w.habits.user_agent for w in works},
+    )
+
+
+@dataclass
+class Run:
+    """One fresh copy of the portal, in one guard mode."""
+
+    box: Container
+    driver: Driver
+    clock: ManualClock
+    dir: Path
+
+    def close(self) -> None:
+        """Stop the app (its lifespan closes the container) and remove the copy."""
+        self.driver.close()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def open_run(base: Base, mode: str, at: dt.datetime) -> Run:
+    """A fresh copy of the base portal and journal, its app, and a client driving it."""
+    d = Path(tempfile.mkdtemp(prefix=f"run-{mode}-", dir=base.workdir))
+    for src in (base.db, base.journal):
+        for suffix in ("", "-wal", "-shm"):
+            if Path(f"{src}{suffix}").exists():
+                shutil.copy(f"{src}{suffix}", d / f"{src.name}{suffix}")
+    clock = ManualClock(at)
+    box = build_container(
+        _settings(d / base.db.name, d / base.journal.name, mode, base.signing_key), clock=clock
+    )
+    if mode == "none":
+        box.portal = replace(box.portal, store=FlatAccessStore(box.engine))
+    guard = box.portal.guard
+    if guard is not None and isinstance(guard.profiles, MemoryProfileStore):
+        guard.profiles.replace(base.baselines)
+    app = create_app(box.settings, container=box)
+    return Run(box, Driver(app), clock, d)
+
+
+# -- the legitimate workload ---------------------------------------------------------------------
+
+
+def _visits(base: Base, logins: list[str], day: dt.date, seed: int) -> Iterator[Visit]:
+    for login in logins:
+        w = base.works[login]
+        yield from plan_day(w.habits, day, w.portfolio, tuple(w.rosters), seed)
+
+
+@dataclass
+class Desk:
+    """One agent at work in the simulation: their keyboard and today's state."""
+
+    who: Agentish
+    signed_in_on: dt.date | None = None
+
+
+def _legit_request(run: Run, desk: Desk, v: Visit, tally: LegitTally) -> None:
+    day = v.at.date()
+    desk.who.ip, desk.who.user_agent = v.ip, v.user_agent
+    if desk.signed_in_on != day or not desk.who.cookie:
+        desk.who.cookie = ""
+        r = run.driver.sign_in(desk.who, v.at)
+        if r.status != 200:
+            tally.response(desk.who.login, day, r.status, r.code or "signin_failed")
+            return
+        desk.signed_in_on = day
+    path = {
+        Kind.PORTFOLIO: "/api/v1/portfolio?page=1&size=100",
+        Kind.READ: f"/api/v1/persons/{v.target}",
+        Kind.ROSTER: f"/api/v1/trainings/{v.target}",
+        Kind.EXPORT: "/api/v1/portfolio/export",
+    }[v.kind]
+    for _attempt in range(2):
+        a = run.driver.request(desk.who, "GET", path)
+        tally.response(desk.who.login, day, a.status, a.code, a.rule)
+        if a.code == "step_up_required":
+            run.clock.advance(20)  # the time to take the phone out
+            run.driver.step_up(desk.who, run.clock.now())
+            continue
+        if a.code in {"session_revoked", "unauthenticated"}:
+            desk.who.cookie = ""  # sign in again at the next visit
+            desk.signed_in_on = None
+        return
+
+
+def run_legit(base: Base, cfg: BenchConfig, stage: Stage) -> LegitTally:
+    """The legitimate workload for ``cfg.legit_days`` days, guard on."""
+    rng = Random(f"legit:{cfg.seed}")
+    logins = sorted(base.works)
+    chosen = rng.sample(logins, min(cfg.legit_agents, len(logins)))
+    start = dt.datetime.combine(cfg.start, dt.time(0), tzinfo=dt.UTC)
+    run = open_run(base, "on", start)
+    tally = LegitTally()
+    desks = {login: Desk(base.world.agentish(base.world.credentials[login])) for login in chosen}
+    try:
+        days = [cfg.start + dt.timedelta(days=d) for d in range(cfg.legit_days)]
+        planned = {
+            day: sorted(_visits(base, chosen, day, cfg.seed), key=lambda v: v.at) for day in days
+        }
+        stage.start("legitimate workload", sum(len(v) for v in planned.values()))
+        for day in days:
+            for v in planned[day]:
+                run.clock.set(max(v.at, run.clock.now()))
+                tally.worked(v.login, day)
+                _legit_request(run, desks[v.login], v, tally)
+                stage.advance("legitimate workload")
+    finally:
+        run.close()
+    return tally
+
+
+# -- the attacks ---------------------------------------------------------------------------------
+
+
+def _attack_day(cfg: BenchConfig) -> dt.datetime:
+    day = cfg.start + dt.timedelta(days=cfg.legit_days)
+    while day.weekday() >= 5:
+        day += dt.timedelta(days=1)
+    return dt.datetime.combine(day, dt.time(9, 30), tzinfo=dt.UTC)
+
+
+ROGUE_TOTP = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"  # a bench-only synthetic account
+
+
+def _provisioner(run: Run) -> Callable[[str, int], list[Credential]]:
+    """Mode "none" only: accounts usable at once, as when nobody had to approve them (Dec 2025)."""
+
+    def provision(org_id: str, n: int) -> list[Credential]:
+        hasher = demo_password_hasher()
+        out = []
+        with run.box.engine.begin() as conn:
+            for i in range(n):
+                login = f"rogue.none.{i}"
+                password = f"Rogue-Account-{i}-Pass!"
+                secret = ROGUE_TOTP
+                conn.execute(
+                    insert(AgentRow).values(
+                        login=login,
+                        email=f"{login}@attacker.example",
+                        org_id=org_id,
+                        roles="advisor",
+                        active=True,
+                        created_at=run.clock.now(),
+                        password_hash=hasher.hash(password),
+                        totp_secret=secret,
+                        totp_last_step=0,
+                        locked=False,
+                        failed_logins=0,
+                    )
+                )
+                out.append(Credential(login, password, secret, org_id, "", ("advisor",)))
+        return out
+
+    return provision
+
+
+def run_attack(base: Base, cfg: BenchConfig, name: str, mode: str) -> AttackOutcome:
+    """One scenario, one mode, on a fresh copy of the portal."""
+    at = _attack_day(cfg)
+    run = open_run(base, mode, at)
+    outcome = AttackOutcome(name, mode)
+    env = Env(
+        driver=run.driver,
+        clock=run.clock,
+        world=base.world,
+        outcome=outcome,
+        cap=cfg.attack_cap,
+        rng=Random(f"attack:{cfg.seed}:{name}"),
+        provision=_provisioner(run) if mode == "none" else None,
+    )
+    try:
+        with contextlib.suppress(Capped):
+            SCENARIOS[name](env)
+        outcome.alerts = len(run.box.portal.alerts.alerts_since(None, 100_000))
+    finally:
+        run.close()
+    return outcome
+
+
+@dataclass
+class BenchResult:
+    scenarios: list[AttackOutcome]
+    legit: LegitTally
+    performance: dict[str, Any]
+    config: BenchConfig
+
+    def as_json(self) -> dict[str, Any]:
+        """The bench's JSON document (issue 5's shape, with a few extra fields)."""
+        return {
+            "scenarios": [o.as_json() for o in self.scenarios],
+            "legit": self.legit.as_json(),
+            "performance": self.performance,
+            "config": {
+                "persons": self.config.persons,
+                "seed": self.config.seed,
+                "history_days": self.config.history_days,
+                "legit_days": self.config.legit_days,
+                "legit_agents": self.config.legit_agents,
+                "attack_request_cap": self.config.attack_cap,
+            },
+        }
+
+
+def run_bench(cfg: BenchConfig, stage: Stage, workdir: Path | None = None) -> BenchResult:
+    """Everything: base, legitimate workload, every scenario in every mode."""
+    own = workdir is None
+    # The simulation measures exposure, not disk speed: its copies live in memory when possible.
+    shm = Path("/dev/shm")  # noqa: S108 - a private mkdtemp directory inside it, mode 0700
+    wd = workdir or Path(
+        tempfile.mkdtemp(prefix="rempart-bench-", dir=shm if shm.is_dir() else None)
+    )
+    try:
+        t0 = time.perf_counter()
+        base = build_base(cfg, wd, stage)
+        t = time.perf_counter()
+        legit = run_legit(base, cfg, stage)
+        legit_seconds = time.perf_counter() - t
+        outcomes = []
+        stage.start("attacks", len(SCENARIOS) * len(MODES))
+        t = time.perf_counter()
+        for name in SCENARIOS:
+            for mode in MODES:
+                outcomes.append(run_attack(base, cfg, name, mode))
+                stage.advance("attacks")
+        perf: dict[str, Any] = {
+            **{k: round(v, 2) for k, v in base.timings.items()},
+            "legit_seconds": round(legit_seconds, 2),
+            "legit_requests": legit.requests,
+            "attack_seconds": round(time.perf_counter() - t, 2),
+            "total_seconds": round(time.perf_counter() - t0, 2),
+        }
+        return BenchResult(outcomes, legit, perf, cfg)
+    finally:
+        if own:
+            shutil.rmtree(wd, ignore_errors=True)
+
+
+# -- reporting -----------------------------------------------------------------------------------
+
+
+def write_report(result: BenchResult, directory: Path, machine: str) -> None:
+    """A Markdown summary and a PNG of cumulative exposure, beside the real incidents."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    directory.mkdir(parents=True, exist_ok=True)
+    fig, axes = plt.subplots(2, 4, figsize=(18, 8), sharey=True)
+    colours = {"on": "#000091", "off": "#e1000f", "none": "#7f7f7f"}
+    for ax, name in zip(axes.flat, SCENARIOS, strict=False):
+        for o in (o for o in result.scenarios if o.scenario == name):
+            xs = [0.0] + [t / 60 for t, _ in o.timeline]
+            ys = [0.5] + [max(n, 0.5) for _, n in o.timeline]
+            ax.step(xs, ys, where="post", color=colours[o.guard], label=f"guard {o.guard}")
+        for label, n in INCIDENTS.items():
+            ax.axhline(n, color="#cccccc", linestyle=":", linewidth=1)
+            ax.text(0, n * 1.1, label, fontsize=6, color="#666666")
+        ax.set_yscale("log")
+        ax.set_title(name, fontsize=9)
+        ax.set_xlabel("simulated minutes")
+    axes.flat[0].set_ylabel("people exposed (log)")
+    axes.flat[0].legend(fontsize=7)
+    fig.suptitle("Cumulative exposure per scenario and guard mode, beside the real incidents")
+    fig.tight_layout()
+    fig.savefig(directory / "exposure.png", dpi=110)
+    plt.close(fig)
+    (directory / "summary.md").write_text(markdown(result, machine), encoding="utf-8")
+    (directory / "bench.json").write_text(json.dumps(result.as_json(), indent=2), encoding="utf-8")
+
+
+def markdown(result: BenchResult, machine: str) -> str:
+    """The summary table in Markdown."""
+    lines = [
+        "## Incident replay bench",
+        "",
+        f"Machine: {machine}. Population: {result.config.persons:,} people, "
+        f"{result.config.history_days} days of history, seed {result.config.seed}; "
+        f"each attack capped at {result.config.attack_cap:,} requests.",
+        "",
+        "| scenario | guard | exposed persons | requests until containment | "
+        "seconds until containment | alerts |",
+        "|---|---|---:|---:|---:|---:|",
+    ]
+    for o in result.scenarios:
+        j = o.as_json()
+        until = j["requests_until_containment"]
+        secs = j["seconds_until_containment"]
+        lines.append(
+            f"| {o.scenario} | {o.guard} | {j['exposed_persons']} | "
+            f"{until if until is not None else 'not contained'} | "
+            f"{secs if secs is not None else '-'} | {j['alerts']} |"
+        )
+    legit = result.legit.as_json()
+    lines += [
+        "",
+        f"Legitimate workload (guard on): {legit['agent_days']} agent-days, "
+        f"{legit['hard_blocked']} hard-blocked ({legit['hard_blocked_pct']} %), "
+        f"{legit['step_ups']} with a step-up ({legit['step_ups_pct']} %), "
+        f"{legit['throttled_agent_days']} throttled, over {legit['requests']} requests.",
+        "",
+    ]
+    return "\n".join(lines)
