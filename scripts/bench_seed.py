@@ -4,7 +4,8 @@
 
 The seed runs in a child process into a temporary SQLite file (or ``--db URL``); its peak
 resident memory comes from ``getrusage(RUSAGE_CHILDREN)``, the maximum over waited-for
-children, so run one benchmark per invocation. The JSON also describes the machine.
+children, so run one benchmark per invocation. The JSON also describes the machine and how busy it
+was (load average before and after the run).
 """
 
 from __future__ import annotations
@@ -87,6 +88,7 @@ def main() -> int:
         "--credentials-out",
         str(workdir / "credentials.json"),
     ]
+    load_before = os.getloadavg()[0]
     started = time.perf_counter()
     # Progress bars and messages of the child go to our stderr; stdout is the JSON alone.
     proc = subprocess.run(cmd, stdout=sys.stderr, check=False)  # noqa: S603 - our own command
@@ -101,6 +103,8 @@ def main() -> int:
         "wall_seconds": round(wall, 1),
         "peak_rss_mib": round(peak_kib / 1024, 1),
         "machine": machine(),
+        # Other work on the machine slows the run: the 1-minute load average before and after.
+        "load_average": [round(load_before, 2), round(os.getloadavg()[0], 2)],
         "command": " ".join(
             ["scripts/bench_seed.py", "--persons", str(args.persons), "--seed", str(args.seed)]
             + (["--db", db] if args.db else [])

@@ -680,7 +680,7 @@ class Population:
             lambda: f"Mission Locale {rng.choice(pools.places)[1]}",
             rng,
         )
-        # Cap emploi: one per department, so named.
+        # Cap emploi: named after a department, as the real structures are.
         self._grouped_orgs(
             self.cap_emploi,
             OrgKind.CAP_EMPLOI,
