@@ -10,7 +10,7 @@ from fastapi import FastAPI
 from rempart import __version__
 from rempart.bootstrap import Container, build_container
 from rempart.settings import Settings
-from rempart.web import enrol_page, errors
+from rempart.web import enrol_page, errors, ui
 from rempart.web.api import accounts, admin, alerts, me, people, reviews, training
 from rempart.web.api import auth as auth_api
 from rempart.web.api import citizen as citizen_api
@@ -49,6 +49,7 @@ def create_app(settings: Settings, container: Container | None = None) -> FastAP
     for router in (accounts.router, reviews.router, admin.router, enrol_page.router):
         app.include_router(router)
     app.include_router(citizen_api.router)  # "who consulted my file": people, not agents
+    ui.install(app)  # the pages: web/ui/ (after the API, so that its error handlers wrap theirs)
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
     app.add_middleware(SecurityHeaders, hsts=not settings.insecure_http)
     return app
