@@ -29,8 +29,9 @@ from rempart.adapters.memory.profiles import MemoryProfileStore
 from rempart.adapters.sql.tables import AgentRow, PersonRow
 from rempart.bootstrap import Container, build_container
 from rempart.domain.guard.baselines import Baselines
+from rempart.domain.guard.profiles import agent_budget
 from rempart.domain.scope import reaches_people
-from rempart.services.baselines import rebuild
+from rempart.services.baselines import peer_group, rebuild
 from rempart.settings import Settings
 from rempart.sim.driver import PROXY_CIDR, Agentish, Driver
 from rempart.sim.flat import FlatAccessStore
@@ -58,6 +59,8 @@ class BenchConfig:
     legit_days: int = 5
     legit_agents: int = 150
     attack_cap: int = 3000
+    perf_seconds: float = 10.0
+    perf_rounds: int = 3
     start: dt.date = dt.date(2026, 11, 16)  # a Monday
 
     @classmethod
@@ -69,6 +72,8 @@ class BenchConfig:
             legit_days=3,
             legit_agents=80,
             attack_cap=1200,
+            perf_seconds=5.0,
+            perf_rounds=2,
         )
 
 
@@ -377,6 +382,28 @@ def _provisioner(run: Run) -> Callable[[str, int], list[Credential]]:
     return provision
 
 
+def _scope_check(outcome: AttackOutcome, base: Base, run: Run, at: dt.datetime) -> None:
+    """In-session exposure must stay within the victim's own people and their day budget."""
+    own: set[str] = set()
+    budgets = []
+    guard = run.box.portal.guard
+    for login in outcome.victims:
+        own |= set(base.world.portfolios.get(login, []))
+        agent = run.box.portal.store.agent_by_login(login)
+        if guard is not None and agent is not None:
+            group = peer_group(str(agent.org_kind), [str(r) for r in agent.roles])
+            budget = agent_budget(
+                guard.profiles.agent(login),
+                guard.profiles.peers(group),
+                guard.policy.budgets,
+                at.date(),
+                off_hours=False,
+            )
+            budgets.append(budget.agent_day)
+    outcome.notes["victim_day_budget"] = sum(budgets) if budgets else None
+    outcome.notes["exposed_outside_victim_scope"] = len(outcome.exposed - own)
+
+
 def run_attack(base: Base, cfg: BenchConfig, name: str, mode: str) -> AttackOutcome:
     """One scenario, one mode, on a fresh copy of the portal."""
     at = _attack_day(cfg)
@@ -394,6 +421,8 @@ def run_attack(base: Base, cfg: BenchConfig, name: str, mode: str) -> AttackOutc
     try:
         with contextlib.suppress(Capped):
             SCENARIOS[name](env)
+        if name == "in_session":
+            _scope_check(outcome, base, run, at)
         outcome.alerts = len(run.box.portal.alerts.alerts_since(None, 100_000))
     finally:
         run.close()
@@ -445,7 +474,11 @@ def run_bench(cfg: BenchConfig, stage: Stage, workdir: Path | None = None) -> Be
             for mode in MODES:
                 outcomes.append(run_attack(base, cfg, name, mode))
                 stage.advance("attacks")
+        stage.start("performance", 3)
+        perf_measured = performance(base, cfg)
+        stage.advance("performance", 3)
         perf: dict[str, Any] = {
+            **perf_measured,
             **{k: round(v, 2) for k, v in base.timings.items()},
             "legit_seconds": round(legit_seconds, 2),
             "legit_requests": legit.requests,
@@ -456,6 +489,47 @@ def run_bench(cfg: BenchConfig, stage: Stage, workdir: Path | None = None) -> Be
     finally:
         if own:
             shutil.rmtree(wd, ignore_errors=True)
+
+
+def performance(base: Base, cfg: BenchConfig) -> dict[str, Any]:
+    """Guard decision latency, journal append and verify, reads with the guard on vs off."""
+    from rempart.sim import perf
+
+    out: dict[str, Any] = {}
+    out.update(perf.guard_latency(base.baselines))
+    # On disk, not in memory: durability is what is measured here.
+    disk = Path(tempfile.mkdtemp(prefix="rempart-perf-"))
+    try:
+        out.update(perf.journal_rates(disk, seconds=cfg.perf_seconds))
+        for src in (base.db, base.journal):
+            shutil.copy(src, disk / src.name)
+        rng = Random(f"perf:{cfg.seed}")
+        advisers = [
+            c
+            for c in base.world.credentials.values()
+            if c.org_kind == "mission_locale"
+            and c.roles == ("advisor",)
+            and len(base.world.portfolios.get(c.login, [])) >= 15
+        ]
+        readers = [
+            perf.Reader(
+                c.login, c.password, c.totp_secret, tuple(base.world.portfolios[c.login][:15])
+            )
+            for c in rng.sample(advisers, min(8, len(advisers)))
+        ]
+        out.update(
+            perf.read_throughput(
+                disk / base.db.name,
+                disk / base.journal.name,
+                base.signing_key,
+                readers,
+                cfg.perf_seconds,
+                cfg.perf_rounds,
+            )
+        )
+    finally:
+        shutil.rmtree(disk, ignore_errors=True)
+    return out
 
 
 # -- reporting -----------------------------------------------------------------------------------

@@ -26,6 +26,8 @@ class AttackOutcome:
     timeline: list[tuple[float, int]] = field(default_factory=list)  # (seconds, exposed so far)
     alerts: int = 0
     stopped_by_cap: bool = False
+    victims: list[str] = field(default_factory=list)  # logins whose accounts were abused
+    notes: dict[str, object] = field(default_factory=dict)  # scenario-specific checks
 
     def record(self, at: dt.datetime, status: int, persons: list[str] | tuple[str, ...]) -> None:
         """One attacker request: its time, HTTP status and the people whose data it returned."""
@@ -79,6 +81,7 @@ class AttackOutcome:
             "contained": self.contained,
             "stopped_by_request_cap": self.stopped_by_cap,
             "statuses": {str(k): v for k, v in sorted(self.statuses.items())},
+            **self.notes,
         }
 
 

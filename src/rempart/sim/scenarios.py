@@ -111,6 +111,7 @@ class Env:
 
     def sign_in_victim(self, cred: Credential) -> Agentish:
         """The victim signs in normally, at their office (not an attacker request)."""
+        self.outcome.victims.append(cred.login)
         who = self.world.agentish(cred)
         self.clock.advance(31)
         self.driver.sign_in(who, self.clock.now())
