@@ -207,7 +207,7 @@ def test_checkpoints_every_t_seconds_when_idle(open_store: Callable[..., SqlJour
 
 A_COLUMN = {
     "journal_meta": "value",
-    "journal_entries": "tag",
+    "journal_entries": "agent_login",
     "journal_persons": "ft_id",
     "journal_nodes": "hash",
     "journal_checkpoints": "kind",
@@ -497,7 +497,7 @@ def test_postgres_portal_role_may_only_insert_and_select(fresh_postgres_url: str
         assert portal.append([read(2)]) == 2
         portal.close()
         for statement in (
-            "UPDATE journal_entries SET tag = 'x'",
+            "UPDATE journal_entries SET org_id = 'x'",
             "DELETE FROM journal_entries",
             "TRUNCATE journal_entries",
             "SELECT set_config('rempart.journal_purge_upto', '99', false); "

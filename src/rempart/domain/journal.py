@@ -12,6 +12,7 @@ import datetime as dt
 import json
 from dataclasses import dataclass, field
 from enum import StrEnum
+from json.encoder import encode_basestring_ascii as _quote  # the C quoting json.dumps uses
 
 
 class Tag(StrEnum):
@@ -141,8 +142,19 @@ def parse_time(text: str) -> dt.datetime:
     return dt.datetime.fromisoformat(text.removesuffix("Z")).replace(tzinfo=dt.UTC)
 
 
-def canonical_bytes(entry: JournalEntry) -> bytes:
-    """The entry's canonical form: what is stored, hashed into the chain and the Merkle tree."""
+def canonical_bytes(entry: JournalEntry, at_text: str | None = None) -> bytes:
+    """The entry's canonical form: what is stored, hashed into the chain and the Merkle tree.
+
+    ``at_text`` is ``format_time(entry.at)`` when the caller has it already.
+    """
+    try:
+        return _fast_canonical(entry, at_text or format_time(entry.at))
+    except TypeError:  # a non-text value somewhere: let the general encoder render it
+        return reference_canonical_bytes(entry)
+
+
+def reference_canonical_bytes(entry: JournalEntry) -> bytes:
+    """The canonical form by definition: ``json.dumps`` with sorted keys, compact, ASCII."""
     return _ENCODER.encode(
         {
             "v": FORMAT_VERSION,
@@ -163,6 +175,30 @@ def canonical_bytes(entry: JournalEntry) -> bytes:
             "reason": entry.reason,
             "details": entry.details,
         }
+    ).encode("ascii")
+
+
+def _fast_canonical(entry: JournalEntry, at_text: str) -> bytes:
+    # The same bytes as ``reference_canonical_bytes`` (a test holds them equal), written out
+    # key by key in sorted order: every request pays for this, and it is twice as fast.
+    s = _quote
+    return (
+        f'{{"agent_login":{s(entry.agent_login)},'
+        f'"agent_roles":[{",".join(map(s, entry.agent_roles))}],'
+        f'"at":"{at_text}",'
+        f'"categories":[{",".join(map(s, entry.categories))}],'
+        f'"client_address":{s(entry.client_address)},'
+        f'"decision":{s(entry.decision)},'
+        f'"details":{_ENCODER.encode(entry.details) if entry.details else "{}"},'
+        f'"network":{s(entry.network)},'
+        f'"org_id":{s(entry.org_id)},'
+        f'"persons":[{",".join(map(s, sorted(set(entry.persons))))}],'
+        f'"purpose":{s(entry.purpose)},'
+        f'"reason":{s(entry.reason)},'
+        f'"session_id":{s(entry.session_id)},'
+        f'"tag":{s(entry.tag)},'
+        f'"user_agent":{s(entry.user_agent)},'
+        f'"v":{FORMAT_VERSION}}}'
     ).encode("ascii")
 
 

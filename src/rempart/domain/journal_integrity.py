@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 from rempart.domain.journal import format_time
-from rempart.domain.merkle import Frontier
+from rempart.domain.merkle import EMPTY_ROOT, Frontier, node_hash, root_of
 
 GENESIS = bytes(32)  # the chain value "before" entry 1
 NODE_LEVEL = 8  # store perfect subtrees of 256 leaves and up
@@ -172,8 +172,13 @@ def verify_rows(  # noqa: PLR0912, PLR0915 - one inlined loop: it runs once per 
     sha = hashlib.sha256
     prev = base.chain
     before_prev = b""  # the chain before ``prev``: recognises an inserted row
-    frontier = base.frontier.copy()
-    stack = frontier.hashes
+    # The Merkle tree is built a block of 2^NODE_LEVEL leaves at a time (list comprehensions,
+    # not a per-leaf loop); ``stack`` holds the perfect subtrees of whole blocks so far.
+    stack = list(base.frontier.hashes)
+    blocks = base.size // BLOCK
+    block: list[bytes] = []
+    if base.size % BLOCK:
+        report.add(base.size + 1, f"the purge boundary {base.size} is not on a block")
     expected = base.size + 1
     row_problems: list[int] = []
     # Checkpoint and node mismatches are blamed at the end: a row problem found at or below
@@ -188,16 +193,14 @@ def verify_rows(  # noqa: PLR0912, PLR0915 - one inlined loop: it runs once per 
     report.checkpoints = len(checkpoints)
     cp_i = 0
     next_cp = pending[0].tree_size if pending else -1
-    node_level = NODE_LEVEL
     count = 0
 
     for seq, body, chain in rows:
         leaf = sha(b"\x00" + body).digest()
         if seq != expected:
             if seq > expected:
-                reason = f"entries {expected}..{seq - 1} are missing"
                 row_problems.append(expected)
-                report.add(expected, reason)
+                report.add(expected, f"entries {expected}..{seq - 1} are missing")
             else:
                 row_problems.append(seq)
                 report.add(seq, f"entry {seq} is out of order")
@@ -213,28 +216,30 @@ def verify_rows(  # noqa: PLR0912, PLR0915 - one inlined loop: it runs once per 
         before_prev, prev = prev, chain
         count += 1
         expected = max(expected, seq) + 1
-        # Merkle frontier, inlined: this loop runs once per entry.
-        m = seq
-        h = leaf
-        level = 0
-        while not m & 1 and stack:
-            h = sha(b"\x01" + stack.pop() + h).digest()
-            level += 1
-            m >>= 1
-            if level >= node_level:
-                idx = (seq >> level) - 1
+        block.append(leaf)
+        if len(block) == BLOCK:
+            blocks += 1
+            h = _perfect_root(block)
+            block = []
+            level, m = NODE_LEVEL, blocks
+            while True:
+                idx = (blocks >> (level - NODE_LEVEL)) - 1
                 stored = nodes.get((level, idx))
                 if stored != h:
                     what = "missing" if stored is None else "altered"
                     reason = f"stored Merkle node ({level}, {idx}) is {what}"
                     deferred.append(((idx << level) + 1, seq, reason))
-        stack.append(h)
-        frontier.size = seq
+                if m & 1 or not stack:
+                    break
+                h = sha(b"\x01" + stack.pop() + h).digest()
+                level += 1
+                m >>= 1
+            stack.append(h)
         while seq == next_cp:
             cp = pending[cp_i]
             if not signature_ok(cp):
                 report.add(cp.tree_size, f"checkpoint at {cp.tree_size}: bad signature")
-            elif frontier.root() == cp.root and prev == cp.chain_head:
+            elif _fold(stack, block) == cp.root and prev == cp.chain_head:
                 last_good = cp.tree_size
             else:
                 # Rows and chain agree with each other but not with what was signed: the
@@ -253,6 +258,28 @@ def verify_rows(  # noqa: PLR0912, PLR0915 - one inlined loop: it runs once per 
         # A signed checkpoint names entries the journal no longer has: its tail was cut.
         report.add(expected, f"checkpoint at {cp.tree_size} covers missing entries")
     return report
+
+
+def _perfect_root(leaves: list[bytes]) -> bytes:
+    """MTH of a power-of-two number of leaf hashes."""
+    sha = hashlib.sha256
+    level = leaves
+    while len(level) > 1:
+        level = [
+            sha(b"\x01" + a + b).digest() for a, b in zip(level[::2], level[1::2], strict=True)
+        ]
+    return level[0]
+
+
+def _fold(stack: list[bytes], block: list[bytes]) -> bytes:
+    """The tree head from whole-block subtrees and the leaves of the block being filled."""
+    parts = [*stack, root_of(block)] if block else stack
+    if not parts:
+        return EMPTY_ROOT
+    r = parts[-1]
+    for h in reversed(parts[:-1]):
+        r = node_hash(h, r)
+    return r
 
 
 def purge_boundary(candidate: int) -> int:

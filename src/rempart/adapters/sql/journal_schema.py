@@ -33,8 +33,6 @@ CREATE TABLE IF NOT EXISTS journal_meta (
 CREATE TABLE IF NOT EXISTS journal_entries (
     seq INTEGER PRIMARY KEY,
     at TEXT NOT NULL,
-    tag TEXT NOT NULL,
-    decision TEXT NOT NULL,
     agent_login TEXT NOT NULL,
     org_id TEXT NOT NULL,
     session_id TEXT NOT NULL,
@@ -100,8 +98,6 @@ CREATE TABLE IF NOT EXISTS journal_meta (
 CREATE TABLE IF NOT EXISTS journal_entries (
     seq bigint PRIMARY KEY,
     at timestamptz NOT NULL,
-    tag text NOT NULL,
-    decision text NOT NULL,
     agent_login text NOT NULL,
     org_id text NOT NULL,
     session_id text NOT NULL,
