@@ -372,6 +372,11 @@ def open_journal_archive(url: str, signing_key: str | None = None) -> SqlJournal
     return store
 
 
+def create_journal(url: str) -> SqlJournalStore:
+    """Create a journal's schema (idempotent): for its owner, before the portal uses it."""
+    return SqlJournalStore(url, clock=SystemClock(), create=True)
+
+
 @dataclass(frozen=True, slots=True)
 class TrustAnchors:
     """The public keys a verification trusts, and where they came from."""

@@ -21,7 +21,7 @@ from typer.testing import CliRunner
 from rempart.adapters.clock import ManualClock
 from rempart.adapters.signing import Ed25519Signer, checkpoint_checker
 from rempart.adapters.sql.engine import normalise_url
-from rempart.adapters.sql.journal_schema import TABLES, postgres_grants
+from rempart.adapters.sql.journal_schema import TABLES
 from rempart.adapters.sql.journal_store import SqlJournalStore
 from rempart.bootstrap import open_journal
 from rempart.cli.main import app as cli
@@ -479,6 +479,18 @@ def test_outside_demo_mode_a_missing_signing_key_refuses_to_start(tmp_path: Path
     assert journal_audit.verify(store, TRUST).ok
 
 
+def test_init_creates_the_schema_and_refuses_roles_on_sqlite(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path}/new/journal.db"
+    made = CliRunner().invoke(cli, ["journal", "init", "--journal", url])
+    assert made.exit_code == 0, made.stdout + made.stderr
+    assert _run_verify(url)[0] == 0  # an empty journal is intact
+    refused = CliRunner().invoke(cli, ["journal", "init", "--journal", url, "--grant", "portal"])
+    assert refused.exit_code == 2
+    assert "no roles" in refused.stderr
+    missing = CliRunner().invoke(cli, ["journal", "verify", "--journal", f"sqlite:///{tmp_path}/x"])
+    assert missing.exit_code == 2
+
+
 # -- PostgreSQL: the portal's role may only read and append ---------------------------------
 
 
@@ -489,7 +501,12 @@ def test_postgres_portal_role_may_only_insert_and_select(fresh_postgres_url: str
     owner.append([read(1)])
     owner.close()
     role = f"rempart_portal_{uuid.uuid4().hex[:8]}"
-    intrude(fresh_postgres_url, f"CREATE ROLE {role} LOGIN", *postgres_grants(role))
+    intrude(fresh_postgres_url, f"CREATE ROLE {role} LOGIN")
+    granted = CliRunner().invoke(
+        cli, ["journal", "init", "--journal", fresh_postgres_url, "--grant", role]
+    )
+    assert granted.exit_code == 0, granted.stdout + granted.stderr
+    assert "may only read and append" in granted.stdout
     try:
         portal_url = fresh_postgres_url.replace("postgres@", f"{role}@", 1)
         portal = SqlJournalStore(portal_url, clock=ManualClock(NOW))

@@ -20,6 +20,7 @@ from rich.console import Console
 from rich.table import Table
 
 from rempart.bootstrap import (
+    create_journal,
     journal_trust,
     new_journal_key,
     open_journal_archive,
@@ -136,6 +137,32 @@ def prove(
     with _open(journal, db) as store:
         proof = journal_audit.prove(store, seq, tree_size)
     sys.stdout.write(json.dumps(proof, indent=2, sort_keys=True) + "\n")
+
+
+@app.command()
+def init(
+    journal: str = typer.Option(..., "--journal", help="Journal database URL."),
+    grant: str | None = typer.Option(
+        None, "--grant", help="PostgreSQL: the portal's role, given SELECT and INSERT only."
+    ),
+) -> None:
+    """Create the journal's schema (run as its owner), optionally granting the portal's role."""
+    try:
+        store = create_journal(journal)
+    except RempartError as exc:
+        err.print(f"[red]{exc.detail}[/]")
+        raise typer.Exit(2) from None
+    try:
+        if grant:
+            store.grant_append_only(grant)
+    except RempartError as exc:
+        err.print(f"[red]{exc.detail}[/]")
+        raise typer.Exit(2) from None
+    finally:
+        store.close()
+    out.print(
+        f"journal ready at {journal}" + (f"; {grant} may only read and append" if grant else "")
+    )
 
 
 @app.command()

@@ -37,6 +37,7 @@ from rempart.adapters.sql.journal_schema import (
     PURGEABLE,
     SCHEMA_VERSION,
     postgres_ddl,
+    postgres_grants,
     sqlite_ddl,
     sqlite_trigger,
 )
@@ -246,6 +247,18 @@ class SqlJournalStore:
                 ("schema_version", SCHEMA_VERSION, "schema_version"),
             )
             self._commit(conn, cur)
+
+    def grant_append_only(self, role: str) -> None:
+        """PostgreSQL: let ``role`` (the portal's) read and append, nothing more."""
+        if self._sql.sqlite:
+            raise PolicyError("SQLite has no roles: protect the journal file itself")
+        if not role.replace("_", "").isalnum():
+            raise PolicyError(f"not a plain role name: {role!r}")
+        with self._conn() as conn:
+            cur = conn.cursor()
+            for stmt in postgres_grants(role):
+                cur.execute(stmt)
+            conn.commit()
 
     # -- keys ---------------------------------------------------------------------------
 
