@@ -25,7 +25,14 @@ from rempart.adapters.sql.portal_store import SqlPortalStore
 from rempart.domain.errors import InvalidRequest, PolicyError
 from rempart.domain.governance import GovernanceRules
 from rempart.domain.journal_integrity import SignatureCheck, key_id_of
-from rempart.domain.ports import CheckpointSigner, Clock, JournalQueries, JournalWriter, Mailer
+from rempart.domain.ports import (
+    AlertSink,
+    CheckpointSigner,
+    Clock,
+    JournalQueries,
+    JournalWriter,
+    Mailer,
+)
 from rempart.domain.scope import ScopeRules
 from rempart.services.citizen import CitizenDeps
 from rempart.services.deps import GovernanceDeps, PortalDeps
@@ -97,7 +104,7 @@ def build_container(
         journal=journal,
         clock=clock or SystemClock(),
         rules=ScopeRules(enrolment_grace_months=settings.enrolment_grace_months),
-        alerts=SqlAlertStore(engine),
+        alerts=build_alerts(settings, engine),
         governance=SqlGovernanceStore(engine),
     )
     mailer: Mailer = (
@@ -106,11 +113,32 @@ def build_container(
         else MemoryMailer(echo=settings.demo)
     )
     box = Container(settings=settings, engine=engine, portal=portal, mailer=mailer)
+    if hasattr(portal.alerts, "close"):
+        box.closers.append(portal.alerts)
     box.auth = build_auth(settings, engine, store, journal, portal.clock)
     if settings.guard_mode == "on":
         box.portal = replace(portal, guard=build_guard(settings, box))
     box.governance = build_governance(settings, box)
     return box
+
+
+def build_alerts(settings: Settings, engine: Engine) -> AlertSink:
+    """Alerts stored for the console and the API; pushed to a webhook and syslog if configured."""
+    store = SqlAlertStore(engine)
+    if not (settings.alert_webhook_url or settings.alert_syslog):
+        return store
+    from rempart.adapters.alert_fanout import FanOutAlertSink
+
+    host, _, port = settings.alert_syslog.rpartition(":")
+    if settings.alert_syslog and not (host and port.isdigit()):
+        raise PolicyError("REMPART_ALERT_SYSLOG must be host:port")
+    return FanOutAlertSink(
+        store,
+        webhook_url=settings.alert_webhook_url,
+        syslog_host=host,
+        syslog_port=int(port) if port.isdigit() else 514,
+        syslog_tcp=settings.alert_syslog_tcp,
+    )
 
 
 def build_guard(settings: Settings, box: Container) -> Guard:

@@ -50,6 +50,10 @@ class Settings(BaseSettings):
     guard_baseline_days: int = Field(30, ge=1, le=365)
     guard_rebuild_minutes: int = Field(60, ge=1)
     guard_baselines_at_start: bool = True  # the bench injects baselines it built once
+    alert_webhook_url: str = ""  # alerts pushed as JSON (the SOC's tooling)
+    alert_syslog: str = ""  # host:port receiving RFC 5424 lines (the SIEM)
+    alert_syslog_tcp: bool = False
+    metrics_token: SecretStr | None = None  # bearer token for /metrics; without it, loopback only
     # Privileged-account governance (four eyes, enrolment, reviews, lifecycle).
     public_url: str = "http://localhost:8000"  # base of the links mailed to people
     approver_min_age_days: int = Field(30, ge=0, le=3650)

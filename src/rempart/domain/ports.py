@@ -29,6 +29,7 @@ from rempart.domain.governance import (
     ReviewDecision,
     ReviewItem,
 )
+from rempart.domain.guard.profiles import AgentProfile, OrgProfile, PeerProfile
 from rempart.domain.journal import JournalEntry, StoredEntry
 from rempart.domain.journal_integrity import Checkpoint, CheckpointKind
 from rempart.domain.model import (
@@ -192,6 +193,35 @@ class AlertSink(Protocol):
 
     def alerts_since(self, since: dt.datetime | None, limit: int) -> list[Alert]:
         """Alerts newest first, optionally only those at or after ``since``."""
+        ...
+
+    def counts_by_rule(self) -> dict[str, int]:
+        """How many alerts each rule raised, all time."""
+        ...
+
+
+class ProfileStore(Protocol):
+    """Baselines of past behaviour that the guard derives budgets and usual hours from."""
+
+    def agent(self, login: str) -> AgentProfile | None: ...
+    def peers(self, group: str) -> PeerProfile | None: ...
+    def org(self, org_id: str) -> OrgProfile | None: ...
+    def app_daily(self, app: str) -> tuple[int, ...]: ...
+
+
+class Containment(Protocol):
+    """What the guard and the security team do to stop an abused account, immediately."""
+
+    def revoke_session(self, session_id: str, reason: str) -> None:
+        """End one session now."""
+        ...
+
+    def lock_account(self, login: str, reason: str) -> None:
+        """Lock an account (and end its sessions)."""
+        ...
+
+    def suspend_org_app(self, org_id: str, app: str, reason: str) -> None:
+        """Suspend one organisation's access to one app."""
         ...
 
 
@@ -396,6 +426,10 @@ class SessionStore(Protocol):
     def get(self, key: str) -> Session | None: ...
     def touch(self, key: str, at: dt.datetime) -> None: ...
     def set_fresh_until(self, key: str, until: dt.datetime) -> None: ...
+    def end_public(self, public_id: str, at: dt.datetime, reason: str) -> bool:
+        """End one live session named by its public id."""
+        ...
+
     def end(self, key: str, at: dt.datetime, reason: str) -> bool:
         """End one live session; False when it had already ended."""
         ...

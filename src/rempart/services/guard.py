@@ -9,6 +9,7 @@ the error's detail, without another person's data.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -29,6 +30,7 @@ from rempart.domain.guard.profiles import (
     org_day_budget,
 )
 from rempart.domain.guard.state import GuardState, Window
+from rempart.domain.guard.stats import GuardStats
 from rempart.domain.journal import Decision, Tag
 from rempart.domain.ports import AlertSink, Containment, JournalWriter, ProfileStore
 from rempart.services.journaling import entry_for
@@ -77,12 +79,13 @@ class Guard:
     journal: JournalWriter
     policy: GuardPolicy = field(default_factory=GuardPolicy)
     mode: GuardMode = GuardMode.ON
-    decisions: dict[str, int] = field(default_factory=dict)  # for metrics
+    stats: GuardStats = field(default_factory=GuardStats)  # for /metrics
 
     def check(self, ctx: RequestContext, req: GuardRequest) -> Verdict:
         """Decide on one data request; apply containment; raise when the data must not leave."""
         if self.mode is GuardMode.OFF:
             return Verdict(Action.ALLOW)
+        started = time.perf_counter()
         try:
             verdict = self._decide(ctx, req)
         except Exception as exc:
@@ -91,11 +94,16 @@ class Guard:
             if not unreachable:
                 raise
             log.exception("guard state unreachable: failing closed for data requests")
-            self.decisions["unavailable"] = self.decisions.get("unavailable", 0) + 1
+            self.stats.failed_closed()
             raise errors.ServiceUnavailable(
                 "the guard cannot reach its shared state; data access is paused"
             ) from None
-        self.decisions[verdict.action] = self.decisions.get(verdict.action, 0) + 1
+        self.stats.decided(
+            str(verdict.action),
+            [str(f.rule) for f in verdict.findings],
+            time.perf_counter() - started,
+            exhausted=any(f.rule.value.startswith("guard:budget:") for f in verdict.findings),
+        )
         if verdict.action is not Action.ALLOW:
             self._apply(ctx, req, verdict)
         return verdict

@@ -10,7 +10,7 @@ from fastapi import FastAPI
 from rempart import __version__
 from rempart.bootstrap import Container, build_container
 from rempart.settings import Settings
-from rempart.web import enrol_page, errors, ui
+from rempart.web import enrol_page, errors, metrics, ui
 from rempart.web.api import accounts, admin, alerts, me, people, reviews, training
 from rempart.web.api import auth as auth_api
 from rempart.web.api import citizen as citizen_api
@@ -44,6 +44,7 @@ def create_app(settings: Settings, container: Container | None = None) -> FastAP
     errors.install(app)
     for auth_router in (auth_api.router, auth_api.admin_router):
         app.include_router(auth_router)
+    app.include_router(metrics.router)
     for router in (me.router, people.router, training.router, alerts.router):
         app.include_router(router)
     for router in (accounts.router, reviews.router, admin.router, enrol_page.router):

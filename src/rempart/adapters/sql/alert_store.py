@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 
-from sqlalchemy import Engine, insert, select
+from sqlalchemy import Engine, func, insert, select
 
 from rempart.adapters.sql.tables import AlertRow
 from rempart.domain.alerts import Alert, Severity
@@ -38,6 +38,14 @@ class SqlAlertStore:
                 )
             )
             return int(res.inserted_primary_key[0]) if res.inserted_primary_key else 0
+
+    def counts_by_rule(self) -> dict[str, int]:
+        """Alerts per rule."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(AlertRow.rule, func.count()).group_by(AlertRow.rule)
+            ).all()
+        return {str(r[0]): int(r[1]) for r in rows}
 
     def alerts_since(self, since: dt.datetime | None, limit: int) -> list[Alert]:
         """Alerts newest first."""
