@@ -14,6 +14,7 @@ import threading
 from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
+from typing import ClassVar
 
 import pytest
 from fastapi.testclient import TestClient
@@ -57,7 +58,7 @@ def test_metrics_from_loopback(container: object, world: World, clock: ManualClo
 
 
 class _Hook(BaseHTTPRequestHandler):
-    received: list[dict[str, object]] = []
+    received: ClassVar[list[dict[str, object]]] = []
 
     def do_POST(self) -> None:
         body = self.rfile.read(int(self.headers["content-length"]))
@@ -135,7 +136,7 @@ def test_policy_file_is_refused_at_start_naming_the_line(tmp_path: Path) -> None
             journal=MemoryJournal(),
         )
     policy.write_text("[detectors]\nnot_found_throttle = 30\nnot_found_lock = 20\n")
-    with pytest.raises(PolicyError, match="line 2: detectors.not_found_throttle"):
+    with pytest.raises(PolicyError, match=r"line 2: detectors\.not_found_throttle"):
         build_container(
             Settings(demo=True, db_url="sqlite://", policy_file=str(policy)),
             journal=MemoryJournal(),
