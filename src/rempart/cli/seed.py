@@ -84,10 +84,10 @@ def seed(
         ..., "--credentials-out", help="JSON file receiving every agent's demo credentials."
     ),
     journal: str | None = typer.Option(
-        None, "--journal", help="Journal database URL (for the history; not written yet)."
+        None, "--journal", help="Journal database URL (default: journal.db beside the database)."
     ),
     history_days: int = typer.Option(
-        0, "--history-days", min=0, help="Days of past activity to simulate (recorded only)."
+        0, "--history-days", min=0, help="Days of past legitimate activity to write to the journal."
     ),
     as_of: str | None = typer.Option(
         None, "--as-of", help="Reference date YYYY-MM-DD (default: today, UTC)."
@@ -131,15 +131,13 @@ def seed(
         f"in {report.seconds:.1f} s; credentials in {credentials_out}"
     )
     if history_days > 0:
-        # Said plainly rather than faked: the activity history needs the journal and the
-        # workload simulator, which do not exist yet.
-        console.print(
-            f"[yellow]note:[/] --history-days {history_days} recorded in the database; "
-            "no past activity is written yet (the journal history comes with the journal "
-            "and bench work)"
+        from rempart.sim.history import seed_history
+
+        console.print(f"writing {history_days} days of past activity into the journal…")
+        written = seed_history(
+            db, journal, [c.login for c in credentials], today, history_days, seed
         )
-    if journal:
-        console.print(f"[yellow]note:[/] nothing written to the journal at {journal} yet")
+        console.print(f"[green]history[/] {written:,} journal entries over {history_days} days")
 
 
 # One demo login per kind of organisation and role, in this order.

@@ -162,3 +162,34 @@ def write_history(
 ) -> int:
     """Write ``days`` days of history ending the day before ``as_of``; return entries written."""
     return bulk_append(history_entries(works, as_of - dt.timedelta(days=days), days, seed, locator))
+
+
+def seed_history(
+    db_url: str, journal_url: str | None, logins: list[str], as_of: dt.date, days: int, seed: int
+) -> int:
+    """Write ``days`` days of history for a freshly seeded demo database into its journal."""
+    from rempart.adapters.auth.geoip import GeoipLocator
+    from rempart.adapters.clock import ManualClock
+    from rempart.bootstrap import build_container
+    from rempart.settings import Settings
+
+    settings = Settings(
+        demo=True, db_url=db_url, journal_url=journal_url or "", jobs_interval_seconds=0
+    )
+    clock = ManualClock(dt.datetime.combine(as_of, dt.time(0), tzinfo=dt.UTC))
+    box = build_container(settings, clock=clock)
+    try:
+        store = box.portal.store
+        agents = [a for a in (store.agent_by_login(login) for login in logins) if a is not None]
+        works = workers(store, agents, as_of, seed, settings.enrolment_grace_months)
+        journal = box.portal.journal
+        return write_history(
+            journal.bulk_append,  # type: ignore[attr-defined]
+            works,
+            as_of,
+            days,
+            seed,
+            GeoipLocator(),
+        )
+    finally:
+        box.close()

@@ -28,6 +28,7 @@ import datetime as dt
 import re
 import string
 import unicodedata
+import zlib
 from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -373,6 +374,7 @@ class AgentPlan:
     roles: tuple[Role, ...]
     created_at: dt.datetime
     training_valid_until: dt.date
+    last_used_at: dt.datetime | None = None
 
     def row(self, password_hash: str, totp_secret: str) -> Row:
         """Row of ``agents``."""
@@ -391,7 +393,7 @@ class AgentPlan:
             "totp_last_step": 0,
             "locked": False,
             "failed_logins": 0,
-            "last_used_at": None,
+            "last_used_at": self.last_used_at,
         }
 
 
@@ -630,6 +632,17 @@ class Population:
             roles=roles,
             created_at=created,
             training_valid_until=valid_until,
+            # A working population: everyone signed in during the last week (derived from the
+            # login, not drawn, so the random streams stay as they were). Without it the
+            # inactivity job would disable the whole demo an hour after `serve` starts.
+            last_used_at=max(
+                created,
+                dt.datetime.combine(
+                    self.today - dt.timedelta(days=1 + zlib.crc32(login.encode()) % 6),
+                    dt.time(15),
+                    tzinfo=dt.UTC,
+                ),
+            ),
         )
         self.agents.append(agent)
         return agent
