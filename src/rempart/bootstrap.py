@@ -163,7 +163,7 @@ def build_guard(settings: Settings, box: Container) -> Guard:
     if settings.redis_url:
         from rempart.adapters.redis.guard_state import RedisGuardState
 
-        redis_state = RedisGuardState(settings.redis_url)
+        redis_state = RedisGuardState(settings.redis_url, prefix=settings.redis_prefix + "guard:")
         box.closers.append(redis_state)
         state = redis_state
     else:

@@ -41,7 +41,8 @@ class Settings(BaseSettings):
     max_page_size: int = 100
     session_idle_minutes: int = Field(15, ge=1)
     session_absolute_hours: int = Field(10, ge=1)
-    redis_url: str = ""
+    redis_url: str = ""  # shared guard state for several replicas; empty: in process
+    redis_prefix: str = "rempart:"
     smtp_host: str = ""  # empty: mails are kept in memory (and printed in demo mode)
     smtp_port: int = 25
     mail_from: str = "rempart@localhost"

@@ -67,6 +67,12 @@ class _Alerts:
     def alerts_since(self, since: dt.datetime | None, limit: int) -> list[Alert]:
         return self.items[-limit:]
 
+    def counts_by_rule(self) -> dict[str, int]:
+        out: dict[str, int] = {}
+        for a in self.items:
+            out[a.rule] = out.get(a.rule, 0) + 1
+        return out
+
 
 def guard_latency(baselines: Baselines, calls: int = 20_000, seed: int = 1) -> dict[str, float]:
     """Time of one ``Guard.check`` on ordinary reads by many agents (in-memory state)."""
@@ -194,7 +200,7 @@ class Server:
             self.proc.kill()
 
 
-def start_server(db: Path, journal: Path, env: dict[str, str]) -> Server:
+def start_server(db_url: str, journal_url: str, env: dict[str, str], log: Path) -> Server:
     """``rempart serve`` in a subprocess on a free loopback port; waits until it answers."""
     port = _free_port()
     cmd = [
@@ -203,16 +209,15 @@ def start_server(db: Path, journal: Path, env: dict[str, str]) -> Server:
         "rempart",
         "serve",
         "--db",
-        f"sqlite:///{db}",
+        db_url,
         "--journal",
-        f"sqlite:///{journal}",
+        journal_url,
         "--host",
         "127.0.0.1",
         "--port",
         str(port),
         "--insecure-http",
     ]
-    log = db.parent / "server.log"
     with log.open("wb") as out:
         # Our own interpreter running our own CLI, with arguments built here.
         proc = subprocess.Popen(  # noqa: S603
@@ -314,7 +319,12 @@ def read_throughput(
                     "REMPART_ARGON2_PARALLELISM": "1",
                     "REMPART_JOBS_INTERVAL_SECONDS": "0",
                 }
-                server = start_server(d / db.name, d / journal.name, env)
+                server = start_server(
+                    f"sqlite:///{d / db.name}",
+                    f"sqlite:///{d / journal.name}",
+                    env,
+                    d / "server.log",
+                )
                 try:
                     results[mode].append(read_load(server.url, readers, seconds))
                 finally:
