@@ -15,6 +15,7 @@ RempartError
 ├── Conflict                  state does not allow it (409 conflict)
 ├── BudgetExhausted           exposure budget reached (429 budget_exhausted, retry_after)
 ├── Throttled                 too many attempts (429 throttled, retry_after)
+├── ServiceUnavailable        the guard's shared state is unreachable: fail closed (503)
 ├── JournalTampered           the journal does not verify (seq of the first bad entry)
 └── PolicyError               a policy or settings file is invalid (line named)
 
@@ -109,6 +110,12 @@ class JournalTampered(RempartError):
 
 class PolicyError(RempartError):
     code = "policy_error"
+
+
+class ServiceUnavailable(RempartError):
+    """A dependency the guard needs is down: data requests fail closed (503)."""
+
+    code = "guard_unavailable"
 
 
 class WeakPassword(InvalidRequest):

@@ -30,6 +30,7 @@ _STATUS: dict[type[e.RempartError], int] = {
     e.BudgetExhausted: 429,
     e.Throttled: 429,
     e.PolicyError: 400,
+    e.ServiceUnavailable: 503,
 }
 
 _TITLES = {
@@ -43,6 +44,7 @@ _TITLES = {
     415: "Unsupported Media Type",
     429: "Too Many Requests",
     500: "Internal Server Error",
+    503: "Service Unavailable",
 }
 
 _HTTP_CODES = {
