@@ -13,7 +13,15 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from rempart.sim.bench import BenchConfig, BenchResult, Stage, run_bench, write_report
+from rempart.sim.bench import (
+    BenchConfig,
+    BenchResult,
+    Stage,
+    markdown,
+    run_bench,
+    update_doc,
+    write_report,
+)
 
 console = Console()
 
@@ -79,6 +87,9 @@ def bench(
     report: Path | None = typer.Option(
         None, "--report", help="Directory for summary.md and a plot."
     ),
+    doc: Path | None = typer.Option(
+        None, "--doc", help="Markdown file whose bench section is replaced (docs/benchmarks.md)."
+    ),
 ) -> None:
     """Replay the known attacks against the real application, guard on, off and none."""
     cfg = BenchConfig.quick(persons) if quick else BenchConfig(persons=persons or 60_000)
@@ -99,10 +110,18 @@ def bench(
         f"step-ups {legit['step_ups']} ({legit['step_ups_pct']} %), "
         f"throttled {legit['throttled_agent_days']}"
     )
-    doc = result.as_json()
-    doc["machine"] = machine()
+    document = result.as_json()
+    document["machine"] = machine()
     if json_out:
-        json_out.write_text(json.dumps(doc, indent=2), encoding="utf-8")
+        json_out.write_text(json.dumps(document, indent=2), encoding="utf-8")
     if report:
         write_report(result, report, machine())
         console.print(f"report in {report}")
+    if doc:
+        command = (
+            "rempart bench"
+            + (" --quick" if quick else "")
+            + (f" --persons {persons}" if persons else "")
+        )
+        update_doc(doc, markdown(result, machine()), command)
+        console.print(f"bench section of {doc} regenerated")
