@@ -136,6 +136,7 @@ class Agent:
     created_at: dt.datetime | None = None
     end_date: dt.date | None = None
     training_valid_until: dt.date | None = None
+    probation_until: dt.datetime | None = None  # a new account's first weeks: small budgets
 
     def has(self, role: Role) -> bool:
         """True when the agent holds ``role``."""

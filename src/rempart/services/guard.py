@@ -178,7 +178,10 @@ class Guard:
         login = ctx.agent.login
         off = not is_usual_time(ctx.now, profile, org_profile, p.detectors)
         group = f"{ctx.org.kind}/{'+'.join(sorted(ctx.agent.roles))}"
-        budget = agent_budget(profile, self.profiles.peers(group), p.budgets, ctx.today, off)
+        probation = ctx.agent.probation_until.date() if ctx.agent.probation_until else None
+        budget = agent_budget(
+            profile, self.profiles.peers(group), p.budgets, ctx.today, off, probation
+        )
         org_limit = org_day_budget(org_profile, p.budgets)
         app_limit = app_day_budget(self.profiles.app_daily(str(ctx.org.app)), p.budgets)
         windows = [

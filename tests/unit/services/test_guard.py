@@ -301,3 +301,18 @@ def test_policy_file_overrides_and_names_bad_lines() -> None:
         parse_policy("[budgets]\nagent_day_floor = 900\nagent_day_ceiling = 800\n")
     with pytest.raises(PolicyError, match="unknown section"):
         parse_policy("[budget]\nx = 1\n")
+
+
+def test_a_new_account_on_probation_gets_the_small_budget(rig: Rig) -> None:
+    """The December 2025 accounts: freshly created, they would have read 20 people at most."""
+    agent = replace(rig.ctx.agent, probation_until=MONDAY_10 + dt.timedelta(days=14))
+    ctx = replace(rig.ctx, agent=agent)
+    actions = [
+        rig.guard.check(
+            ctx, GuardRequest(Exposure.READ, (ft_id_from_number(n),), (ft_id_from_number(n),))
+        ).action
+        for n in range(1000, 1000 + 15 * 1000, 1000)
+    ]
+    assert actions[:10] == [Action.ALLOW] * 10  # probation_hour = 10
+    assert actions[10] is Action.THROTTLE
+    assert rig.alerts.items[-1].evidence["baseline"]["probation_until"] == "2026-11-30"  # type: ignore[index]

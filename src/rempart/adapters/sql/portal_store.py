@@ -61,6 +61,7 @@ def agent_from_row(row: AgentRow, org_kind: str) -> Agent:
         created_at=_utc(row.created_at),
         end_date=row.end_date,
         training_valid_until=row.training_valid_until,
+        probation_until=_utc(row.probation_until),
     )
 
 

@@ -67,6 +67,7 @@ def agent_budget(
     policy: BudgetPolicy,
     today: dt.date,
     off_hours: bool,
+    probation_until: dt.date | None = None,
 ) -> Budget:
     """An agent's budget: own (or peers') quantile times a margin, clamped; probation shrinks it."""
     own_day = quantile(profile.daily_distinct, policy.quantile) if profile else 0.0
@@ -89,13 +90,10 @@ def agent_budget(
         "margin": policy.margin,
         "history_days": len(profile.daily_distinct) if profile else 0,
     }
-    if (
-        profile is not None
-        and profile.probation_until is not None
-        and today <= profile.probation_until
-    ):
+    probation = probation_until or (profile.probation_until if profile else None)
+    if probation is not None and today <= probation:
         day, hour = min(day, policy.probation_day), min(hour, policy.probation_hour)
-        basis["probation_until"] = profile.probation_until.isoformat()
+        basis["probation_until"] = probation.isoformat()
     if off_hours:
         day = max(1, int(day * policy.off_hours_factor))
         hour = max(1, min(hour, day))
