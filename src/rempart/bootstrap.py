@@ -57,9 +57,27 @@ class Container:
     jobs: object | None = None  # the periodic governance jobs, once started
 
     def start_jobs(self) -> None:
-        """Run the governance jobs every ``jobs_interval_seconds`` on a background thread."""
+        """Run the governance jobs every ``jobs_interval_seconds`` on a background thread, and
+        rebuild the guard's baselines from the journal every ``guard_rebuild_minutes``."""
         from rempart.adapters.scheduler import IntervalRunner
         from rempart.services import lifecycle
+
+        guard = self.portal.guard
+        if (
+            guard is not None
+            and self.settings.guard_baselines_at_start
+            and not any(
+                isinstance(c, IntervalRunner) and c.job_name == "guard-baselines"
+                for c in self.closers
+            )
+        ):
+            baselines = IntervalRunner(
+                self.settings.guard_rebuild_minutes * 60,
+                lambda: refresh_baselines(self, guard),
+                name="guard-baselines",
+            )
+            baselines.start()
+            self.closers.append(baselines)
 
         gov = self.governance
         if gov is None or self.jobs is not None or self.settings.jobs_interval_seconds <= 0:

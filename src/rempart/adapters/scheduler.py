@@ -16,6 +16,7 @@ class IntervalRunner:
     def __init__(self, interval: float, job: Callable[[], object], name: str = "rempart-jobs"):
         self.interval = interval
         self.job = job
+        self.job_name = name
         self.runs = 0
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, name=name, daemon=True)
