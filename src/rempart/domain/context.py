@@ -26,8 +26,8 @@ class RequestContext:
     client: ClientInfo
     now: dt.datetime
     fresh_until: dt.datetime | None = None  # second factor proven (at sign-in or since) until then
-    # The second factor was proven again *after* sign-in, and recently: a phishing relay that
-    # passed on the sign-in code cannot produce this.
+    # The second factor was proven again *after* sign-in, in this session: a phishing relay that
+    # passed on the sign-in code cannot produce this (sessions end after 15 idle minutes).
     reproved: bool = False
 
     @property

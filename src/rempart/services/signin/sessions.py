@@ -213,8 +213,8 @@ def resume(
         client=client,
         now=now,
         fresh_until=session.fresh_until,
+        # A step-up after sign-in pushed fresh_until past the sign-in's own window.
         reproved=session.fresh_until is not None
-        and now <= session.fresh_until
         and session.fresh_until > session.created_at + deps.policy.step_up,
     )
 
