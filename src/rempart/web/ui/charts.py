@@ -86,7 +86,7 @@ def stacked_by_day(
     width, height, left, bottom, top_pad = 720, 260, 56, 36, 12
     plot_h = height - bottom - top_pad
     peak = max((sum(v.values()) for v in table.values()), default=0)
-    scale_max = nice_max(peak)
+    scale_max = 4 * nice_max(-(-peak // 4))  # four round steps up the axis
     chart = Chart(width, height, empty=peak == 0)
     chart.legend = [(colours[s], s) for s in series]
     slot = (width - left - 8) / max(1, len(days))
@@ -113,7 +113,7 @@ def stacked_by_day(
         if len(days) <= 16 or i % 2 == 0:
             chart.x_ticks.append(Tick(round(x + bar_w / 2, 1), f"{day:%d/%m}"))
     for k in range(5):
-        value = scale_max * k // 4
+        value = scale_max // 4 * k
         chart.y_ticks.append(
             Tick(round(height - bottom - plot_h * k / 4, 1), f"{value:,}".replace(",", " "))
         )

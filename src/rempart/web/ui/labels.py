@@ -120,6 +120,23 @@ ACTIONS = {
     "app_suspended": "Application suspendue",
     "app_resumed": "Application rétablie",
     "access_removed": "Accès retiré",
+    "account_created_pending_enrolment": "Compte créé, enrôlement attendu",
+    "account_unlocked": "Compte déverrouillé",
+    "accounts_disabled": "Comptes désactivés",
+    "factors_erased_sessions_revoked": "Facteurs effacés, sessions fermées",
+    "link_revoked": "Lien d'enrôlement révoqué",
+    "roles_changed": "Rôles modifiés",
+    "throttled": "Ralenti",
+}
+
+# What became of an access, as the person concerned reads it (nothing shown for "allow").
+CITIZEN_DECISIONS = {
+    "deny": "refusé",
+    "not_found": "sans résultat",
+    "throttle": "refusé (limite atteinte)",
+    "step_up": "suspendu : l'agent devait confirmer son identité",
+    "revoke": "refusé, session de l'agent fermée",
+    "lock": "refusé, compte de l'agent verrouillé",
 }
 
 # Guard and governance rules, as the security team reads them.
@@ -154,12 +171,16 @@ RULES = {
     "account_factor_enrolled": "Facteur enrôlé",
     "enrolment_link_abused": "Lien d'enrôlement détourné",
     "account_suspended": "Compte suspendu",
-    "account_lifted": "Suspension de compte levée",
+    "account_suspension_lifted": "Suspension de compte levée",
+    "federated_identity_linked": "Identité ProConnect liée",
+    "federated_identity_refused": "Liaison ProConnect refusée",
+    "accounts_disabled": "Comptes désactivés",
     "organisation_suspended": "Organisation suspendue",
-    "organisation_lifted": "Suspension d'organisation levée",
+    "organisation_suspension_lifted": "Suspension d'organisation levée",
     "app_suspended": "Application suspendue",
     "app_resumed": "Application rétablie",
-    "review_removed": "Accès retiré en revue",
+    "review_removed_access": "Accès retiré en revue",
+    "citizen_flag": "Accès signalé par la personne concernée",
 }
 
 # Evidence keys of the guard's explanations.
@@ -182,6 +203,40 @@ EVIDENCE = {
     "org_id": "Organisation",
     "sessions_ended": "Sessions fermées",
     "requests_cancelled": "Demandes annulées",
+    "account_org_id": "Organisation du compte",
+    "grant": "Rôles accordés",
+    "revoke": "Rôles retirés",
+    "kind": "Type de demande",
+    "login": "Identifiant",
+    "request_id": "Demande",
+    "requested_by": "Demandé par",
+    "approved_by": "Approuvé par",
+    "refusal": "Motif du refus",
+    "journal_seq": "Entrée du journal",
+    "tag": "Action journalisée",
+    "decision": "Décision",
+    "purpose": "Finalité",
+    "at": "Date de l'accès",
+    "reported_at": "Signalé le",
+    "app": "Application",
+    "alert_id": "Alerte d'origine",
+    "campaign_id": "Revue",
+    "role": "Rôle",
+    "rows": "Lignes",
+    "baseline_hourly_peak": "Pic horaire habituel",
+    "factor": "Facteur appliqué",
+    "off_hours": "Hors des heures habituelles",
+    "previous_country": "Pays précédent",
+    "run": "Suite d'identifiants",
+    "span": "Écart",
+    "threshold_seconds": "Seuil (secondes)",
+    "would_add": "Personnes en plus demandées",
+    "canary_touched": "Dossier leurre touché",
+    "budgets": "Budgets",
+    "agent_hour": "Budget horaire de l'agent",
+    "agent_day": "Budget journalier de l'agent",
+    "org_day": "Budget journalier de l'organisation",
+    "app_day": "Budget journalier de l'application",
 }
 
 # Flash messages after a form: a fixed code travels in the URL, never what was typed.
@@ -210,7 +265,7 @@ NOTICES: dict[str, tuple[str, str]] = {
     "campagne": ("success", "La campagne de revue est ouverte."),
     "signale": (
         "success",
-        "Votre signalement est transmis au délégué à la protection des données.",
+        "Votre signalement est transmis à l'équipe sécurité, qui va vérifier cet accès.",
     ),
     "code_envoye": ("info", "Si ces informations sont exactes, un code vous a été envoyé."),
 }
