@@ -9,12 +9,17 @@ thief can replay one from elsewhere, exactly as an infostealer does.
 from __future__ import annotations
 
 import datetime as dt
+import warnings
 from dataclasses import dataclass, field
 from typing import Any
 
 import pyotp
 from fastapi import FastAPI
-from starlette.testclient import TestClient
+
+with warnings.catch_warnings():
+    # Starlette suggests another HTTP client package; the in-process transport is all we use.
+    warnings.simplefilter("ignore", DeprecationWarning)
+    from starlette.testclient import TestClient
 
 PROXY = "10.255.0.1"  # the bench's reverse proxy; settings trust 10.255.0.0/16
 PROXY_CIDR = "10.255.0.0/16"
