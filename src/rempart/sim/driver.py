@@ -18,7 +18,7 @@ from fastapi import FastAPI
 
 with warnings.catch_warnings():
     # Starlette suggests another HTTP client package; the in-process transport is all we use.
-    warnings.simplefilter("ignore", DeprecationWarning)
+    warnings.simplefilter("ignore")
     from starlette.testclient import TestClient
 
 PROXY = "10.255.0.1"  # the bench's reverse proxy; settings trust 10.255.0.0/16
