@@ -6,10 +6,18 @@ command -v chromium >/dev/null 2>&1 || need+=(chromium)
 command -v node >/dev/null 2>&1 || need+=(nodejs)
 command -v npm >/dev/null 2>&1 || need+=(npm)
 if [ ${#need[@]} -gt 0 ]; then
-  if [ "$(id -u)" = 0 ]; then
-    apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
+  sudo=""
+  if [ "$(id -u)" != 0 ] && command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then
+    sudo="sudo -n"
+  fi
+  if [ "$(id -u)" = 0 ] || [ -n "$sudo" ]; then
+    $sudo apt-get update -qq
+    $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
   else
     echo "missing system packages: ${need[*]} (install them with apt-get)" >&2
   fi
+fi
+# The browser tests launch this very binary (never a browser downloaded by Playwright).
+if [ ! -x /usr/bin/chromium ]; then
+  echo "chromium is not at /usr/bin/chromium: the browser tests will fail in CI" >&2
 fi
