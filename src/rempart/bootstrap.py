@@ -209,6 +209,8 @@ def refresh_baselines(box: Container, guard: Guard) -> None:
     journal = box.portal.journal
     if not isinstance(guard.profiles, MemoryProfileStore) or not hasattr(journal, "activity"):
         return
+    import gc
+
     guard.profiles.replace(
         rebuild(
             journal,  # type: ignore[arg-type]
@@ -218,6 +220,10 @@ def refresh_baselines(box: Container, guard: Guard) -> None:
             guard.policy.detectors.usual_hour_min_share,
         )
     )
+    # Baselines live until the next rebuild: keep the collector from rescanning them, so that
+    # a full collection does not land in the middle of a request (guard p99).
+    gc.collect()
+    gc.freeze()
 
 
 def governance_rules(settings: Settings) -> GovernanceRules:

@@ -30,7 +30,7 @@ from rempart.adapters.sql.tables import AgentRow, PersonRow
 from rempart.bootstrap import Container, build_container
 from rempart.domain.guard.baselines import Baselines
 from rempart.domain.guard.profiles import agent_budget
-from rempart.domain.scope import reaches_people
+from rempart.domain.scope import months_before, reaches_people
 from rempart.services.baselines import peer_group, rebuild
 from rempart.settings import Settings
 from rempart.sim.driver import PROXY_CIDR, Agentish, Driver
@@ -387,10 +387,15 @@ def _scope_check(outcome: AttackOutcome, base: Base, run: Run, at: dt.datetime) 
     own: set[str] = set()
     budgets = []
     guard = run.box.portal.guard
+    store = run.box.portal.store
+    grace_from = months_before(at.date(), run.box.settings.enrolment_grace_months)
     for login in outcome.victims:
-        own |= set(base.world.portfolios.get(login, []))
-        agent = run.box.portal.store.agent_by_login(login)
-        if guard is not None and agent is not None:
+        agent = store.agent_by_login(login)
+        if agent is None:
+            continue
+        # The victim's scope on the attack day, as the server sees it (enrolments start and end).
+        own |= {r[0] for r in store.portfolio(agent, at.date(), grace_from, 0, 1_000_000)}
+        if guard is not None:
             group = peer_group(str(agent.org_kind), [str(r) for r in agent.roles])
             budget = agent_budget(
                 guard.profiles.agent(login),

@@ -4,6 +4,7 @@ process, the journal on disk. Medians and ratios are measured side by side in on
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import os
 import shutil
 import socket
@@ -77,6 +78,9 @@ class _Alerts:
 def guard_latency(baselines: Baselines, calls: int = 20_000, seed: int = 1) -> dict[str, float]:
     """Time of one ``Guard.check`` on ordinary reads by many agents (in-memory state)."""
     profiles = MemoryProfileStore(baselines)
+    # As the server does after loading its baselines (bootstrap.refresh_baselines).
+    gc.collect()
+    gc.freeze()
     guard = Guard(MemoryGuardState(), profiles, _NoContainment(), _Alerts(), MemoryJournal())
     rng = Random(seed)
     org = Organisation("ORG-1", OrgKind.MISSION_LOCALE, "ML", "00000000000000")
