@@ -77,7 +77,7 @@ def sign_in(client: TestClient, account: Account, clock: ManualClock) -> str:
         follow_redirects=False,
     )
     assert done.status_code == 303, done.text
-    return token(client.get("/accueil").text)
+    return token(client.get("/compte/securite").text)
 
 
 def test_templates_hold_no_inline_script_style_or_handler() -> None:
@@ -391,3 +391,35 @@ def test_domain_errors_become_french_pages_with_the_api_status(app: FastAPI, wor
     api = client.get("/api/v1/nulle-part")
     assert api.status_code == 404
     assert api.headers["content-type"] == "application/problem+json"
+
+
+def test_privileged_roles_register_a_passkey_before_anything_else(
+    tmp_path: Path, clock: ManualClock, journal: MemoryJournal
+) -> None:
+    """Outside demo mode a security officer signs in with a key only; with a TOTP code they get
+    an enrol-only session, which the pages send to the key registration page.
+
+    ASVS V6.3.3 (phishing-resistant factor for privileged accounts).
+    """
+    from rempart.adapters.sql.migrate import upgrade
+
+    db_url = f"sqlite:///{tmp_path}/strict.db"
+    upgrade(db_url)
+    settings = auth_settings(db_url, webauthn_only_for_privileged=True)
+    box = build_container(settings, clock=clock, journal=journal)  # type: ignore[arg-type]
+    try:
+        standard_world(box.engine)
+        client = client_for(create_app(box.settings, container=box))
+        sign_in(client, give_credentials(box.engine, "ag.sec"), clock)
+        home = client.get("/accueil", follow_redirects=False)
+        assert home.status_code == 303
+        assert home.headers["location"] == "/compte/securite"
+        page = client.get("/compte/securite")
+        assert page.status_code == 200
+        assert "Enregistrez une clé d'accès pour continuer" in html.unescape(page.text)
+        assert 'data-passkey="register"' in page.text
+        assert client.get("/console", follow_redirects=False).headers["location"] == (
+            "/compte/securite"
+        )
+    finally:
+        box.close()

@@ -49,7 +49,8 @@ _EXPLANATIONS = {
     "invalid_request": "Les informations envoyées ne sont pas valides. Vérifiez-les et réessayez.",
     "not_found": (
         "Ce que vous cherchez n'existe pas, ou n'entre pas dans le périmètre des personnes que "
-        "vous accompagnez. Les deux cas reçoivent volontairement la même réponse."
+        "vous accompagnez pour la finalité déclarée. Les deux cas reçoivent volontairement la "
+        "même réponse."
     ),
     "csrf": (
         "Le formulaire a expiré ou ne vient pas de cette page. Rechargez la page, puis recommencez."
