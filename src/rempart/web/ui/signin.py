@@ -59,6 +59,7 @@ def _login_page(
             "error": error,
             "suite": safe_next(suite, ""),
             "login_name": login_name,
+            "proconnect": bool(settings_of(request).oidc_issuer),
         },
         status=status,
     )
