@@ -280,7 +280,7 @@ def test_the_console_is_for_the_security_team(
 ) -> None:
     """Partners get a French 403 page; the security officer gets the feed and its fragment.
 
-    ASVS V8.2.1 (function-level access).
+    ASVS V8.2.1 (function-level access), V7.3.1 (polling does not keep a session alive).
     """
     partner = client_for(app)
     sign_in(partner, give_credentials(box.engine, "tm.dupont"), clock)
@@ -293,6 +293,9 @@ def test_the_console_is_for_the_security_team(
     assert page.status_code == 200
     assert 'hx-get="/console/alertes/flux"' in page.text
     assert '<script src="/static/vendor/htmx.min.js" defer></script>' in page.text
+    # ASVS V7.3.1: the polls pause after half the idle timeout without activity (console.js).
+    assert 'data-idle-seconds="450"' in page.text
+    assert '<script src="/static/js/console.js" defer></script>' in page.text
     fragment = officer.get("/console/alertes/flux", headers={"HX-Request": "true"})
     assert fragment.status_code == 200
     assert "<html" not in fragment.text

@@ -13,12 +13,11 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query, Request, Response
 from fastapi.responses import RedirectResponse
 
-from rempart.domain.model import App
 from rempart.services import accounts, alerts, security_console
 from rempart.services.signin import admin
 from rempart.web.api.accounts import governance
 from rempart.web.deps import portal
-from rempart.web.session import auth_deps
+from rempart.web.session import auth_deps, settings_of
 from rempart.web.ui import charts, labels
 from rempart.web.ui.routing import HtmlRoute
 from rempart.web.ui.templating import render
@@ -40,8 +39,12 @@ def _feed(request: Request, visitor: SecurityTeam) -> dict[str, object]:
 @router.get("/console")
 def console(request: Request, visitor: SecurityTeam) -> Response:
     """The live alert feed."""
+    # Polls stop after half the idle timeout without the officer touching the page.
+    idle = settings_of(request).session_idle_minutes * 30
     return render(
-        request, "console/index.html", {"title": "Console sécurité", **_feed(request, visitor)}
+        request,
+        "console/index.html",
+        {"title": "Console sécurité", "idle_seconds": idle, **_feed(request, visitor)},
     )
 
 
@@ -138,6 +141,5 @@ def statistics(
             "table": table,
             "rule_chart": rule_chart,
             "per_rule": per_rule,
-            "apps": [str(a) for a in App],
         },
     )
