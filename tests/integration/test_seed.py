@@ -322,12 +322,20 @@ def test_the_portal_sees_the_seeded_relations(seeded: tuple[str, Path]) -> None:
         engine.dispose()
 
 
-def test_history_days_is_recorded_and_said_not_written(tmp_path: Path) -> None:
+def test_history_days_writes_past_activity_into_the_journal(tmp_path: Path) -> None:
     url = sqlite_url(tmp_path)
-    result = seed(url, tmp_path / "c.json", "--history-days", "30", "--journal", "sqlite://")
+    journal = f"sqlite:///{tmp_path}/journal.db"
+    result = seed(url, tmp_path / "c.json", "--history-days", "30", "--journal", journal)
     assert result.exit_code == 0, result.output
-    assert "no past activity is written yet" in " ".join(result.output.split())
+    written = re.search(
+        r"history ([\d,]+) journal entries over 30 days", " ".join(result.output.split())
+    )
+    assert written is not None, result.output
+    assert int(written.group(1).replace(",", "")) > 0
     assert scalar(url, "SELECT value FROM rempart_meta WHERE key = 'history_days'") == "30"
+    assert scalar(journal, "SELECT count(*) FROM journal_entries") == int(
+        written.group(1).replace(",", "")
+    )
 
 
 def test_a_bad_reference_date_is_refused(tmp_path: Path) -> None:
