@@ -34,7 +34,7 @@ fmt: $(STAMP)
 	$(VENV)/bin/ruff check --fix src tests
 
 bench: $(STAMP)
-	$(VENV)/bin/rempart bench --quick --json bench.json --report docs/bench
+	$(VENV)/bin/rempart bench --json bench.json --report docs/bench --doc docs/benchmarks.md
 
 clean:
 	rm -rf $(VENV) $(DEMO_DIR) .mypy_cache .ruff_cache
