@@ -7,10 +7,12 @@ from pathlib import Path
 
 import typer
 import uvicorn
+from pydantic import ValidationError
 from rich.console import Console
 
 from rempart.adapters.sql.engine import make_engine
 from rempart.adapters.sql.migrate import is_initialised, read_meta
+from rempart.domain.errors import PolicyError
 from rempart.settings import Settings
 from rempart.web.app import create_app
 
@@ -66,8 +68,14 @@ def serve(
     config: Path | None = typer.Option(None, "--config", help="File of KEY=value settings."),
 ) -> None:
     """Serve the portal."""
-    settings = load_settings(db, journal, trusted_proxy, insecure_http, config)
-    app = create_app(settings)
+    try:
+        settings = load_settings(db, journal, trusted_proxy, insecure_http, config)
+        app = create_app(settings)
+    except (PolicyError, ValidationError) as exc:
+        # A wrong policy file or setting stops the start, saying which line or field.
+        detail = exc.detail if isinstance(exc, PolicyError) else str(exc)
+        console.print(f"[red]refusing to start:[/] {detail}")
+        raise typer.Exit(2) from None
     console.print(f"Rempart on http://{host}:{port} ({'demo' if settings.demo else 'production'})")
     uvicorn.run(
         app, host=host, port=port, log_level="warning", proxy_headers=False, server_header=False
