@@ -74,7 +74,7 @@ def serve(
     except (PolicyError, ValidationError) as exc:
         # A wrong policy file or setting stops the start, saying which line or field.
         detail = exc.detail if isinstance(exc, PolicyError) else str(exc)
-        console.print(f"[red]refusing to start:[/] {detail}")
+        console.print(f"[red]refusing to start:[/] {detail}", soft_wrap=True)
         raise typer.Exit(2) from None
     console.print(f"Rempart on http://{host}:{port} ({'demo' if settings.demo else 'production'})")
     uvicorn.run(
