@@ -13,7 +13,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from rempart.adapters.clock import ManualClock
 from rempart.adapters.memory.journal import MemoryJournal
@@ -75,7 +75,16 @@ def app(box: Container) -> FastAPI:
 def link(
     app: FastAPI, box: Container, clock: ManualClock, login: str, issuer: str, sub: str
 ) -> None:
-    """An administrator links the identity beforehand, over HTTP."""
+    """An administrator links the identity beforehand, over HTTP, to an account that went
+    through four eyes (requested by one person, approved by another: issue 7)."""
+    with box.engine.begin() as conn:
+        conn.execute(
+            text(
+                "UPDATE agents SET created_by = (SELECT id FROM agents WHERE login = 'ag.sec'), "
+                "approved_by = (SELECT id FROM agents WHERE login = 'ag.admin') WHERE login = :l"
+            ),
+            {"l": login},
+        )
     admin = client_for(app, address="198.51.100.60")
     csrf = privileged_sign_in(admin, give_credentials(box.engine, "ag.admin"), clock)
     r = admin.post(

@@ -438,9 +438,10 @@ def test_account_manager_unlocks_with_a_fresh_second_factor(
     csrf = sign_in(manager, am, clock)
     r = manager.post("/api/v1/admin/accounts/tm.dupont/unlock", headers={"X-CSRF-Token": csrf})
     assert r.status_code == 200, r.text
-    unlocked = journal.entries[-1]
-    assert unlocked.tag is Tag.AUTH_ACCOUNT_UNLOCKED
+    unlocked = next(e for e in reversed(journal.entries) if e.tag is Tag.AUTH_ACCOUNT_UNLOCKED)
     assert unlocked.details["by"] == "am.dupont"
+    # The same governed path as /api/v1/accounts/{login}/unlock: journaled as a privileged change.
+    assert journal.entries[-1].tag is Tag.ACCOUNT_AGENT_UNLOCKED
     other = give_credentials(box.engine, "tm.martin")
     outsider = client_for(app, address="198.51.100.21")
     csrf2 = sign_in(outsider, other, clock)

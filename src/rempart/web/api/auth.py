@@ -15,8 +15,10 @@ from fastapi.responses import RedirectResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from rempart.domain.errors import Unauthenticated
+from rempart.services import accounts
 from rempart.services.signin import admin, factors, federation, login, sessions
 from rempart.services.signin.sessions import OpenedSession
+from rempart.web.api.accounts import Gov
 from rempart.web.deps import client_info
 from rempart.web.session import (
     OIDC_COOKIE,
@@ -397,9 +399,12 @@ def revoke_org_sessions(
 @admin_router.post(
     "/accounts/{login}/unlock", responses={401: _PROBLEM, 403: _PROBLEM, 404: _PROBLEM}
 )
-def unlock_account(auth: Auth, ctx: Session, login: Login) -> dict[str, bool]:
-    """Lift a lock (account manager of the organisation, or administrator; step-up needed)."""
-    admin.unlock(auth, ctx, login)
+def unlock_account(gov: Gov, ctx: Session, login: Login) -> dict[str, bool]:
+    """Lift a lock (account manager of the organisation, or administrator; step-up needed).
+
+    The same governed path as ``POST /api/v1/accounts/{login}/unlock``: journaled and alerted.
+    """
+    accounts.unlock(gov, ctx, login)
     return {"locked": False}
 
 
@@ -408,9 +413,10 @@ def unlock_account(auth: Auth, ctx: Session, login: Login) -> dict[str, bool]:
     status_code=201,
     responses={401: _PROBLEM, 403: _PROBLEM, 404: _PROBLEM, 409: _PROBLEM},
 )
-def link_identity(auth: Auth, ctx: Session, login: Login, body: IdentityIn) -> dict[str, str]:
-    """Link a federated identity (issuer, sub) to an existing account (administrators)."""
-    admin.link_identity(auth, ctx, login, body.issuer, body.subject)
+def link_identity(gov: Gov, ctx: Session, login: Login, body: IdentityIn) -> dict[str, str]:
+    """Link a federated identity (issuer, sub) to an account that went through four eyes
+    (administrators; December 2025: rogue accounts came in through the federation)."""
+    accounts.link_federated_identity(gov, ctx, login, body.issuer, body.subject)
     return {"login": login, "issuer": body.issuer, "subject": body.subject}
 
 
