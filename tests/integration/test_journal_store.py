@@ -212,6 +212,9 @@ A_COLUMN = {
     "journal_nodes": "hash",
     "journal_checkpoints": "kind",
     "journal_keys": "note",
+    "journal_by_person": "ft_id",
+    "journal_by_agent": "agent_login",
+    "journal_by_session": "session_id",
 }
 
 
@@ -219,6 +222,7 @@ A_COLUMN = {
 def test_every_table_refuses_update_and_delete(store: SqlJournalStore, table: str) -> None:
     for i in range(BLOCK + 5):  # enough to fill every table, Merkle nodes included
         store.append([read(i)])
+    store.catch_up_index()  # the derived indexes too
     column = A_COLUMN[table]
     for statement in (f"UPDATE {table} SET {column} = {column}", f"DELETE FROM {table}"):
         with pytest.raises(Exception, match="append-only"):
@@ -277,6 +281,79 @@ def test_verify_names_a_hidden_consultation(store: SqlJournalStore) -> None:
     code, out = _run_verify(store.url)
     assert code == 1
     assert out.strip().splitlines()[-1] == "first bad entry: 24"
+
+
+def test_verify_names_a_consultation_hidden_from_the_derived_index(
+    store: SqlJournalStore,
+) -> None:
+    for i in range(40):
+        store.append([read(i)])
+    store.catch_up_index()
+    assert [s.seq for s in store.who_consulted("0000003K", 0, 10)] == [34, 24, 14, 4]
+    as_intruder(
+        store.url,
+        "journal_by_person",
+        "DELETE FROM journal_by_person WHERE seq = 14",
+    )
+    assert [s.seq for s in store.who_consulted("0000003K", 0, 10)] == [34, 24, 4]  # hidden...
+    code, out = _run_verify(store.url)
+    assert code == 1  # ... but not from verify
+    assert out.strip().splitlines()[-1] == "first bad entry: 14"
+
+
+@pytest.mark.parametrize("table", ["journal_by_agent", "journal_by_session"])
+def test_verify_names_an_activity_hidden_from_the_derived_index(
+    store: SqlJournalStore, table: str
+) -> None:
+    for i in range(40):
+        store.append([read(i)])
+    store.catch_up_index()
+    key = "agent_login" if table == "journal_by_agent" else "session_id"
+    as_intruder(store.url, table, f"UPDATE {table} SET {key} = 'elsewhere' WHERE seq = 17")
+    code, out = _run_verify(store.url)
+    assert code == 1
+    assert out.strip().splitlines()[-1] == "first bad entry: 17"
+
+
+def test_verify_names_a_forged_derived_index_row(store: SqlJournalStore) -> None:
+    for i in range(40):
+        store.append([read(i)])
+    store.catch_up_index()
+    # A row claiming that entry 5 (which names 0000004K) concerns 0000003K.
+    as_intruder(
+        store.url,
+        "journal_by_person",
+        "INSERT INTO journal_by_person (ft_id, seq) VALUES ('0000003K', 5)",
+    )
+    assert 5 not in [s.seq for s in store.who_consulted("0000003K", 0, 10)]  # never shown
+    code, out = _run_verify(store.url)
+    assert code == 1
+    assert out.strip().splitlines()[-1] == "first bad entry: 5"
+
+
+def test_queries_are_complete_before_and_after_the_index_catches_up(
+    open_store: Callable[..., SqlJournalStore],
+) -> None:
+    store = open_store(checkpoint_every=1000)
+    store._stopping.set()  # no maintenance pass: everything stays in the unindexed tail
+    for i in range(30):
+        store.append([read(i, at=NOW + dt.timedelta(minutes=i))])
+    window = (NOW, NOW + dt.timedelta(days=1))
+
+    def answers() -> tuple[list[int], ...]:
+        return (
+            [s.seq for s in store.who_consulted("0000005K", 0, 2)],
+            [s.seq for s in store.who_consulted("0000005K", 2, 10)],
+            [s.seq for s in store.activity(*window, agent_login="agent1", offset=1, limit=3)],
+            [s.seq for s in store.activity(*window, session_id="sess-2")],
+        )
+
+    before = answers()
+    assert before == ([26, 16], [6], [6, 10, 14], [3, 9, 15, 21, 27])
+    assert store.index_pending(limit=12) == 12  # half indexed: each answer spans both parts
+    assert answers() == before
+    store.catch_up_index()
+    assert answers() == before
 
 
 def test_verify_catches_a_forged_checkpoint_signature(store: SqlJournalStore) -> None:

@@ -1,7 +1,15 @@
 """The journal database's own schema (not the portal's Alembic migrations: it lives apart).
 
-Created idempotently by the store. Every table refuses UPDATE and DELETE through triggers;
-only retention deletes entries, below a signed purge checkpoint:
+Created idempotently by the store. The durable commit of an append writes only tables whose
+keys grow with the sequence (entries, persons by entry, the time index, Merkle nodes): a few
+pages per batch. The indexes keyed at random (by person, by agent, by session) are *derived*
+tables, filled behind the appends in large batches by the store's maintenance thread up to a
+watermark (``journal_index_state``); queries read them up to the watermark and the few newer
+entries directly, so they are never stale. Keeping those random inserts out of the fsync'd
+commit is what lets a commit cost a few pages instead of several per entry.
+
+Every table but the watermark refuses UPDATE and DELETE through triggers; only retention
+deletes, below a signed purge checkpoint:
 
 - SQLite: the purge drops the two delete triggers and re-creates them inside its own
   transaction, so no other connection ever sees the table unprotected.
@@ -22,8 +30,23 @@ TABLES = (
     "journal_nodes",
     "journal_checkpoints",
     "journal_keys",
+    "journal_by_person",
+    "journal_by_agent",
+    "journal_by_session",
 )
-PURGEABLE = ("journal_entries", "journal_persons")
+PURGEABLE = (
+    "journal_entries",
+    "journal_persons",
+    "journal_by_person",
+    "journal_by_agent",
+    "journal_by_session",
+)
+# (derived table, its key column) for each index kept behind the appends
+DERIVED = (
+    ("journal_by_person", "ft_id"),
+    ("journal_by_agent", "agent_login"),
+    ("journal_by_session", "session_id"),
+)
 
 SQLITE_TABLES = """
 CREATE TABLE IF NOT EXISTS journal_meta (
@@ -39,15 +62,33 @@ CREATE TABLE IF NOT EXISTS journal_entries (
     body BLOB NOT NULL,
     chain BLOB NOT NULL
 );
-CREATE INDEX IF NOT EXISTS ix_journal_agent_at ON journal_entries (agent_login, at);
-CREATE INDEX IF NOT EXISTS ix_journal_session_at ON journal_entries (session_id, at);
 CREATE INDEX IF NOT EXISTS ix_journal_at_org ON journal_entries (at, org_id);
 CREATE TABLE IF NOT EXISTS journal_persons (
     seq INTEGER NOT NULL,
     ft_id TEXT NOT NULL,
     PRIMARY KEY (seq, ft_id)
 ) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS ix_journal_persons_ft_id ON journal_persons (ft_id, seq DESC);
+CREATE TABLE IF NOT EXISTS journal_by_person (
+    ft_id TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    PRIMARY KEY (ft_id, seq)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS journal_by_agent (
+    agent_login TEXT NOT NULL,
+    at TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    PRIMARY KEY (agent_login, at, seq)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS journal_by_session (
+    session_id TEXT NOT NULL,
+    at TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    PRIMARY KEY (session_id, at, seq)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS journal_index_state (
+    name TEXT PRIMARY KEY,
+    upto INTEGER NOT NULL
+);
 CREATE TABLE IF NOT EXISTS journal_nodes (
     level INTEGER NOT NULL,
     idx INTEGER NOT NULL,
@@ -104,15 +145,33 @@ CREATE TABLE IF NOT EXISTS journal_entries (
     body bytea NOT NULL,
     chain bytea NOT NULL
 );
-CREATE INDEX IF NOT EXISTS ix_journal_agent_at ON journal_entries (agent_login, at);
-CREATE INDEX IF NOT EXISTS ix_journal_session_at ON journal_entries (session_id, at);
 CREATE INDEX IF NOT EXISTS ix_journal_at_org ON journal_entries (at, org_id);
 CREATE TABLE IF NOT EXISTS journal_persons (
     seq bigint NOT NULL,
     ft_id text COLLATE "C" NOT NULL,
     PRIMARY KEY (seq, ft_id)
 );
-CREATE INDEX IF NOT EXISTS ix_journal_persons_ft_id ON journal_persons (ft_id, seq DESC);
+CREATE TABLE IF NOT EXISTS journal_by_person (
+    ft_id text COLLATE "C" NOT NULL,
+    seq bigint NOT NULL,
+    PRIMARY KEY (ft_id, seq)
+);
+CREATE TABLE IF NOT EXISTS journal_by_agent (
+    agent_login text NOT NULL,
+    at timestamptz NOT NULL,
+    seq bigint NOT NULL,
+    PRIMARY KEY (agent_login, at, seq)
+);
+CREATE TABLE IF NOT EXISTS journal_by_session (
+    session_id text NOT NULL,
+    at timestamptz NOT NULL,
+    seq bigint NOT NULL,
+    PRIMARY KEY (session_id, at, seq)
+);
+CREATE TABLE IF NOT EXISTS journal_index_state (
+    name text PRIMARY KEY,
+    upto bigint NOT NULL
+);
 CREATE TABLE IF NOT EXISTS journal_nodes (
     level integer NOT NULL,
     idx bigint NOT NULL,
@@ -140,7 +199,8 @@ CREATE TABLE IF NOT EXISTS journal_keys (
 CREATE OR REPLACE FUNCTION rempart_journal_append_only() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
-    IF TG_OP = 'DELETE' AND TG_TABLE_NAME IN ('journal_entries', 'journal_persons') THEN
+    IF TG_OP = 'DELETE' AND TG_TABLE_NAME IN ('journal_entries', 'journal_persons',
+            'journal_by_person', 'journal_by_agent', 'journal_by_session') THEN
         IF OLD.seq <= coalesce(
                nullif(current_setting('rempart.journal_purge_upto', true), '')::bigint, 0) THEN
             RETURN OLD;  -- retention, below the purge checkpoint of the same transaction
@@ -178,8 +238,10 @@ def postgres_grants(role: str) -> list[str]:
     """
     tables = ", ".join(TABLES)
     return [
-        f"REVOKE ALL ON {tables} FROM PUBLIC",
-        f"REVOKE ALL ON {tables} FROM {role}",
+        f"REVOKE ALL ON {tables}, journal_index_state FROM PUBLIC",
+        f"REVOKE ALL ON {tables}, journal_index_state FROM {role}",
         f"GRANT SELECT, INSERT ON {tables} TO {role}",
+        # The watermark of the derived indexes moves; it protects nothing (verify checks it).
+        f"GRANT SELECT, INSERT, UPDATE ON journal_index_state TO {role}",
         f"GRANT USAGE ON SEQUENCE journal_checkpoints_id_seq TO {role}",
     ]

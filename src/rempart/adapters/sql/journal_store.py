@@ -16,15 +16,17 @@ ORM layer would cost more than the database.
 
 from __future__ import annotations
 
+import _thread
+import concurrent.futures
 import contextlib
 import datetime as dt
 import hashlib
 import logging
 import math
 import os
+import queue
 import threading
 import time
-from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
@@ -34,6 +36,7 @@ from sqlalchemy.pool import PoolProxiedConnection
 
 from rempart.adapters.sql.engine import is_sqlite, make_engine, sqlite_path
 from rempart.adapters.sql.journal_schema import (
+    DERIVED,
     PURGEABLE,
     SCHEMA_VERSION,
     postgres_ddl,
@@ -62,18 +65,22 @@ from rempart.domain.ports import CheckpointSigner, Clock
 
 log = logging.getLogger("rempart.journal")
 
-_WHO = (
-    "SELECT e.seq, e.body FROM journal_persons p JOIN journal_entries e ON e.seq = p.seq "
-    "WHERE p.ft_id = ? ORDER BY p.seq DESC LIMIT ? OFFSET ?"
-)
-_WHO_BY_AGENTS = (
-    "SELECT e.seq, e.body FROM journal_persons p JOIN journal_entries e ON e.seq = p.seq "
-    "WHERE p.ft_id = ? AND e.agent_login <> '' ORDER BY p.seq DESC LIMIT ? OFFSET ?"
-)
 
 _CACHE_KIB = int(os.environ.get("REMPART_JOURNAL_CACHE_KIB", "131072"))  # per connection
 _MMAP_BYTES = 1 << 30
-_PG_LOCK = 0x52454D50  # "REMP": the advisory lock serialising appends across processes
+_PG_LOCK = 0x52454D50
+_CHUNKS = (128, 32, 8, 1)  # rows per multi-row INSERT; few distinct statements to prepare
+_MAINTAIN_EVERY = 0.2  # seconds between two passes of the maintenance thread
+_INDEX_BATCH = 50_000  # entries per derived-index transaction
+# Each derived index, filled from the durable tables by one statement run inside the database.
+_INDEX_SQL = (
+    "INSERT {ignore}INTO journal_by_person (ft_id, seq) SELECT ft_id, seq FROM journal_persons "
+    "WHERE seq > ? AND seq <= ?{conflict}",
+    "INSERT {ignore}INTO journal_by_agent (agent_login, at, seq) SELECT agent_login, at, seq "
+    "FROM journal_entries WHERE seq > ? AND seq <= ? AND agent_login <> ''{conflict}",
+    "INSERT {ignore}INTO journal_by_session (session_id, at, seq) SELECT session_id, at, seq "
+    "FROM journal_entries WHERE seq > ? AND seq <= ? AND session_id <> ''{conflict}",
+)
 
 
 def _sqlite_journal_pragmas(dbapi_conn: Any, _record: Any) -> None:
@@ -86,6 +93,7 @@ def _sqlite_journal_pragmas(dbapi_conn: Any, _record: Any) -> None:
     # Copying the WAL back into the database (and its fsync) is the checkpointer thread's job,
     # not the committing writer's: appends do not wait for it.
     cur.execute("PRAGMA wal_autocheckpoint=0")
+    cur.execute("PRAGMA journal_size_limit=67108864")  # shrink the WAL back after a checkpoint
     cur.close()
     dbapi_conn.isolation_level = None  # this store issues BEGIN/COMMIT itself
 
@@ -96,13 +104,24 @@ _Prepared = tuple[bytes, bytes, object, str, str, str, list[str]]
 
 
 class _Pending:
-    __slots__ = ("done", "error", "items", "last")
+    """One caller's entries, and the lock it sleeps on until the writer commits them."""
+
+    __slots__ = ("error", "items", "last", "lock")
 
     def __init__(self, items: list[_Prepared]) -> None:
         self.items = items
-        self.done = threading.Event()
         self.last = 0
         self.error: BaseException | None = None
+        # A bare lock, held until the batch is committed: waking hundreds of callers after
+        # each commit must cost as little GIL time as possible (an Event is pure Python).
+        self.lock = _thread.allocate_lock()
+        self.lock.acquire()
+
+    def wake(self) -> None:
+        self.lock.release()
+
+
+_STOP = _Pending([])  # tells the writer to finish
 
 
 @dataclass(slots=True)
@@ -170,17 +189,16 @@ class SqlJournalStore:
         )
         if create:
             self._create_schema()
-        self._cond = threading.Condition()  # guards the queue; only the writer waits on it
-        self._queue: deque[_Pending] = deque()
-        self._queued = 0
-        self._preparing = 0  # callers between entering ``append`` and queueing their entries
+        self._inbox: queue.SimpleQueue[_Pending] = queue.SimpleQueue()  # a C queue, no lock
+        self._start_lock = threading.Lock()
+        self._sql_cache: dict[tuple[str, int], str] = {}
         self._closing = False
         self._closed = False
         self._head: _Head | None = None
         self._thread: threading.Thread | None = None
         self.commits = 0  # transactions written: appends / commits is the group-commit factor
-        self._checkpointer: threading.Thread | None = None
-        self._stopping = threading.Event()  # tells the checkpointer to stop
+        self._maintainer: threading.Thread | None = None
+        self._stopping = threading.Event()  # tells the maintenance thread to stop
 
     # -- set-up -------------------------------------------------------------------------
 
@@ -245,6 +263,10 @@ class SqlJournalStore:
                     "(SELECT 1 FROM journal_meta WHERE key = ?)"
                 ),
                 ("schema_version", SCHEMA_VERSION, "schema_version"),
+            )
+            cur.execute(
+                "INSERT INTO journal_index_state (name, upto) SELECT 'indexed', 0 WHERE NOT "
+                "EXISTS (SELECT 1 FROM journal_index_state WHERE name = 'indexed')"
             )
             self._commit(conn, cur)
 
@@ -333,109 +355,164 @@ class SqlJournalStore:
         """
         if not entries:
             return self.head()[0]
-        with self._cond:
-            self._preparing += 1
-        try:
-            pending = _Pending([self._prepare(e) for e in entries])
-        except BaseException:
-            with self._cond:
-                self._preparing -= 1
-            raise
-        with self._cond:
-            self._preparing -= 1
-            if self._closing:
-                raise RuntimeError("the journal is closed")
-            self._queue.append(pending)
-            self._queued += len(pending.items)
-            self._ensure_writer()
-            self._cond.notify()
-        pending.done.wait()
+        pending = _Pending([self._prepare(e) for e in entries])
+        if self._closing:
+            raise RuntimeError("the journal is closed")
+        if self._thread is None:
+            self.start()
+        self._inbox.put(pending)
+        pending.lock.acquire()  # released by the writer once the batch is committed
         if pending.error is not None:
             raise pending.error
         return pending.last
 
     def _ensure_writer(self) -> None:
-        if self._thread is None:
+        if self._thread is None and not self._closing:
             self._thread = threading.Thread(
                 target=self._run, name="rempart-journal-writer", daemon=True
             )
             self._thread.start()
-            if self._sql.sqlite and not self._memory:
-                self._checkpointer = threading.Thread(
-                    target=self._checkpoint_wal, name="rempart-journal-wal", daemon=True
-                )
-                self._checkpointer.start()
+            self._maintainer = threading.Thread(
+                target=self._maintain, name="rempart-journal-index", daemon=True
+            )
+            self._maintainer.start()
 
-    def _checkpoint_wal(self) -> None:
-        """Copy the WAL into the database now and then, beside the writer (PASSIVE: never
-        blocks it). SQLite does this work without the GIL, on another core."""
-        seen = self.commits
-        while not self._stopping.wait(0.25):
-            if self.commits != seen:
-                seen = self.commits
-                try:
+    def _maintain(self) -> None:
+        """Behind the writer: fill the derived indexes, then copy the WAL into the database
+        (PASSIVE: never blocks the writer). Both run inside SQLite, without the GIL."""
+        seen = -1
+        while not self._stopping.wait(_MAINTAIN_EVERY):
+            if self.commits == seen:
+                continue
+            seen = self.commits
+            try:
+                while self.index_pending() >= _INDEX_BATCH:
+                    pass
+                if self._sql.sqlite and not self._memory:
                     with self._conn() as conn:
                         conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
-                except Exception:  # retried at the next tick
-                    log.warning("journal WAL checkpoint failed", exc_info=True)
+            except Exception:  # retried at the next tick
+                log.warning("journal maintenance failed", exc_info=True)
+
+    def index_pending(self, limit: int = _INDEX_BATCH) -> int:
+        """Add up to ``limit`` entries past the watermark to the derived indexes; return how
+        many. Safe to run from several processes: a batch holds the append lock."""
+        q = self._sql.q
+        ignore, conflict = (
+            ("OR IGNORE ", "") if self._sql.sqlite else ("", " ON CONFLICT DO NOTHING")
+        )
+        with self._conn() as conn:
+            cur = conn.cursor()
+            if self._sql.sqlite:
+                # Derived data, rebuilt from the entries after a crash: no fsync per batch.
+                cur.execute("PRAGMA synchronous=NORMAL")
+            try:
+                self._begin(cur)
+                upto = self._watermark(cur)
+                cur.execute("SELECT max(seq) FROM journal_entries")
+                head = int(cur.fetchone()[0] or 0)
+                hi = min(head, upto + limit)
+                if hi > upto:
+                    for sql in _INDEX_SQL:
+                        cur.execute(q(sql.format(ignore=ignore, conflict=conflict)), (upto, hi))
+                    cur.execute(
+                        q("UPDATE journal_index_state SET upto = ? WHERE name = 'indexed'"), (hi,)
+                    )
+                self._commit(conn, cur)
+            except BaseException:
+                self._rollback(conn, cur)
+                raise
+            finally:
+                if self._sql.sqlite:
+                    cur.execute("PRAGMA synchronous=FULL")
+        return max(0, hi - upto)
+
+    def catch_up_index(self) -> None:
+        """Index everything appended so far (the maintenance commands, before a query)."""
+        while self.index_pending() >= _INDEX_BATCH:
+            pass
+
+    def _watermark(self, cur: Any) -> int:
+        cur.execute("SELECT upto FROM journal_index_state WHERE name = 'indexed'")
+        row = cur.fetchone()
+        return int(row[0]) if row else 0
 
     def start(self) -> None:
         """Start the writer now (it also signs time-based checkpoints while idle)."""
-        with self._cond:
+        with self._start_lock:
             self._ensure_writer()
 
     def close(self) -> None:
         """Commit what is queued, sign a last checkpoint, stop the writer, release the pool."""
-        with self._cond:
-            if self._closed:
+        with self._start_lock:
+            if self._closed or self._closing:
                 return
             self._closing = True
-            self._cond.notify_all()
             thread = self._thread
         if thread is not None:
+            self._inbox.put(_STOP)
             thread.join()
-        if self._checkpointer is not None:
+        # A caller that raced past the closing check: refuse it rather than leave it waiting.
+        while True:
+            try:
+                late = self._inbox.get_nowait()
+            except queue.Empty:
+                break
+            if late is not _STOP:
+                late.error = RuntimeError("the journal is closed")
+                late.wake()
+        if self._maintainer is not None:
             self._stopping.set()
-            self._checkpointer.join()
-            with contextlib.suppress(Exception), self._conn() as conn:
-                conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            self._maintainer.join()
+            with contextlib.suppress(Exception):
+                self.catch_up_index()
+            if self._sql.sqlite and not self._memory:
+                with contextlib.suppress(Exception), self._conn() as conn:
+                    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         self._closed = True
         self._engine.dispose()
 
     def _take(self) -> list[_Pending] | None:
-        """The next batch; [] when only a timed checkpoint is due; None when closing."""
-        with self._cond:
-            while not self._queue:
-                if self._closing:
-                    return None
-                timeout = self._checkpoint_due_in()
-                if timeout is not None and timeout <= 0:
-                    return []
-                self._cond.wait(timeout)
-            # Callers are still serialising their entries: wait for them, a bounded moment.
-            if self._group_wait > 0 and self._preparing:
-                deadline = time.monotonic() + self._group_wait
-                while self._preparing and self._queued < self._group_max and not self._closing:
-                    remaining = deadline - time.monotonic()
-                    if remaining <= 0:
-                        break
-                    self._cond.wait(remaining)
-            batch: list[_Pending] = []
-            count = 0
-            while self._queue and (
-                not batch or count + len(self._queue[0].items) <= self._group_max
-            ):
-                p = self._queue.popleft()
-                batch.append(p)
-                count += len(p.items)
-            self._queued -= count
-            return batch
+        """The next batch; [] when only a timed checkpoint is due; None when closing.
+
+        Everything already queued goes in; then, for at most ``group_wait``, so does whatever
+        keeps arriving (callers woken by the last commit coming back), so that one commit
+        serves them all. A lone request waits one short gap at most.
+        """
+        inbox = self._inbox
+        try:
+            first = inbox.get(timeout=self._checkpoint_due_in())
+        except queue.Empty:
+            return []
+        if first is _STOP:
+            return None
+        batch = [first]
+        count = len(first.items)
+        deadline = time.monotonic() + self._group_wait
+        gap = self._group_wait / 4
+        while count < self._group_max:
+            try:
+                p = inbox.get_nowait()
+            except queue.Empty:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    break
+                try:
+                    p = inbox.get(timeout=min(remaining, gap))
+                except queue.Empty:
+                    break
+            if p is _STOP:
+                inbox.put(_STOP)  # seen again once this batch is written
+                break
+            batch.append(p)
+            count += len(p.items)
+        return batch
 
     def _checkpoint_due_in(self) -> float | None:
         head = self._head
         if head is None or self._signer is None or head.seq <= head.checkpoint_size:
             return None
-        return head.checkpoint_mono + self._period - time.monotonic()
+        return max(0.0, head.checkpoint_mono + self._period - time.monotonic())
 
     def _run(self) -> None:
         while True:
@@ -451,7 +528,7 @@ class SqlJournalStore:
                     p.error = exc
             finally:
                 for p in batch:
-                    p.done.set()
+                    p.wake()
         # Closing: sign what is not yet covered, so a restart starts from a checkpoint.
         with contextlib.suppress(Exception):
             head = self._head
@@ -519,20 +596,34 @@ class SqlJournalStore:
         persons: list[tuple[int, str]],
         nodes: list[tuple[int, int, bytes]],
     ) -> None:
-        q = self._sql.q
-        cur.executemany(
-            q(
-                "INSERT INTO journal_entries (seq, at, agent_login, org_id, session_id, body, "
-                "chain) VALUES (?, ?, ?, ?, ?, ?, ?)"
-            ),
-            entries,
+        self._insert_many(
+            cur, "journal_entries (seq, at, agent_login, org_id, session_id, body, chain)", entries
         )
-        if persons:
-            cur.executemany(q("INSERT INTO journal_persons (seq, ft_id) VALUES (?, ?)"), persons)
-        if nodes:
-            cur.executemany(
-                q("INSERT INTO journal_nodes (level, idx, hash) VALUES (?, ?, ?)"), nodes
-            )
+        self._insert_many(cur, "journal_persons (seq, ft_id)", persons)
+        self._insert_many(cur, "journal_nodes (level, idx, hash)", nodes)
+
+    def _insert_many(self, cur: Any, into: str, rows: Sequence[tuple[object, ...]]) -> None:
+        """Many rows in a few multi-row INSERTs, not one statement step per row.
+
+        The driver releases the GIL around every step; under load each release can cost a
+        wait behind dozens of request threads. A handful of steps per batch keeps the writer,
+        which every request is waiting on, from queueing behind them.
+        """
+        i, n = 0, len(rows)
+        for size in _CHUNKS:
+            while n - i >= size:
+                sql = self._values_sql(into, len(rows[0]), size)
+                cur.execute(sql, [v for row in rows[i : i + size] for v in row])
+                i += size
+
+    def _values_sql(self, into: str, width: int, count: int) -> str:
+        key = (into, count)
+        sql = self._sql_cache.get(key)
+        if sql is None:
+            one = "(" + ", ".join(["?"] * width) + ")"
+            sql = self._sql.q(f"INSERT INTO {into} VALUES " + ", ".join([one] * count))  # noqa: S608 - fixed text; values are bound
+            self._sql_cache[key] = sql
+        return sql
 
     def _load_head(self, cur: Any) -> _Head:
         """The head as stored; the cached frontier is reused when nobody else appended."""
@@ -647,14 +738,34 @@ class SqlJournalStore:
     def who_consulted(
         self, ft_id: str, offset: int, limit: int, *, by_agents_only: bool = False
     ) -> list[StoredEntry]:
-        """Entries concerning a person, newest first (index ``journal_persons (ft_id, seq)``)."""
+        """Entries concerning a person, newest first: the entries not yet in the derived index
+        (a fraction of a second's worth), then the index ``journal_by_person (ft_id, seq)``."""
+        only = " AND e.agent_login <> ''" if by_agents_only else ""
         with self._conn() as conn:
             cur = conn.cursor()
+            upto = self._watermark(cur)  # read first: the index only grows past it
             cur.execute(
-                self._sql.q(_WHO_BY_AGENTS if by_agents_only else _WHO),
-                (ft_id, limit, offset),
+                self._sql.q(
+                    "SELECT e.seq, e.body FROM journal_persons p JOIN journal_entries e "  # noqa: S608 - fixed text; values are bound
+                    f"ON e.seq = p.seq WHERE p.seq > ? AND p.ft_id = ?{only} "
+                    "ORDER BY p.seq DESC"
+                ),
+                (upto, ft_id),
             )
-            found = self._decode(cur.fetchall())
+            rows = cur.fetchall()
+            newer = rows[offset : offset + limit]
+            want = limit - len(newer)
+            if want > 0:
+                cur.execute(
+                    self._sql.q(
+                        "SELECT e.seq, e.body FROM journal_by_person b JOIN journal_entries e "  # noqa: S608 - fixed text; values are bound
+                        f"ON e.seq = b.seq WHERE b.ft_id = ? AND b.seq <= ?{only} "
+                        "ORDER BY b.seq DESC LIMIT ? OFFSET ?"
+                    ),
+                    (ft_id, upto, want, max(0, offset - len(rows))),
+                )
+                newer += cur.fetchall()
+            found = self._decode(newer)
         # The index is a copy; only entries whose signed form names the person count.
         return [s for s in found if ft_id in s.entry.persons]
 
@@ -669,23 +780,43 @@ class SqlJournalStore:
         limit: int = 100,
     ) -> list[StoredEntry]:
         """What an agent (or one session) did in ``[since, until)``, oldest first."""
-        where = ["at >= ?", "at < ?"]
-        params: list[object] = [self._sql.at(since), self._sql.at(until)]
-        if agent_login:
-            where.insert(0, "agent_login = ?")
-            params.insert(0, agent_login)
-        if session_id:
-            where.insert(0, "session_id = ?")
-            params.insert(0, session_id)
-        sql = (
-            "SELECT seq, body FROM journal_entries WHERE "  # noqa: S608 - fixed fragments
-            + " AND ".join(where)
-            + " ORDER BY at, seq LIMIT ? OFFSET ?"
-        )
+        window = (self._sql.at(since), self._sql.at(until))
         with self._conn() as conn:
             cur = conn.cursor()
-            cur.execute(self._sql.q(sql), (*params, limit, offset))
-            found = self._decode(cur.fetchall())
+            if not (agent_login or session_id):
+                cur.execute(
+                    self._sql.q(
+                        "SELECT seq, body FROM journal_entries WHERE at >= ? AND at < ? "
+                        "ORDER BY at, seq LIMIT ? OFFSET ?"
+                    ),
+                    (*window, limit, offset),
+                )
+                return self._decode(cur.fetchall())
+            table, key, value = (
+                ("journal_by_agent", "agent_login", agent_login)
+                if agent_login
+                else ("journal_by_session", "session_id", session_id)
+            )
+            upto = self._watermark(cur)
+            cur.execute(
+                self._sql.q(
+                    f"SELECT e.at, e.seq, e.body FROM {table} b JOIN journal_entries e "  # noqa: S608
+                    f"ON e.seq = b.seq WHERE b.{key} = ? AND b.at >= ? AND b.at < ? "
+                    "AND b.seq <= ? ORDER BY b.at, b.seq LIMIT ?"
+                ),
+                (value, *window, upto, offset + limit),
+            )
+            rows = cur.fetchall()
+            cur.execute(
+                self._sql.q(
+                    "SELECT at, seq, body FROM journal_entries WHERE seq > ? "  # noqa: S608
+                    f"AND {key} = ? AND at >= ? AND at < ?"
+                ),
+                (upto, value, *window),
+            )
+            rows += cur.fetchall()
+        rows.sort(key=lambda r: (self._sql.read_at(r[0]), r[1]))
+        found = self._decode([(seq, body) for _, seq, body in rows[offset : offset + limit]])
         return [
             s
             for s in found
@@ -774,10 +905,11 @@ class SqlJournalStore:
                 conn.rollback()
 
     def index_mismatch(self, after: int) -> int | None:
-        """The first entry whose query columns or person rows disagree with its canonical form.
+        """The first entry whose query columns, person rows or derived index rows disagree with
+        its canonical form (they are copies for the indexes; the hash covers only that form).
 
-        Runs as one statement inside the database (SQLite releases the GIL meanwhile), so the
-        caller can hash the chain in parallel.
+        Runs inside the database (SQLite releases the GIL meanwhile), so the caller can hash
+        the chain in parallel.
         """
         if self._sql.sqlite:
             stmts = [
@@ -814,15 +946,87 @@ class SqlJournalStore:
             "SELECT min(p.seq) FROM journal_persons p WHERE p.seq > ? AND NOT EXISTS "
             "(SELECT 1 FROM journal_entries e WHERE e.seq = p.seq)"
         )
-        found: list[int] = []
         with self._conn() as conn:
             cur = conn.cursor()
-            for sql in stmts:
-                cur.execute(self._sql.q(sql), (after,))
-                row = cur.fetchone()
-                if row and row[0] is not None:
-                    found.append(int(row[0]))
+            upto = self._watermark(cur)
+            cur.execute("SELECT max(seq) FROM journal_entries")
+            head = int(cur.fetchone()[0] or 0)
+        found: list[int] = []
+        if upto > max(head, after):
+            found.append(max(head, after) + 1)  # the watermark claims entries that do not exist
+        # Every durable row up to the watermark has its derived row...
+        probes = [
+            "SELECT min(p.seq) FROM journal_persons p WHERE p.seq > ? AND p.seq <= ? AND "
+            "NOT EXISTS (SELECT 1 FROM journal_by_person b WHERE b.ft_id = p.ft_id "
+            "AND b.seq = p.seq)",
+            "SELECT min(e.seq) FROM journal_entries e WHERE e.seq > ? AND e.seq <= ? AND "
+            "e.agent_login <> '' AND NOT EXISTS (SELECT 1 FROM journal_by_agent b WHERE "
+            "b.agent_login = e.agent_login AND b.at = e.at AND b.seq = e.seq)",
+            "SELECT min(e.seq) FROM journal_entries e WHERE e.seq > ? AND e.seq <= ? AND "
+            "e.session_id <> '' AND NOT EXISTS (SELECT 1 FROM journal_by_session b WHERE "
+            "b.session_id = e.session_id AND b.at = e.at AND b.seq = e.seq)",
+        ]
+        jobs = [(sql, (after,)) for sql in stmts] + [(sql, (after, upto)) for sql in probes]
+        # Each statement on its own connection: SQLite runs them side by side, GIL released.
+        workers = 1 if self._memory else len(jobs)
+        with concurrent.futures.ThreadPoolExecutor(workers) as pool:
+            found += [v for v in pool.map(lambda job: self._first(*job), jobs) if v is not None]
+        # ... and no derived row is there that the durable tables do not back (fewer rows
+        # than durable ones were named by the probes above).
+        for (table, key), durable in zip(DERIVED, self._durable_counts(after, upto), strict=True):
+            derived = self._count(
+                f"SELECT count(*) FROM {table} WHERE seq > ? AND seq <= ?",  # noqa: S608 - fixed names
+                after,
+                upto,
+            )
+            if derived > durable:
+                found.append(self._first_unbacked(table, key, after, upto) or after + 1)
         return min(found, default=None)
+
+    def _first(self, sql: str, params: tuple[int, ...]) -> int | None:
+        with self._conn() as conn:
+            cur = conn.cursor()
+            cur.execute(self._sql.q(sql), params)
+            row = cur.fetchone()
+        return int(row[0]) if row and row[0] is not None else None
+
+    def _count(self, sql: str, *params: int) -> int:
+        with self._conn() as conn:
+            cur = conn.cursor()
+            cur.execute(self._sql.q(sql), params)
+            return int(cur.fetchone()[0])
+
+    def _durable_counts(self, after: int, upto: int) -> list[int]:
+        """Rows each derived index must hold: those of the durable tables up to the mark."""
+        window = "seq > ? AND seq <= ?"
+        return [
+            self._count(f"SELECT count(*) FROM journal_persons WHERE {window}", after, upto),  # noqa: S608 - fixed text
+            self._count(
+                f"SELECT count(*) FROM journal_entries WHERE {window} AND agent_login <> ''",  # noqa: S608 - fixed text
+                after,
+                upto,
+            ),
+            self._count(
+                f"SELECT count(*) FROM journal_entries WHERE {window} AND session_id <> ''",  # noqa: S608 - fixed text
+                after,
+                upto,
+            ),
+        ]
+
+    def _first_unbacked(self, table: str, key: str, after: int, upto: int) -> int | None:
+        """The lowest seq of a derived row the durable tables do not back (the slow path)."""
+        if table == "journal_by_person":
+            back = "SELECT 1 FROM journal_persons p WHERE p.seq = b.seq AND p.ft_id = b.ft_id"
+        else:
+            back = (
+                f"SELECT 1 FROM journal_entries e WHERE e.seq = b.seq AND e.{key} = b.{key} "  # noqa: S608 - fixed names
+                "AND e.at = b.at"
+            )
+        return self._first(
+            f"SELECT min(b.seq) FROM {table} b WHERE b.seq > ? AND b.seq <= ? "  # noqa: S608 - fixed names
+            f"AND NOT EXISTS ({back})",
+            (after, upto),
+        )
 
     def checkpoint(self, kind: CheckpointKind = CheckpointKind.MANUAL) -> Checkpoint:
         """Sign and store a checkpoint of the journal as it is now."""
@@ -908,6 +1112,7 @@ class SqlJournalStore:
     ) -> int:
         """Append many entries in large transactions, through the same hashing and checkpoint
         rules as ``append`` (a faster path for building big journals, not for live traffic)."""
+        self.start()  # the WAL checkpointer must run during a bulk load too
         total = 0
         chunk: list[_Prepared] = []
         for e in entries:
