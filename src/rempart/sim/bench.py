@@ -551,18 +551,32 @@ def write_report(result: BenchResult, directory: Path, machine: str) -> None:
     fig, axes = plt.subplots(2, 4, figsize=(18, 8), sharey=True)
     colours = {"on": "#000091", "off": "#e1000f", "none": "#7f7f7f"}
     for ax, name in zip(axes.flat, SCENARIOS, strict=False):
-        for o in (o for o in result.scenarios if o.scenario == name):
+        runs = {o.guard: o for o in result.scenarios if o.scenario == name}
+        for mode in ("none", "off", "on"):  # "on" last, on top: it is the one that matters
+            o = runs.get(mode)
+            if o is None:
+                continue
             xs = [0.0] + [t / 60 for t, _ in o.timeline]
             ys = [0.5] + [max(n, 0.5) for _, n in o.timeline]
-            ax.step(xs, ys, where="post", color=colours[o.guard], label=f"guard {o.guard}")
+            if len(xs) == 1:  # nothing ever leaked: a flat line at the bottom
+                xs, ys = [0.0, 1.0], [0.5, 0.5]
+            ax.step(
+                xs,
+                ys,
+                where="post",
+                color=colours[mode],
+                linewidth=2.5 if mode == "on" else 1.5,
+                label=f"guard {mode}: {o.exposed_persons:,}",
+            )
+        ax.legend(fontsize=7, loc="center right")
         for label, n in INCIDENTS.items():
             ax.axhline(n, color="#cccccc", linestyle=":", linewidth=1)
             ax.text(0, n * 1.1, label, fontsize=6, color="#666666")
         ax.set_yscale("log")
         ax.set_title(name, fontsize=9)
         ax.set_xlabel("simulated minutes")
-    axes.flat[0].set_ylabel("people exposed (log)")
-    axes.flat[0].legend(fontsize=7)
+    axes.flat[0].set_ylabel("people exposed (log; 0 drawn at 0.5)")
+    axes.flat[4].set_ylabel("people exposed (log; 0 drawn at 0.5)")
     fig.suptitle("Cumulative exposure per scenario and guard mode, beside the real incidents")
     fig.tight_layout()
     fig.savefig(directory / "exposure.png", dpi=110)
@@ -593,6 +607,14 @@ def markdown(result: BenchResult, machine: str) -> str:
             f"{until if until is not None else 'not contained'} | "
             f"{secs if secs is not None else '-'} | {j['alerts']} |"
         )
+    for o in result.scenarios:
+        if o.scenario == "in_session" and o.guard == "on":
+            lines += [
+                "",
+                f"In session, guard on: {o.exposed_persons} people exposed against the victim's "
+                f"day budget of {o.notes.get('victim_day_budget')}; people outside the victim's "
+                f"own scope: {o.notes.get('exposed_outside_victim_scope')}.",
+            ]
     legit = result.legit.as_json()
     lines += [
         "",
