@@ -67,7 +67,7 @@ log = logging.getLogger("rempart.journal")
 
 
 _CACHE_KIB = int(os.environ.get("REMPART_JOURNAL_CACHE_KIB", "131072"))  # per connection
-_MMAP_BYTES = 1 << 30
+_MMAP_BYTES = 1 << 35  # address space only: pages are mapped as they are read
 _PG_LOCK = 0x52454D50
 _CHUNKS = (128, 32, 8, 1)  # rows per multi-row INSERT; few distinct statements to prepare
 _MAINTAIN_EVERY = 0.2  # seconds between two passes of the maintenance thread
