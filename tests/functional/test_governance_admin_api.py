@@ -18,15 +18,15 @@ from rempart.adapters.memory.journal import MemoryJournal
 from rempart.adapters.sql.tables import AgentRow
 from rempart.bootstrap import Container, build_container
 from rempart.domain.journal import Tag
-from rempart.domain.model import Role
 from rempart.web.app import create_app
-from tests.factories import TODAY, World, standard_world
+from tests.factories import TODAY, World
 from tests.support.governance import (
     AsFresh,
     alert_rules,
     alerts_of,
     anonymous,
-    client_as,
+    fresh_clients,
+    governance_world,
     last_mail_to,
     token_from,
 )
@@ -45,19 +45,12 @@ def box(db_url: str, clock: ManualClock, journal: MemoryJournal) -> Iterator[Con
 
 @pytest.fixture
 def gworld(box: Container) -> World:
-    w = standard_world(box.engine)
-    w.agent("am.ml", ML, Role.ACCOUNT_MANAGER)
-    w.agent("am2.ml", ML, Role.ACCOUNT_MANAGER)
-    w.agent("am2.dupont", "Formations Dupont", Role.ACCOUNT_MANAGER)
-    return w
+    return governance_world(box)
 
 
 @pytest.fixture
 def as_fresh(box: Container, gworld: World, clock: ManualClock) -> AsFresh:
-    def make(login: str, *, fresh: bool = True) -> TestClient:
-        return client_as(box, login, clock, fresh=fresh)
-
-    return make
+    return fresh_clients(box, clock)
 
 
 @pytest.fixture

@@ -13,9 +13,11 @@ from rempart.adapters.clock import ManualClock
 from rempart.adapters.mail import MemoryMailer
 from rempart.bootstrap import Container
 from rempart.domain.alerts import Alert
+from rempart.domain.model import Role
 from rempart.web.app import create_app
 from rempart.web.deps import current_context
 from tests.conftest import context_for
+from tests.factories import World, standard_world
 
 AsFresh = Callable[..., TestClient]
 STEP_UP = dt.timedelta(minutes=5)
@@ -62,3 +64,21 @@ def last_mail_to(container: Container, address: str) -> str:
     mailer = container.mailer
     assert isinstance(mailer, MemoryMailer)
     return [m for m in mailer.outbox if m.to == address][-1].body
+
+
+def governance_world(container: Container) -> World:
+    """The standard world plus the extra account managers the four-eyes tests need."""
+    w = standard_world(container.engine)
+    w.agent("am.ml", "Mission Locale Nord", Role.ACCOUNT_MANAGER)
+    w.agent("am2.ml", "Mission Locale Nord", Role.ACCOUNT_MANAGER)
+    w.agent("am2.dupont", "Formations Dupont", Role.ACCOUNT_MANAGER)
+    return w
+
+
+def fresh_clients(container: Container, clock: ManualClock) -> AsFresh:
+    """``as_fresh(login)``: a client acting as ``login``, second factor just proven again."""
+
+    def make(login: str, *, fresh: bool = True) -> TestClient:
+        return client_as(container, login, clock, fresh=fresh)
+
+    return make
