@@ -42,9 +42,7 @@ class SqlAlertStore:
     def counts_by_rule(self) -> dict[str, int]:
         """Alerts per rule."""
         with self.engine.connect() as conn:
-            rows = conn.execute(
-                select(AlertRow.rule, func.count()).group_by(AlertRow.rule)
-            ).all()
+            rows = conn.execute(select(AlertRow.rule, func.count()).group_by(AlertRow.rule)).all()
         return {str(r[0]): int(r[1]) for r in rows}
 
     def alerts_since(self, since: dt.datetime | None, limit: int) -> list[Alert]:
