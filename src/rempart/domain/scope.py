@@ -112,8 +112,6 @@ CATEGORY_FIELDS: dict[DataCategory, tuple[str, ...]] = {
 # Organisations whose advisers follow people through individual assignments.
 FOLLOW_UP_ORG_KINDS = frozenset({OrgKind.MISSION_LOCALE, OrgKind.CAP_EMPLOI, OrgKind.AGENCY})
 
-LOOKUP_FIELDS = ("ft_id", "last_name", "first_name")
-
 
 def declarable_purposes(agent: Agent) -> tuple[Purpose, ...]:
     """Purposes this agent may declare, the usual one first (empty: no access to people)."""

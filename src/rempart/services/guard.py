@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import TYPE_CHECKING
@@ -43,11 +42,6 @@ log = logging.getLogger("rempart.guard")
 HOUR, DAY = 3600, 86400
 
 
-class GuardMode(StrEnum):
-    ON = "on"  # the full product
-    OFF = "off"  # scope policy only: no budgets, no detectors (bench comparison)
-
-
 class Exposure(StrEnum):
     """What kind of data request it is."""
 
@@ -78,13 +72,10 @@ class Guard:
     alerts: AlertSink
     journal: JournalWriter
     policy: GuardPolicy = field(default_factory=GuardPolicy)
-    mode: GuardMode = GuardMode.ON
     stats: GuardStats = field(default_factory=GuardStats)  # for /metrics
 
     def check(self, ctx: RequestContext, req: GuardRequest) -> Verdict:
         """Decide on one data request; apply containment; raise when the data must not leave."""
-        if self.mode is GuardMode.OFF:
-            return Verdict(Action.ALLOW)
         started = time.perf_counter()
         try:
             verdict = self._decide(ctx, req)
@@ -332,10 +323,3 @@ def guard_check(deps: PortalDeps, ctx: RequestContext, req: GuardRequest) -> Non
     """Run the guard when one is configured; raise when the data must not leave."""
     if deps.guard is not None:
         raise_for_verdict(deps.guard.check(ctx, req))
-
-
-def exposure(
-    kind: Exposure, asked: Sequence[str], exposed: Sequence[str], **kw: bool
-) -> GuardRequest:
-    """Shorthand to build a guard request."""
-    return GuardRequest(kind, tuple(asked), tuple(exposed), **kw)

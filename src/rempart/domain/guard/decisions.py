@@ -42,7 +42,6 @@ class Rule(StrEnum):
     SEQUENTIAL = "guard:enumeration:sequential"
     NEW_NETWORK = "guard:network:new"
     NEW_COUNTRY = "guard:network:new_country"
-    NEW_DEVICE = "guard:device:new"
     IMPOSSIBLE_TRAVEL = "guard:travel:impossible"
     OFF_HOURS = "guard:hours:off"
     VELOCITY = "guard:velocity:burst"
@@ -53,7 +52,6 @@ class Rule(StrEnum):
     BUDGET_EXPORT = "guard:budget:export_rows"
     EXPORT_FRESH = "guard:export:step_up"
     BUDGET_BURST = "guard:budget:burst"
-    SESSION_REPLAY = "guard:session:replay"
 
 
 @dataclass(frozen=True, slots=True)
