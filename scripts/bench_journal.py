@@ -29,12 +29,13 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-from rempart.adapters.clock import SystemClock
-from rempart.adapters.signing import Ed25519Signer, checkpoint_checker
-from rempart.adapters.sql.journal_store import SqlJournalStore
-from rempart.domain.identifiers import ft_id_from_number
-from rempart.domain.journal import Decision, JournalEntry, Tag
-from rempart.services import journal_audit
+from rempart.journal.adapters.signing import Ed25519Signer, checkpoint_checker
+from rempart.journal.adapters.sql import SqlJournalStore
+from rempart.journal.model import JournalEntry
+from rempart.journal.service import audit as journal_audit
+from rempart.kernel.clock import SystemClock
+from rempart.kernel.identifiers import ft_id_from_number
+from rempart.kernel.tags import Decision, Tag
 
 SIGNER = Ed25519Signer.from_raw(bytes(range(32)))
 TAGS = [Tag.PORTAL_PERSON_READ] * 8 + [Tag.PORTAL_PERSON_LOOKUP, Tag.PORTAL_SESSION_ROSTER]

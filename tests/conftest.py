@@ -11,10 +11,10 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, text
 
-from rempart.adapters.clock import ManualClock
-from rempart.adapters.memory.journal import MemoryJournal
 from rempart.bootstrap import Container, build_container
-from rempart.domain.context import ClientInfo, RequestContext
+from rempart.journal.adapters.memory import MemoryJournal
+from rempart.kernel.clock import ManualClock
+from rempart.kernel.context import ClientInfo, RequestContext
 from rempart.settings import Settings
 from rempart.web.app import create_app
 from rempart.web.deps import current_context
@@ -59,7 +59,7 @@ def db_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
         url = f"sqlite:///{tmp_path_factory.mktemp('db')}/rempart.db"
     else:
         url = request.getfixturevalue("fresh_postgres_url")
-    from rempart.adapters.sql.migrate import upgrade
+    from rempart.db.migrate import upgrade
 
     upgrade(url)
     return url

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import Engine, insert
 
-from rempart.adapters.sql.tables import (
+from rempart.db.schema.core import (
     AgentRow,
     AssignmentRow,
     EnrolmentRow,
@@ -17,16 +17,9 @@ from rempart.adapters.sql.tables import (
     TrainingRow,
     TrainingSessionRow,
 )
-from rempart.domain.identifiers import ft_id_from_number, make_nir, make_siret
-from rempart.domain.model import (
-    Agent,
-    OrgKind,
-    Person,
-    PersonKind,
-    PostalAddress,
-    RegistrationStatus,
-    Role,
-)
+from rempart.kernel.actors import Agent, OrgKind, Role
+from rempart.kernel.identifiers import ft_id_from_number, make_nir, make_siret
+from rempart.people.model import Person, PersonKind, PostalAddress, RegistrationStatus
 
 TODAY = dt.date(2026, 11, 16)  # a Monday
 NOW = dt.datetime(2026, 11, 16, 10, 0, tzinfo=dt.UTC)

@@ -86,8 +86,10 @@ def main() -> int:
     for reason in failures:
         print(f"FAIL: {reason}")
     if not failures:
-        print(f"OK: entry {proof['seq']} is in the journal of {proof['tree_size']} entries "
-              f"signed at {proof['checkpoint']['time']}")
+        print(
+            f"OK: entry {proof['seq']} is in the journal of {proof['tree_size']} entries "
+            f"signed at {proof['checkpoint']['time']}"
+        )
     return 1 if failures else 0
 
 

@@ -13,32 +13,28 @@ from typing import cast
 
 from sqlalchemy import Engine
 
-from rempart.adapters.clock import SystemClock
-from rempart.adapters.mail import MemoryMailer, SmtpMailer
-from rempart.adapters.signing import Ed25519Signer, checkpoint_checker
-from rempart.adapters.sql.alert_store import SqlAlertStore
-from rempart.adapters.sql.engine import is_sqlite, make_engine, sqlite_path
-from rempart.adapters.sql.governance_store import SqlGovernanceStore
-from rempart.adapters.sql.journal_store import SqlJournalStore
-from rempart.adapters.sql.migrate import is_initialised, upgrade, upgrade_connection
-from rempart.adapters.sql.portal_store import SqlPortalStore
-from rempart.domain.errors import InvalidRequest, PolicyError
-from rempart.domain.governance import GovernanceRules
-from rempart.domain.journal_integrity import SignatureCheck, key_id_of
-from rempart.domain.ports import (
-    AlertSink,
-    CheckpointSigner,
-    Clock,
-    JournalQueries,
-    JournalWriter,
-    Mailer,
-)
-from rempart.domain.scope import ScopeRules
-from rempart.services.citizen import CitizenDeps
-from rempart.services.deps import GovernanceDeps, PortalDeps
-from rempart.services.guard import Guard
-from rempart.services.signin.deps import AuthDeps
+from rempart.citizen.service import CitizenDeps
+from rempart.db.engine import is_sqlite, make_engine, sqlite_path
+from rempart.db.migrate import is_initialised, upgrade, upgrade_connection
+from rempart.governance.adapters.sql import SqlGovernanceStore
+from rempart.governance.model import GovernanceRules
+from rempart.guard.adapters.sql_alerts import SqlAlertStore
+from rempart.guard.ports import AlertSink
+from rempart.guard.service.inline import Guard
+from rempart.journal.adapters.signing import Ed25519Signer, checkpoint_checker
+from rempart.journal.adapters.sql import SqlJournalStore
+from rempart.journal.integrity import SignatureCheck, key_id_of
+from rempart.journal.ports import CheckpointSigner, JournalQueries, JournalWriter
+from rempart.kernel.clock import SystemClock
+from rempart.kernel.errors import InvalidRequest, PolicyError
+from rempart.kernel.ports import Clock
+from rempart.mail.adapters import MemoryMailer, SmtpMailer
+from rempart.mail.ports import Mailer
+from rempart.people.adapters.sql import SqlPortalStore
+from rempart.people.scope import ScopeRules
+from rempart.people.service.deps import GovernanceDeps, PortalDeps
 from rempart.settings import Settings
+from rempart.signin.service.deps import AuthDeps
 
 log = logging.getLogger("rempart")
 
@@ -59,8 +55,8 @@ class Container:
     def start_jobs(self) -> None:
         """Run the governance jobs every ``jobs_interval_seconds`` on a background thread, and
         rebuild the guard's baselines from the journal every ``guard_rebuild_minutes``."""
-        from rempart.adapters.scheduler import IntervalRunner
-        from rempart.services import lifecycle
+        from rempart.governance.service import lifecycle
+        from rempart.kernel.scheduler import IntervalRunner
 
         guard = self.portal.guard
         if (
@@ -145,7 +141,7 @@ def build_alerts(settings: Settings, engine: Engine) -> AlertSink:
     store = SqlAlertStore(engine)
     if not (settings.alert_webhook_url or settings.alert_syslog):
         return store
-    from rempart.adapters.alert_fanout import FanOutAlertSink
+    from rempart.guard.adapters.fanout import FanOutAlertSink
 
     host, _, port = settings.alert_syslog.rpartition(":")
     if settings.alert_syslog and not (host and port.isdigit()):
@@ -161,11 +157,11 @@ def build_alerts(settings: Settings, engine: Engine) -> AlertSink:
 
 def build_guard(settings: Settings, box: Container) -> Guard:
     """The guard: Redis state when configured (shared by replicas), else in process."""
-    from rempart.adapters.memory.guard_state import MemoryGuardState
-    from rempart.adapters.memory.profiles import MemoryProfileStore
-    from rempart.domain.guard.policy import GuardPolicy, parse_policy
-    from rempart.domain.guard.state import GuardState
-    from rempart.services.containment import SessionContainment
+    from rempart.guard.adapters.memory_profiles import MemoryProfileStore
+    from rempart.guard.adapters.memory_state import MemoryGuardState
+    from rempart.guard.policy import GuardPolicy, parse_policy
+    from rempart.guard.state import GuardState
+    from rempart.signin.service.containment import SessionContainment
 
     policy = GuardPolicy()
     if settings.policy_file:
@@ -179,7 +175,7 @@ def build_guard(settings: Settings, box: Container) -> Guard:
             raise PolicyError(f"{settings.policy_file}: {exc.detail}") from None
     state: GuardState
     if settings.redis_url:
-        from rempart.adapters.redis.guard_state import RedisGuardState
+        from rempart.guard.adapters.redis_state import RedisGuardState
 
         redis_state = RedisGuardState(settings.redis_url, prefix=settings.redis_prefix + "guard:")
         box.closers.append(redis_state)
@@ -203,8 +199,8 @@ def build_guard(settings: Settings, box: Container) -> Guard:
 
 def refresh_baselines(box: Container, guard: Guard) -> None:
     """Rebuild the guard's baselines from the journal, when the journal can be queried."""
-    from rempart.adapters.memory.profiles import MemoryProfileStore
-    from rempart.services.baselines import rebuild
+    from rempart.guard.adapters.memory_profiles import MemoryProfileStore
+    from rempart.guard.service.baselines import rebuild
 
     journal = box.portal.journal
     if not isinstance(guard.profiles, MemoryProfileStore) or not hasattr(journal, "activity"):
@@ -265,18 +261,14 @@ def build_auth(
     """Wire sign-in: argon2id, TOTP, WebAuthn, OIDC when configured, GeoIP, memory counters."""
     from urllib.parse import urlsplit
 
-    from rempart.adapters.auth.geoip import GeoipLocator
-    from rempart.adapters.auth.oidc import AuthlibFederation
-    from rempart.adapters.auth.passwords import Argon2PasswordHasher
-    from rempart.adapters.auth.totp import PyotpTotp
-    from rempart.adapters.auth.webauthn import PyWebauthn
-    from rempart.adapters.memory.throttle import MemoryAttemptCounter
-    from rempart.adapters.sql.auth_store import (
-        SqlChallengeStore,
-        SqlCredentialStore,
-        SqlSessionStore,
-    )
-    from rempart.domain.auth import AuthPolicy
+    from rempart.signin.adapters.geoip import GeoipLocator
+    from rempart.signin.adapters.memory_attempts import MemoryAttemptCounter
+    from rempart.signin.adapters.oidc import AuthlibFederation
+    from rempart.signin.adapters.passwords import Argon2PasswordHasher
+    from rempart.signin.adapters.sql import SqlChallengeStore, SqlCredentialStore, SqlSessionStore
+    from rempart.signin.adapters.totp import PyotpTotp
+    from rempart.signin.adapters.webauthn import PyWebauthn
+    from rempart.signin.model import AuthPolicy
 
     public = urlsplit(settings.public_url)
     origin = f"{public.scheme}://{public.netloc}"
@@ -326,8 +318,8 @@ def build_auth(
 
 def build_citizen(box: Container) -> CitizenDeps:
     """Wire "who consulted my file": codes by mail (never blocking), the journal read back."""
-    from rempart.adapters.background_mail import BackgroundMailer
-    from rempart.adapters.sql.citizen_store import SqlCitizenStore
+    from rempart.citizen.adapters.sql import SqlCitizenStore
+    from rempart.mail.background import BackgroundMailer
 
     journal = box.portal.journal
     if not hasattr(journal, "who_consulted"):

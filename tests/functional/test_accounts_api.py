@@ -14,11 +14,11 @@ import pyotp
 import pytest
 from fastapi.testclient import TestClient
 
-from rempart.adapters.clock import ManualClock
-from rempart.adapters.memory.journal import MemoryJournal
 from rempart.bootstrap import Container, build_container
-from rempart.domain.journal import Decision, Tag
-from rempart.domain.model import Role
+from rempart.journal.adapters.memory import MemoryJournal
+from rempart.kernel.actors import Role
+from rempart.kernel.clock import ManualClock
+from rempart.kernel.tags import Decision, Tag
 from rempart.web.app import create_app
 from tests.factories import NOW, TODAY, World
 from tests.support.governance import (

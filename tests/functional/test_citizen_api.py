@@ -23,12 +23,12 @@ from aiosmtpd.controller import Controller
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from rempart.adapters.clock import ManualClock
-from rempart.adapters.signing import checkpoint_checker
 from rempart.bootstrap import Container, build_container
-from rempart.domain.identifiers import ft_id_from_number
-from rempart.domain.journal import Decision, Tag
-from rempart.services import journal_audit
+from rempart.journal.adapters.signing import checkpoint_checker
+from rempart.journal.service import audit as journal_audit
+from rempart.kernel.clock import ManualClock
+from rempart.kernel.identifiers import ft_id_from_number
+from rempart.kernel.tags import Decision, Tag
 from rempart.web.app import create_app
 from tests.factories import World, standard_world
 from tests.support.signin import auth_settings, client_for, give_credentials, sign_in

@@ -15,12 +15,12 @@ import pytest
 from aiosmtpd.controller import Controller
 from sqlalchemy import select
 
-from rempart.adapters.clock import ManualClock
-from rempart.adapters.memory.journal import MemoryJournal
-from rempart.adapters.sql.governance_tables import EnrolmentTokenRow
 from rempart.bootstrap import Container, build_container
-from rempart.domain.journal import Decision, Tag
-from rempart.domain.model import Role
+from rempart.db.schema.governance import EnrolmentTokenRow
+from rempart.journal.adapters.memory import MemoryJournal
+from rempart.kernel.actors import Role
+from rempart.kernel.clock import ManualClock
+from rempart.kernel.tags import Decision, Tag
 from tests.factories import standard_world
 from tests.support.governance import anonymous, client_as, token_from
 from tests.support.signin import auth_settings

@@ -13,11 +13,11 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select, update
 
-from rempart.adapters.clock import ManualClock
-from rempart.adapters.memory.journal import MemoryJournal
-from rempart.adapters.sql.tables import AgentRow
 from rempart.bootstrap import Container, build_container
-from rempart.domain.journal import Tag
+from rempart.db.schema.core import AgentRow
+from rempart.journal.adapters.memory import MemoryJournal
+from rempart.kernel.clock import ManualClock
+from rempart.kernel.tags import Tag
 from rempart.web.app import create_app
 from tests.factories import TODAY, World
 from tests.support.governance import (

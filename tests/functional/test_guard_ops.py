@@ -19,10 +19,10 @@ from typing import ClassVar
 import pytest
 from fastapi.testclient import TestClient
 
-from rempart.adapters.clock import ManualClock
-from rempart.adapters.memory.journal import MemoryJournal
 from rempart.bootstrap import build_container
-from rempart.domain.errors import PolicyError
+from rempart.journal.adapters.memory import MemoryJournal
+from rempart.kernel.clock import ManualClock
+from rempart.kernel.errors import PolicyError
 from rempart.settings import Settings
 from tests.factories import World
 
@@ -85,7 +85,7 @@ def test_alerts_reach_the_webhook_and_syslog(tmp_path: Path, webhook: str) -> No
     sock.bind(("127.0.0.1", 0))
     sock.settimeout(5)
     port = sock.getsockname()[1]
-    from rempart.adapters.sql.migrate import upgrade
+    from rempart.db.migrate import upgrade
 
     url = f"sqlite:///{tmp_path}/r.db"
     upgrade(url)
@@ -99,7 +99,7 @@ def test_alerts_reach_the_webhook_and_syslog(tmp_path: Path, webhook: str) -> No
         clock=ManualClock(dt.datetime(2026, 11, 16, 10, tzinfo=dt.UTC)),
         journal=MemoryJournal(),
     )
-    from rempart.domain.alerts import Alert, Severity
+    from rempart.guard.alerts import Alert, Severity
 
     alert_id = box.portal.alerts.raise_alert(
         Alert(

@@ -19,13 +19,13 @@ import httpx
 import pyotp
 import pytest
 
-from rempart.adapters.clock import SystemClock
-from rempart.adapters.signing import checkpoint_checker
-from rempart.adapters.sql.engine import make_engine
-from rempart.adapters.sql.journal_store import SqlJournalStore
-from rempart.adapters.sql.migrate import upgrade, write_meta
-from rempart.domain.journal import Decision, Tag
-from rempart.services import journal_audit
+from rempart.db.engine import make_engine
+from rempart.db.migrate import upgrade, write_meta
+from rempart.journal.adapters.signing import checkpoint_checker
+from rempart.journal.adapters.sql import SqlJournalStore
+from rempart.journal.service import audit as journal_audit
+from rempart.kernel.clock import SystemClock
+from rempart.kernel.tags import Decision, Tag
 from tests.factories import standard_world
 from tests.support.signin import PASSWORD, give_credentials
 

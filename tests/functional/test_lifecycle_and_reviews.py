@@ -13,16 +13,16 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select, update
 from typer.testing import CliRunner
 
-from rempart.adapters.clock import ManualClock
-from rempart.adapters.mail import MemoryMailer
-from rempart.adapters.memory.journal import MemoryJournal
-from rempart.adapters.sql.engine import make_engine
-from rempart.adapters.sql.migrate import write_meta
-from rempart.adapters.sql.tables import AgentRow
 from rempart.bootstrap import Container, build_container
 from rempart.cli.main import app as cli
-from rempart.domain.journal import Tag
-from rempart.domain.model import Role
+from rempart.db.engine import make_engine
+from rempart.db.migrate import write_meta
+from rempart.db.schema.core import AgentRow
+from rempart.journal.adapters.memory import MemoryJournal
+from rempart.kernel.actors import Role
+from rempart.kernel.clock import ManualClock
+from rempart.kernel.tags import Tag
+from rempart.mail.adapters import MemoryMailer
 from rempart.web.app import create_app
 from tests.factories import NOW, TODAY, World, standard_world
 from tests.support.governance import AsFresh, alerts_of, client_as

@@ -6,9 +6,9 @@ from collections.abc import Callable
 
 from fastapi.testclient import TestClient
 
-from rempart.adapters.memory.journal import MemoryJournal
-from rempart.domain.identifiers import ft_id_from_number
-from rempart.domain.journal import Decision, Tag
+from rempart.journal.adapters.memory import MemoryJournal
+from rempart.kernel.identifiers import ft_id_from_number
+from rempart.kernel.tags import Decision, Tag
 from tests.factories import World
 
 AsAgent = Callable[..., TestClient]

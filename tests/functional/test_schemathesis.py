@@ -9,9 +9,9 @@ import tempfile
 import schemathesis
 from hypothesis import HealthCheck, settings
 
-from rempart.adapters.clock import ManualClock
-from rempart.adapters.memory.journal import MemoryJournal
 from rempart.bootstrap import build_container
+from rempart.journal.adapters.memory import MemoryJournal
+from rempart.kernel.clock import ManualClock
 from rempart.settings import Settings
 from rempart.web.app import create_app
 from rempart.web.deps import current_context
@@ -20,7 +20,7 @@ from tests.factories import NOW, standard_world
 
 _dir = tempfile.mkdtemp(prefix="rempart-fuzz-")
 _settings = Settings(demo=True, db_url=f"sqlite:///{_dir}/rempart.db")
-from rempart.adapters.sql.migrate import upgrade  # noqa: E402 - after the temp dir exists
+from rempart.db.migrate import upgrade  # noqa: E402 - after the temp dir exists
 
 upgrade(_settings.db_url)
 _clock = ManualClock(NOW)

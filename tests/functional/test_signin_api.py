@@ -14,13 +14,13 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select, update
 
-from rempart.adapters.clock import ManualClock
-from rempart.adapters.memory.journal import MemoryJournal
-from rempart.adapters.sql.auth_tables import RecoveryCodeRow, SessionRow
-from rempart.adapters.sql.tables import AgentRow
 from rempart.bootstrap import Container, build_container
-from rempart.domain.journal import Decision, Tag
-from rempart.domain.throttling import ACCOUNT_THROTTLE
+from rempart.db.schema.core import AgentRow
+from rempart.db.schema.signin import RecoveryCodeRow, SessionRow
+from rempart.journal.adapters.memory import MemoryJournal
+from rempart.kernel.clock import ManualClock
+from rempart.kernel.tags import Decision, Tag
+from rempart.signin.throttling import ACCOUNT_THROTTLE
 from rempart.web.app import create_app
 from tests.factories import World, standard_world
 from tests.support.signin import (

@@ -10,8 +10,8 @@ from collections.abc import Callable
 
 from fastapi.testclient import TestClient
 
-from rempart.adapters.memory.journal import MemoryJournal
-from rempart.domain.journal import Tag
+from rempart.journal.adapters.memory import MemoryJournal
+from rempart.kernel.tags import Tag
 from tests.factories import World
 
 AsAgent = Callable[..., TestClient]

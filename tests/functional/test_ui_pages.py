@@ -15,10 +15,10 @@ import pytest
 from fastapi import APIRouter, FastAPI
 from fastapi.testclient import TestClient
 
-from rempart.adapters.clock import ManualClock
-from rempart.adapters.memory.journal import MemoryJournal
 from rempart.bootstrap import Container, build_container
-from rempart.domain import errors
+from rempart.journal.adapters.memory import MemoryJournal
+from rempart.kernel import errors
+from rempart.kernel.clock import ManualClock
 from rempart.web.app import create_app
 from rempart.web.ui.routing import HtmlRoute, safe_next
 from tests.factories import World, standard_world
@@ -32,7 +32,7 @@ CHALLENGE = re.compile(r'name="challenge" value="([^"]*)"')
 @pytest.fixture
 def box(tmp_path: Path, clock: ManualClock, journal: MemoryJournal) -> Iterator[Container]:
     """SQLite only: the pages add nothing database-specific to what the API tests cover."""
-    from rempart.adapters.sql.migrate import upgrade
+    from rempart.db.migrate import upgrade
 
     db_url = f"sqlite:///{tmp_path}/rempart.db"
     upgrade(db_url)
@@ -404,7 +404,7 @@ def test_privileged_roles_register_a_passkey_before_anything_else(
 
     ASVS V6.3.3 (phishing-resistant factor for privileged accounts).
     """
-    from rempart.adapters.sql.migrate import upgrade
+    from rempart.db.migrate import upgrade
 
     db_url = f"sqlite:///{tmp_path}/strict.db"
     upgrade(db_url)

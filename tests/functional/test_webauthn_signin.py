@@ -11,10 +11,10 @@ from collections.abc import Iterator
 import pytest
 from fastapi import FastAPI
 
-from rempart.adapters.clock import ManualClock
-from rempart.adapters.memory.journal import MemoryJournal
 from rempart.bootstrap import Container, build_container
-from rempart.domain.journal import Tag
+from rempart.journal.adapters.memory import MemoryJournal
+from rempart.kernel.clock import ManualClock
+from rempart.kernel.tags import Tag
 from rempart.web.app import create_app
 from tests.factories import standard_world
 from tests.support.authenticator import SoftAuthenticator

@@ -10,16 +10,11 @@ from collections.abc import Iterator
 import pytest
 from sqlalchemy import Engine, insert, select
 
-from rempart.adapters.sql.engine import make_engine
-from rempart.adapters.sql.governance_store import SqlGovernanceStore
-from rempart.adapters.sql.tables import AgentRow
-from rempart.domain.governance import (
-    AccountRequest,
-    RequestKind,
-    RequestStatus,
-    ReviewDecision,
-)
-from rempart.domain.model import App, Role
+from rempart.db.engine import make_engine
+from rempart.db.schema.core import AgentRow
+from rempart.governance.adapters.sql import SqlGovernanceStore
+from rempart.governance.model import AccountRequest, RequestKind, RequestStatus, ReviewDecision
+from rempart.kernel.actors import App, Role
 from tests.factories import NOW, TODAY, World, standard_world
 
 

@@ -17,13 +17,13 @@ import pyotp
 import pytest
 from sqlalchemy import create_engine
 
-from rempart.adapters.memory.journal import MemoryJournal
-from rempart.adapters.sql.migrate import upgrade
 from rempart.bootstrap import build_container
-from rempart.domain.model import OrgKind, Role
+from rempart.db.migrate import upgrade
+from rempart.journal.adapters.memory import MemoryJournal
+from rempart.kernel.actors import OrgKind, Role
 from rempart.settings import Settings
-from rempart.sim.perf import Server, start_server
-from rempart.sim.population import demo_password_hasher
+from rempart_bench.perf import Server, start_server
+from rempart_bench.population import demo_password_hasher
 from tests.conftest import postgres_or_skip
 from tests.factories import TODAY, World
 from tests.integration.test_guard_state import redis_or_skip
@@ -149,7 +149,7 @@ def test_guard_fails_closed_when_redis_is_unreachable(tmp_path: Path) -> None:
         journal=MemoryJournal(),
     )
     world = standard_world(box.engine)
-    from rempart.adapters.clock import ManualClock
+    from rempart.kernel.clock import ManualClock
     from tests.factories import NOW
 
     clock = ManualClock(NOW)

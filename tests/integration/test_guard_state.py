@@ -8,9 +8,9 @@ from collections.abc import Iterator
 
 import pytest
 
-from rempart.adapters.memory.guard_state import MemoryGuardState
-from rempart.adapters.redis.guard_state import RedisGuardState
-from rempart.domain.guard.state import GuardState, Window
+from rempart.guard.adapters.memory_state import MemoryGuardState
+from rempart.guard.adapters.redis_state import RedisGuardState
+from rempart.guard.state import GuardState, Window
 from tests.conftest import REQUIRE_SERVICES
 
 REDIS_URL = os.environ.get("REMPART_TEST_REDIS_URL", "")

@@ -10,13 +10,13 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
-from rempart.adapters.clock import ManualClock
 from rempart.bootstrap import build_container
-from rempart.domain.journal import Tag
-from rempart.services.baselines import rebuild
+from rempart.guard.service.baselines import rebuild
+from rempart.kernel.clock import ManualClock
+from rempart.kernel.tags import Tag
 from rempart.settings import Settings
-from rempart.sim.history import seed_history
-from rempart.sim.load import seed
+from rempart_bench.history import seed_history
+from rempart_bench.load import seed
 
 AS_OF = dt.date(2026, 11, 16)
 

@@ -18,17 +18,18 @@ import pytest
 from sqlalchemy import create_engine, text
 from typer.testing import CliRunner
 
-from rempart.adapters.clock import ManualClock
-from rempart.adapters.signing import Ed25519Signer, checkpoint_checker
-from rempart.adapters.sql.engine import normalise_url
-from rempart.adapters.sql.journal_schema import TABLES
-from rempart.adapters.sql.journal_store import SqlJournalStore
 from rempart.bootstrap import open_journal
 from rempart.cli.main import app as cli
-from rempart.domain.errors import PolicyError
-from rempart.domain.journal import Decision, JournalEntry, Tag, canonical_bytes
-from rempart.domain.journal_integrity import BLOCK, CheckpointKind
-from rempart.services import journal_audit
+from rempart.db.engine import normalise_url
+from rempart.journal.adapters.signing import Ed25519Signer, checkpoint_checker
+from rempart.journal.adapters.sql import SqlJournalStore
+from rempart.journal.adapters.sql_schema import TABLES
+from rempart.journal.integrity import BLOCK, CheckpointKind
+from rempart.journal.model import JournalEntry, canonical_bytes
+from rempart.journal.service import audit as journal_audit
+from rempart.kernel.clock import ManualClock
+from rempart.kernel.errors import PolicyError
+from rempart.kernel.tags import Decision, Tag
 from rempart.settings import Settings
 from tests.factories import NOW
 

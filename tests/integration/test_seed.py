@@ -15,13 +15,13 @@ from argon2 import PasswordHasher
 from sqlalchemy import MetaData, create_engine, func, insert, select, text
 from typer.testing import CliRunner, Result
 
-from rempart.adapters.sql.engine import make_engine
-from rempart.adapters.sql.migrate import read_meta, upgrade
-from rempart.adapters.sql.portal_store import SqlPortalStore
-from rempart.adapters.sql.tables import AgentRow, PersonRow
 from rempart.cli.main import app
-from rempart.domain.model import PersonKind, Relations
-from rempart.domain.scope import ScopeRules, relation_of
+from rempart.db.engine import make_engine
+from rempart.db.migrate import read_meta, upgrade
+from rempart.db.schema.core import AgentRow, PersonRow
+from rempart.people.adapters.sql import SqlPortalStore
+from rempart.people.model import PersonKind, Relations
+from rempart.people.scope import ScopeRules, relation_of
 
 AS_OF = "2026-11-16"
 TODAY = dt.date.fromisoformat(AS_OF)

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from rempart.adapters.sql.migrate import upgrade
 from rempart.cli.main import app
+from rempart.db.migrate import upgrade
 
 
 def test_serve_refuses_a_bad_policy_file_naming_the_line(

@@ -9,11 +9,11 @@ from urllib.parse import parse_qs, urlsplit
 
 from fastapi.testclient import TestClient
 
-from rempart.adapters.clock import ManualClock
-from rempart.adapters.mail import MemoryMailer
 from rempart.bootstrap import Container
-from rempart.domain.alerts import Alert
-from rempart.domain.model import Role
+from rempart.guard.alerts import Alert
+from rempart.kernel.actors import Role
+from rempart.kernel.clock import ManualClock
+from rempart.mail.adapters import MemoryMailer
 from rempart.web.app import create_app
 from rempart.web.deps import current_context
 from tests.conftest import context_for

@@ -11,8 +11,8 @@ from argon2 import PasswordHasher
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, update
 
-from rempart.adapters.clock import ManualClock
-from rempart.adapters.sql.tables import AgentRow
+from rempart.db.schema.core import AgentRow
+from rempart.kernel.clock import ManualClock
 from tests.support.authenticator import SoftAuthenticator
 
 PASSWORD = "Quatre chevaux blancs sautent la haie 2026"

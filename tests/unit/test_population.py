@@ -13,9 +13,10 @@ from argon2 import PasswordHasher
 from hypothesis import given
 from hypothesis import strategies as st
 
-from rempart.domain.identifiers import is_ft_id, is_valid_nir, is_valid_siret
-from rempart.domain.model import OrgKind, PersonKind, RegistrationStatus, Role
-from rempart.sim.population import (
+from rempart.kernel.actors import OrgKind, Role
+from rempart.kernel.identifiers import is_ft_id, is_valid_nir, is_valid_siret
+from rempart.people.model import PersonKind, RegistrationStatus
+from rempart_bench.population import (
     BASE32,
     CHUNK,
     Chunk,

@@ -10,10 +10,12 @@ import datetime as dt
 import pyotp
 import pytest
 
-from rempart.adapters.auth.geoip import GeoipLocator
-from rempart.adapters.auth.totp import PyotpTotp
-from rempart.adapters.memory.throttle import MemoryAttemptCounter
-from rempart.domain.auth import (
+from rempart.kernel.actors import OrgKind, Role
+from rempart.kernel.errors import WeakPassword
+from rempart.signin.adapters.geoip import GeoipLocator
+from rempart.signin.adapters.memory_attempts import MemoryAttemptCounter
+from rempart.signin.adapters.totp import PyotpTotp
+from rempart.signin.model import (
     AuthPolicy,
     EndReason,
     Failures,
@@ -24,10 +26,8 @@ from rempart.domain.auth import (
     digest,
     needs_key_enrolment,
 )
-from rempart.domain.errors import WeakPassword
-from rempart.domain.model import OrgKind, Role
-from rempart.domain.passwords import check_password, common_passwords, estimated_bits, is_common
-from rempart.domain.throttling import ACCOUNT_THROTTLE, ADDRESS_THROTTLE, ThrottlePolicy
+from rempart.signin.passwords import check_password, common_passwords, estimated_bits, is_common
+from rempart.signin.throttling import ACCOUNT_THROTTLE, ADDRESS_THROTTLE, ThrottlePolicy
 from rempart.web.client import client_address, parse_proxies
 from tests.factories import NOW, make_agent
 

@@ -13,7 +13,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from rempart.sim.bench import (
+from rempart_bench.bench import (
     BenchConfig,
     BenchResult,
     Stage,

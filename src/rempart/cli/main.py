@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import typer
 
-from rempart.cli import bench, db, jobs, seed, serve
-from rempart.cli import journal as journal_cli
+from rempart.cli import bench, seed, serve
+from rempart.db import cli as db
+from rempart.governance import cli as jobs
+from rempart.journal import cli as journal_cli
 
 app = typer.Typer(
     name="rempart",

@@ -22,9 +22,9 @@ from rich.progress import (
 from rich.progress import Progress as RichProgress
 from rich.table import Table
 
-from rempart.sim.load import SeedRefused
-from rempart.sim.load import seed as run_seed
-from rempart.sim.population import Credential
+from rempart_bench.load import SeedRefused
+from rempart_bench.load import seed as run_seed
+from rempart_bench.population import Credential
 
 console = Console(stderr=True)
 
@@ -131,7 +131,7 @@ def seed(
         f"in {report.seconds:.1f} s; credentials in {credentials_out}"
     )
     if history_days > 0:
-        from rempart.sim.history import seed_history
+        from rempart_bench.history import seed_history
 
         console.print(f"writing {history_days} days of past activity into the journal…")
         written = seed_history(

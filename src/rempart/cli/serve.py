@@ -10,9 +10,9 @@ import uvicorn
 from pydantic import ValidationError
 from rich.console import Console
 
-from rempart.adapters.sql.engine import make_engine
-from rempart.adapters.sql.migrate import is_initialised, read_meta
-from rempart.domain.errors import PolicyError
+from rempart.db.engine import make_engine
+from rempart.db.migrate import is_initialised, read_meta
+from rempart.kernel.errors import PolicyError
 from rempart.settings import Settings
 from rempart.web.app import create_app
 

@@ -9,14 +9,20 @@ from fastapi import FastAPI
 
 from rempart import __version__
 from rempart.bootstrap import Container, build_container
+from rempart.citizen import api as citizen_api
+from rempart.governance.api import accounts, admin, reviews
+from rempart.governance.pages import enrol as enrol_page
+from rempart.guard import api as alerts
+from rempart.guard import metrics
+from rempart.people.api import persons as people
+from rempart.people.api import training
 from rempart.settings import Settings
-from rempart.web import enrol_page, errors, metrics, ui
-from rempart.web.api import accounts, admin, alerts, me, people, reviews, training
-from rempart.web.api import auth as auth_api
-from rempart.web.api import citizen as citizen_api
+from rempart.signin.api import auth as auth_api
+from rempart.signin.api import me
+from rempart.signin.api.session import authenticate
+from rempart.web import errors, ui
 from rempart.web.client import parse_proxies
 from rempart.web.middleware import BodyLimit, SecurityHeaders
-from rempart.web.session import authenticate
 
 
 def create_app(settings: Settings, container: Container | None = None) -> FastAPI:

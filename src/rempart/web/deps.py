@@ -7,9 +7,9 @@ from typing import Annotated, cast
 from fastapi import Depends, Request
 
 from rempart.bootstrap import Container
-from rempart.domain.context import ClientInfo, RequestContext
-from rempart.domain.errors import Unauthenticated
-from rempart.services.deps import PortalDeps
+from rempart.kernel.context import ClientInfo, RequestContext
+from rempart.kernel.errors import Unauthenticated
+from rempart.people.service.deps import PortalDeps
 from rempart.web.client import client_address
 
 

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 
-from rempart.adapters.memory.journal import MemoryJournal
-from rempart.domain.journal import Decision, JournalEntry, Tag
+from rempart.journal.adapters.memory import MemoryJournal
+from rempart.journal.model import JournalEntry
+from rempart.kernel.tags import Decision, Tag
 
 T0 = dt.datetime(2026, 11, 16, 9, 0, tzinfo=dt.UTC)
 

@@ -8,7 +8,7 @@ import datetime as dt
 from hypothesis import given
 from hypothesis import strategies as st
 
-from rempart.domain.governance import (
+from rempart.governance.model import (
     NEVER_GRANTABLE,
     ROLES_BY_ORG_KIND,
     AccountRequest,
@@ -28,7 +28,7 @@ from rempart.domain.governance import (
     review_refusal,
     training_attestation_problem,
 )
-from rempart.domain.model import Agent, OrgKind, Role
+from rempart.kernel.actors import Agent, OrgKind, Role
 from tests.factories import NOW, TODAY
 
 RULES = GovernanceRules()

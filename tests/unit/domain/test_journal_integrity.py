@@ -13,16 +13,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from rempart.domain.journal import (
-    Decision,
-    JournalEntry,
-    Tag,
-    canonical_bytes,
-    entry_from_canonical,
-    format_time,
-    reference_canonical_bytes,
-)
-from rempart.domain.journal_integrity import (
+from rempart.journal.integrity import (
     BLOCK,
     GENESIS,
     NODE_LEVEL,
@@ -35,7 +26,15 @@ from rempart.domain.journal_integrity import (
     purge_boundary,
     verify_rows,
 )
-from rempart.domain.merkle import Frontier, leaf_hash, root_of
+from rempart.journal.merkle import Frontier, leaf_hash, root_of
+from rempart.journal.model import (
+    JournalEntry,
+    canonical_bytes,
+    entry_from_canonical,
+    format_time,
+    reference_canonical_bytes,
+)
+from rempart.kernel.tags import Decision, Tag
 
 T0 = dt.datetime(2026, 11, 16, 9, 30, tzinfo=dt.UTC)
 KEY = b"unit-test-key"
@@ -334,7 +333,7 @@ def test_a_journal_purged_below_a_signed_boundary_still_verifies() -> None:
     )
     report = verify_rows(rows[cut:], [*cps, purge_cp], nodes, signature_ok, base=None)
     assert report.first_bad == 1  # without its base, the start looks missing
-    from rempart.domain.journal_integrity import Report
+    from rempart.journal.integrity import Report
 
     start = Report()
     base = base_from_purge(purge_cp, frontier, signature_ok, start)
@@ -349,7 +348,7 @@ def test_a_journal_purged_below_a_signed_boundary_still_verifies() -> None:
 def test_a_purge_base_must_be_a_signed_purge_checkpoint() -> None:
     rows, _, nodes = build(600, every=100)
     frontier = Frontier.at(256, lambda s, e: nodes[((e - s).bit_length() - 1, s >> 8)])
-    from rempart.domain.journal_integrity import Report
+    from rempart.journal.integrity import Report
 
     for cp in [
         Checkpoint(256, frontier.root(), rows[255][2], T0, CheckpointKind.PERIODIC, "k1"),

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from rempart.domain.merkle import (
+from rempart.journal.merkle import (
     EMPTY_ROOT,
     Frontier,
     inclusion_path,

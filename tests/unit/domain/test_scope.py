@@ -13,17 +13,11 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from rempart.domain import scope
-from rempart.domain.errors import Forbidden, InvalidRequest, NotFound
-from rempart.domain.model import (
-    Assignment,
-    DataCategory,
-    Enrolment,
-    OrgKind,
-    Purpose,
-    Relations,
-    Role,
-)
+from rempart.kernel.actors import OrgKind, Role
+from rempart.kernel.categories import DataCategory, Purpose
+from rempart.kernel.errors import Forbidden, InvalidRequest, NotFound
+from rempart.people import scope
+from rempart.people.model import Assignment, Enrolment, Relations
 from tests.factories import TODAY, make_agent, make_person
 
 C = DataCategory

@@ -11,19 +11,19 @@ from dataclasses import dataclass, field, replace
 
 import pytest
 
-from rempart.adapters.memory.guard_state import MemoryGuardState
-from rempart.adapters.memory.journal import MemoryJournal
-from rempart.adapters.memory.profiles import MemoryProfileStore
-from rempart.domain import errors
-from rempart.domain.alerts import Alert
-from rempart.domain.context import ClientInfo, RequestContext
-from rempart.domain.errors import PolicyError
-from rempart.domain.guard.decisions import Action, Rule
-from rempart.domain.guard.policy import GuardPolicy, parse_policy
-from rempart.domain.guard.profiles import AgentProfile
-from rempart.domain.identifiers import ft_id_from_number
-from rempart.domain.model import Organisation, OrgKind, Role
-from rempart.services.guard import Exposure, Guard, GuardRequest, raise_for_verdict
+from rempart.guard.adapters.memory_profiles import MemoryProfileStore
+from rempart.guard.adapters.memory_state import MemoryGuardState
+from rempart.guard.alerts import Alert
+from rempart.guard.decisions import Action, Rule
+from rempart.guard.policy import GuardPolicy, parse_policy
+from rempart.guard.profiles import AgentProfile
+from rempart.guard.service.inline import Exposure, Guard, GuardRequest, raise_for_verdict
+from rempart.journal.adapters.memory import MemoryJournal
+from rempart.kernel import errors
+from rempart.kernel.actors import Organisation, OrgKind, Role
+from rempart.kernel.context import ClientInfo, RequestContext
+from rempart.kernel.errors import PolicyError
+from rempart.kernel.identifiers import ft_id_from_number
 from tests.factories import make_agent
 
 MONDAY_10 = dt.datetime(2026, 11, 16, 10, 0, tzinfo=dt.UTC)

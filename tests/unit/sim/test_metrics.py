@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from rempart.sim.metrics import AttackOutcome, LegitTally
+from rempart_bench.metrics import AttackOutcome, LegitTally
 
 T0 = dt.datetime(2026, 11, 16, 10, 0, tzinfo=dt.UTC)
 

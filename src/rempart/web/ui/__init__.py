@@ -13,7 +13,12 @@ from fastapi.staticfiles import StaticFiles
 
 def install(app: FastAPI) -> None:
     """Add the pages, their static files and their error pages to ``app``."""
-    from rempart.web.ui import citizen, console, governance, portal, routing, signin
+    from rempart.citizen import pages as citizen
+    from rempart.console import pages as console
+    from rempart.governance.pages import admin as governance
+    from rempart.people import pages as portal
+    from rempart.signin import pages as signin
+    from rempart.web.ui import routing
     from rempart.web.ui.templating import STATIC
 
     for router in (signin.router, portal.router, governance.router, console.router):

@@ -19,10 +19,10 @@ from fastapi.responses import RedirectResponse
 from fastapi.routing import APIRoute
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from rempart.domain import errors as e
-from rempart.services.signin import factors
+from rempart.kernel import errors as e
+from rempart.signin.api.session import auth_deps, clear_session_cookie, settings_of
+from rempart.signin.service import factors
 from rempart.web.errors import status_of
-from rempart.web.session import auth_deps, clear_session_cookie, settings_of
 from rempart.web.ui import labels
 from rempart.web.ui.templating import render
 from rempart.web.ui.visitor import CSRF_FIELD, UNSAFE, EnrolFirst

@@ -13,8 +13,8 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
-from rempart.domain.model import OrgKind, Role
-from rempart.domain.scope import reaches_people
+from rempart.kernel.actors import OrgKind, Role
+from rempart.people.scope import reaches_people
 from rempart.web.ui import labels
 
 HERE = Path(__file__).parent

@@ -16,13 +16,13 @@ from typing import Annotated
 
 from fastapi import Depends, Request, Response
 
-from rempart.domain.auth import keyed_digest
-from rempart.domain.context import RequestContext
-from rempart.domain.errors import CsrfRejected, Forbidden
-from rempart.domain.model import Role
-from rempart.services.signin import sessions
+from rempart.kernel.actors import Role
+from rempart.kernel.context import RequestContext
+from rempart.kernel.errors import CsrfRejected, Forbidden
+from rempart.signin.api.session import auth_deps, session_token, settings_of
+from rempart.signin.model import keyed_digest
+from rempart.signin.service import sessions
 from rempart.web.deps import client_info
-from rempart.web.session import auth_deps, session_token, settings_of
 
 CSRF_FIELD = "csrf_token"
 UNSAFE = frozenset({"POST", "PUT", "PATCH", "DELETE"})

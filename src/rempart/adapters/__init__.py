@@ -1,1 +1,0 @@
-"""Adapters: the technologies behind the domain's ports."""

@@ -1,1 +1,0 @@
-"""Sign-in adapters: argon2id, TOTP, WebAuthn, OpenID Connect, offline GeoIP."""

@@ -1,1 +1,0 @@
-"""In-process implementations of the ports: real defaults, and the fakes of unit tests."""

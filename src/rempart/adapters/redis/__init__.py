@@ -1,1 +1,0 @@
-"""Redis implementations: state shared by every replica."""

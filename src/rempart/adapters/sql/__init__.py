@@ -1,1 +1,0 @@
-"""SQL storage of the portal (SQLAlchemy 2, SQLite or PostgreSQL)."""

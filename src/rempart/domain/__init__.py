@@ -1,1 +1,0 @@
-"""Plain Python: the rules of Rempart, with no I/O."""

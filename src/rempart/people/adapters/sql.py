@@ -1,0 +1,391 @@
+"""``SqlPortalStore``: the portal's people, organisations, agents and relations in SQL."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import ColumnElement, Engine, and_, delete, insert, or_, select
+
+from rempart.db.schema.core import (
+    AgentRow,
+    AppSwitchRow,
+    AssignmentRow,
+    AttendanceRow,
+    EnrolmentRow,
+    FollowUpNoteRow,
+    OrganisationRow,
+    PersonRow,
+    TrainingRow,
+    TrainingSessionRow,
+)
+from rempart.kernel.actors import Agent, App, Organisation, OrgKind, Role
+from rempart.people.model import (
+    Assignment,
+    AttendanceMark,
+    Enrolment,
+    FollowUpNote,
+    Person,
+    PersonKind,
+    PostalAddress,
+    RegistrationStatus,
+    Relations,
+    Training,
+    TrainingSession,
+)
+from rempart.people.scope import FOLLOW_UP_ORG_KINDS
+
+ALL_ORGS = "*"
+
+
+def _utc(value: dt.datetime | None) -> dt.datetime | None:
+    # SQLite hands back naive datetimes; everything stored is UTC.
+    if value is not None and value.tzinfo is None:
+        return value.replace(tzinfo=dt.UTC)
+    return value
+
+
+def agent_from_row(row: AgentRow, org_kind: str) -> Agent:
+    """Domain agent from its row."""
+    return Agent(
+        id=row.id,
+        login=row.login,
+        email=row.email,
+        org_id=row.org_id,
+        org_kind=OrgKind(org_kind),
+        roles=frozenset(Role(r) for r in row.roles.split() if r),
+        active=row.active,
+        created_at=_utc(row.created_at),
+        end_date=row.end_date,
+        training_valid_until=row.training_valid_until,
+        probation_until=_utc(row.probation_until),
+    )
+
+
+def person_from_row(row: PersonRow) -> Person:
+    """Domain person from its row."""
+    return Person(
+        id=row.id,
+        ft_id=row.ft_id,
+        kind=PersonKind(row.kind),
+        nir=row.nir,
+        last_name=row.last_name,
+        first_name=row.first_name,
+        birth_date=row.birth_date,
+        email=row.email,
+        phone=row.phone,
+        address=PostalAddress(row.address_line, row.postcode, row.city),
+        registration_status=RegistrationStatus(row.registration_status),
+        registration_date=row.registration_date,
+        deregistration_date=row.deregistration_date,
+        last_activity_date=row.last_activity_date,
+        rqth_since=row.rqth_since,
+        is_canary=row.is_canary,
+    )
+
+
+def _training(row: TrainingRow) -> Training:
+    return Training(row.id, row.org_id, row.title, row.start_date, row.end_date)
+
+
+def _enrolment(row: EnrolmentRow) -> Enrolment:
+    return Enrolment(
+        row.id, row.training_id, row.person_id, row.org_id, row.start_date, row.end_date
+    )
+
+
+class SqlPortalStore:
+    """Implements ``PortalStore`` on any SQLAlchemy engine (SQLite or PostgreSQL)."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    def agent_by_id(self, agent_id: int) -> Agent | None:
+        """The agent with this id."""
+        return self._agent_where(AgentRow.id == agent_id)
+
+    def agent_by_login(self, login: str) -> Agent | None:
+        """The agent with this login."""
+        return self._agent_where(AgentRow.login == login)
+
+    def _agent_where(self, cond: ColumnElement[bool]) -> Agent | None:
+        stmt = (
+            select(AgentRow.__table__, OrganisationRow.kind.label("org_kind"))
+            .join(OrganisationRow, OrganisationRow.id == AgentRow.org_id)
+            .where(cond)
+        )
+        with self.engine.connect() as conn:
+            row = conn.execute(stmt).first()
+        if row is None:
+            return None
+        fields = {k: v for k, v in row._mapping.items() if k != "org_kind"}
+        return agent_from_row(AgentRow(**fields), row.org_kind)
+
+    def organisation(self, org_id: str) -> Organisation | None:
+        """The organisation with this id."""
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                select(OrganisationRow.__table__).where(OrganisationRow.id == org_id)
+            ).first()
+        if row is None:
+            return None
+        return Organisation(row.id, OrgKind(row.kind), row.name, row.siret, row.region)
+
+    def person_by_ft_id(self, ft_id: str) -> Person | None:
+        """The person with this ft_id."""
+        with self.engine.connect() as conn:
+            row = conn.execute(select(PersonRow.__table__).where(PersonRow.ft_id == ft_id)).first()
+        return None if row is None else person_from_row(PersonRow(**row._mapping))
+
+    def relations(self, person_id: int, agent: Agent) -> Relations:
+        """The enrolments in the agent's organisation and the assignments to the agent."""
+        with self.engine.connect() as conn:
+            enrolments = conn.execute(
+                select(EnrolmentRow.__table__).where(
+                    EnrolmentRow.person_id == person_id, EnrolmentRow.org_id == agent.org_id
+                )
+            ).all()
+            assignments = conn.execute(
+                select(AssignmentRow.__table__).where(
+                    AssignmentRow.person_id == person_id, AssignmentRow.agent_id == agent.id
+                )
+            ).all()
+        return Relations(
+            enrolments=tuple(_enrolment(EnrolmentRow(**r._mapping)) for r in enrolments),
+            assignments=tuple(
+                Assignment(r.id, r.agent_id, r.person_id, r.org_id, r.start_date, r.end_date)
+                for r in assignments
+            ),
+        )
+
+    def portfolio(
+        self, agent: Agent, today: dt.date, grace_from: dt.date, offset: int, limit: int
+    ) -> list[tuple[str, str, str]]:
+        """People tied to the agent by a relation the scope policy accepts, by name."""
+        p = PersonRow
+        conds = []
+        if agent.has(Role.ADVISOR) and agent.org_kind in FOLLOW_UP_ORG_KINDS:
+            conds.append(
+                p.id.in_(
+                    select(AssignmentRow.person_id).where(
+                        AssignmentRow.agent_id == agent.id,
+                        AssignmentRow.org_id == agent.org_id,
+                        AssignmentRow.start_date <= today,
+                        or_(AssignmentRow.end_date.is_(None), AssignmentRow.end_date >= today),
+                    )
+                )
+            )
+        if agent.org_kind is OrgKind.TRAINING_BODY and agent.has(Role.TRAINING_MANAGER):
+            conds.append(
+                p.id.in_(
+                    select(EnrolmentRow.person_id).where(
+                        EnrolmentRow.org_id == agent.org_id,
+                        EnrolmentRow.start_date <= today,
+                        EnrolmentRow.end_date >= grace_from,
+                    )
+                )
+            )
+        if not conds:
+            return []
+        stmt = (
+            select(p.ft_id, p.last_name, p.first_name)
+            .where(or_(*conds), p.is_canary.is_(False))
+            .order_by(p.last_name, p.first_name, p.ft_id)
+            .offset(offset)
+            .limit(limit)
+        )
+        with self.engine.connect() as conn:
+            return [(r.ft_id, r.last_name, r.first_name) for r in conn.execute(stmt)]
+
+    def trainings_of(self, org_id: str) -> list[Training]:
+        """The trainings of one training body, newest first."""
+        stmt = (
+            select(TrainingRow.__table__)
+            .where(TrainingRow.org_id == org_id)
+            .order_by(TrainingRow.start_date.desc(), TrainingRow.id)
+        )
+        with self.engine.connect() as conn:
+            return [_training(TrainingRow(**r._mapping)) for r in conn.execute(stmt)]
+
+    def training(self, training_id: int) -> Training | None:
+        """One training."""
+        with self.engine.connect() as conn:
+            r = conn.execute(
+                select(TrainingRow.__table__).where(TrainingRow.id == training_id)
+            ).first()
+        return None if r is None else _training(TrainingRow(**r._mapping))
+
+    def sessions_of(self, training_id: int) -> list[TrainingSession]:
+        """The sessions of a training, in date order."""
+        stmt = (
+            select(TrainingSessionRow.__table__)
+            .where(TrainingSessionRow.training_id == training_id)
+            .order_by(TrainingSessionRow.day, TrainingSessionRow.id)
+        )
+        with self.engine.connect() as conn:
+            return [
+                TrainingSession(r.id, r.training_id, r.day, r.label) for r in conn.execute(stmt)
+            ]
+
+    def session(self, session_id: int) -> TrainingSession | None:
+        """One training session."""
+        with self.engine.connect() as conn:
+            r = conn.execute(
+                select(TrainingSessionRow.__table__).where(TrainingSessionRow.id == session_id)
+            ).first()
+        return None if r is None else TrainingSession(r.id, r.training_id, r.day, r.label)
+
+    def enrolments_of_training(self, training_id: int) -> list[tuple[Enrolment, Person]]:
+        """The enrolled people of a training, by name."""
+        e, p = EnrolmentRow.__table__, PersonRow.__table__
+        stmt = (
+            select(*[c.label(f"e_{c.name}") for c in e.c], *[c.label(f"p_{c.name}") for c in p.c])
+            .join(p, p.c.id == e.c.person_id)
+            .where(e.c.training_id == training_id)
+            .order_by(p.c.last_name, p.c.first_name, p.c.ft_id)
+        )
+        out: list[tuple[Enrolment, Person]] = []
+        with self.engine.connect() as conn:
+            for r in conn.execute(stmt):
+                m = r._mapping
+                er = EnrolmentRow(**{c.name: m[f"e_{c.name}"] for c in e.c})
+                pr = PersonRow(**{c.name: m[f"p_{c.name}"] for c in p.c})
+                out.append((_enrolment(er), person_from_row(pr)))
+        return out
+
+    def enrolments_of_person(self, person_id: int, org_id: str) -> list[tuple[Enrolment, Training]]:
+        """A person's enrolments in one organisation's trainings."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(EnrolmentRow.__table__).where(
+                    EnrolmentRow.person_id == person_id, EnrolmentRow.org_id == org_id
+                )
+            ).all()
+            out = []
+            for r in rows:
+                e = _enrolment(EnrolmentRow(**r._mapping))
+                t = conn.execute(
+                    select(TrainingRow.__table__).where(TrainingRow.id == e.training_id)
+                ).one()
+                out.append((e, _training(TrainingRow(**t._mapping))))
+        return out
+
+    def enrol(self, training: Training, person: Person, start: dt.date, end: dt.date) -> Enrolment:
+        """Enrol a person in a training (idempotent: an existing enrolment is returned)."""
+        with self.engine.begin() as conn:
+            existing = conn.execute(
+                select(EnrolmentRow.__table__).where(
+                    EnrolmentRow.training_id == training.id, EnrolmentRow.person_id == person.id
+                )
+            ).first()
+            if existing is not None:
+                return _enrolment(EnrolmentRow(**existing._mapping))
+            res = conn.execute(
+                insert(EnrolmentRow).values(
+                    training_id=training.id,
+                    person_id=person.id,
+                    org_id=training.org_id,
+                    start_date=start,
+                    end_date=end,
+                )
+            )
+            new_id = res.inserted_primary_key[0] if res.inserted_primary_key else 0
+        return Enrolment(int(new_id), training.id, person.id, training.org_id, start, end)
+
+    def attendance_of(self, session_id: int) -> dict[int, AttendanceMark]:
+        """Marks recorded for a session, by person id."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(AttendanceRow.person_id, AttendanceRow.mark).where(
+                    AttendanceRow.session_id == session_id
+                )
+            ).all()
+        return {r.person_id: AttendanceMark(r.mark) for r in rows}
+
+    def record_attendance(
+        self, session_id: int, marks: dict[int, AttendanceMark], by_login: str, at: dt.datetime
+    ) -> None:
+        """Replace the marks of these people for this session."""
+        if not marks:
+            return
+        with self.engine.begin() as conn:
+            conn.execute(
+                delete(AttendanceRow).where(
+                    and_(
+                        AttendanceRow.session_id == session_id,
+                        AttendanceRow.person_id.in_(list(marks)),
+                    )
+                )
+            )
+            conn.execute(
+                insert(AttendanceRow),
+                [
+                    {
+                        "session_id": session_id,
+                        "person_id": pid,
+                        "mark": str(mark),
+                        "recorded_by": by_login,
+                        "recorded_at": at,
+                    }
+                    for pid, mark in marks.items()
+                ],
+            )
+
+    def notes_of(self, person_id: int, org_id: str) -> list[FollowUpNote]:
+        """Follow-up notes written by one organisation about a person, newest first."""
+        stmt = (
+            select(FollowUpNoteRow.__table__)
+            .where(FollowUpNoteRow.person_id == person_id, FollowUpNoteRow.org_id == org_id)
+            .order_by(FollowUpNoteRow.written_at.desc(), FollowUpNoteRow.id.desc())
+        )
+        with self.engine.connect() as conn:
+            return [
+                FollowUpNote(
+                    r.id,
+                    r.person_id,
+                    r.org_id,
+                    r.author_login,
+                    _utc(r.written_at) or r.written_at,
+                    r.text,
+                )
+                for r in conn.execute(stmt)
+            ]
+
+    def add_note(
+        self, person_id: int, org_id: str, author: str, at: dt.datetime, text: str
+    ) -> FollowUpNote:
+        """Write a follow-up note."""
+        with self.engine.begin() as conn:
+            res = conn.execute(
+                insert(FollowUpNoteRow).values(
+                    person_id=person_id,
+                    org_id=org_id,
+                    author_login=author,
+                    written_at=at,
+                    text=text,
+                )
+            )
+            new_id = int(res.inserted_primary_key[0]) if res.inserted_primary_key else 0
+        return FollowUpNote(new_id, person_id, org_id, author, at, text)
+
+    def app_enabled(self, app: App, org_id: str) -> bool:
+        """False when the app is switched off for everyone or for this organisation."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(AppSwitchRow.enabled).where(
+                    AppSwitchRow.app == str(app), AppSwitchRow.org_id.in_([ALL_ORGS, org_id])
+                )
+            ).all()
+        return all(r.enabled for r in rows)
+
+    def set_app_enabled(self, app: App, org_id: str | None, enabled: bool) -> None:
+        """Switch an app on or off, for everyone (``org_id`` None) or one organisation."""
+        key = org_id or ALL_ORGS
+        with self.engine.begin() as conn:
+            conn.execute(
+                delete(AppSwitchRow).where(AppSwitchRow.app == str(app), AppSwitchRow.org_id == key)
+            )
+            conn.execute(
+                insert(AppSwitchRow).values(
+                    app=str(app), org_id=key, enabled=enabled, changed_at=dt.datetime.now(dt.UTC)
+                )
+            )

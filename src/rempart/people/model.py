@@ -1,0 +1,124 @@
+"""The entities of the partner portal: people, organisations, agents and their relations."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+
+class PersonKind(StrEnum):
+    JOB_SEEKER = "job_seeker"
+    YOUTH = "youth"
+
+
+class RegistrationStatus(StrEnum):
+    REGISTERED = "registered"
+    IN_TRAINING = "in_training"
+    DEREGISTERED = "deregistered"
+    SUSPENDED = "suspended"
+
+
+class AttendanceMark(StrEnum):
+    PRESENT = "present"
+    ABSENT = "absent"
+    EXCUSED = "excused"
+
+
+@dataclass(frozen=True, slots=True)
+class PostalAddress:
+    line: str
+    postcode: str
+    city: str
+
+    def as_dict(self) -> dict[str, str]:
+        """JSON-ready form."""
+        return {"line": self.line, "postcode": self.postcode, "city": self.city}
+
+
+@dataclass(frozen=True, slots=True)
+class Person:
+    id: int
+    ft_id: str
+    kind: PersonKind
+    nir: str
+    last_name: str
+    first_name: str
+    birth_date: dt.date
+    email: str
+    phone: str
+    address: PostalAddress
+    registration_status: RegistrationStatus
+    registration_date: dt.date
+    deregistration_date: dt.date | None
+    last_activity_date: dt.date
+    rqth_since: dt.date | None = None  # disability recognition: a sensitive category (GDPR art. 9)
+    is_canary: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Training:
+    id: int
+    org_id: str
+    title: str
+    start_date: dt.date
+    end_date: dt.date
+
+
+@dataclass(frozen=True, slots=True)
+class TrainingSession:
+    id: int
+    training_id: int
+    day: dt.date
+    label: str
+
+
+@dataclass(frozen=True, slots=True)
+class Enrolment:
+    """A person enrolled in a training: the training body's relation to that person."""
+
+    id: int
+    training_id: int
+    person_id: int
+    org_id: str
+    start_date: dt.date
+    end_date: dt.date
+
+
+@dataclass(frozen=True, slots=True)
+class Assignment:
+    """A follow-up assignment of a person to one advisor: the advisor's relation to that person."""
+
+    id: int
+    agent_id: int
+    person_id: int
+    org_id: str
+    start_date: dt.date
+    end_date: dt.date | None
+
+
+@dataclass(frozen=True, slots=True)
+class Relations:
+    """Everything that ties one person to one agent's organisation, loaded for a scope decision."""
+
+    enrolments: tuple[Enrolment, ...] = ()
+    assignments: tuple[Assignment, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class FollowUpNote:
+    id: int
+    person_id: int
+    org_id: str
+    author_login: str
+    written_at: dt.datetime
+    text: str
+
+
+@dataclass(slots=True)
+class AttendanceRecord:
+    session_id: int
+    person_id: int
+    mark: AttendanceMark
+    recorded_by: str
+    recorded_at: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.UTC))

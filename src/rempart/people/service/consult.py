@@ -1,0 +1,210 @@
+"""Consulting people: a record read, the exact lookup, the portfolio.
+
+Every decision is journaled, and the journal append returns only once the entry is durable:
+no data leaves whose consultation is not recorded.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from rempart.governance.service.gate import ensure_may_access_data
+from rempart.guard.service.inline import Exposure, GuardRequest, guard_check
+from rempart.journal.entries import entry_for
+from rempart.kernel.categories import DataCategory
+from rempart.kernel.context import RequestContext
+from rempart.kernel.errors import Forbidden, InvalidRequest, NotFound
+from rempart.kernel.identifiers import parse_ft_id
+from rempart.kernel.tags import Decision, Tag
+from rempart.people import scope
+from rempart.people.model import Person
+from rempart.people.service.deps import PortalDeps
+
+# A relations query for this id finds nothing; it keeps unknown and out-of-scope people
+# on the same code path, so that their timing stays comparable.
+_NOBODY = -1
+
+
+@dataclass(frozen=True, slots=True)
+class PortfolioPage:
+    items: list[dict[str, str]]
+    next_page: int | None
+
+
+def consult_person(
+    deps: PortalDeps, ctx: RequestContext, ft_id: str, purpose: str | None
+) -> dict[str, Any]:
+    """A person's record, limited to what the caller's relation, role and purpose allow."""
+    ft_id = parse_ft_id(ft_id)
+    declared = scope.resolve_purpose(ctx.agent, purpose)
+    ensure_may_access_data(deps, ctx)
+    person = deps.store.person_by_ft_id(ft_id)
+    relations = deps.store.relations(person.id if person else _NOBODY, ctx.agent)
+    decision = None
+    if person is not None:
+        try:
+            decision = scope.decide(ctx.agent, relations, ctx.today, declared, deps.rules)
+        except NotFound:
+            decision = None
+    found = person is not None and decision is not None
+    guard_check(
+        deps,
+        ctx,
+        GuardRequest(
+            Exposure.READ,
+            asked=(ft_id,),
+            exposed=(ft_id,) if found else (),
+            found=found,
+            canary=person is not None and person.is_canary,
+        ),
+    )
+    if person is None or decision is None:
+        deps.journal.append(
+            [
+                entry_for(
+                    ctx,
+                    Tag.PORTAL_PERSON_READ,
+                    Decision.NOT_FOUND,
+                    persons=[ft_id],
+                    purpose=declared,
+                    reason="no relation" if person else "unknown",
+                )
+            ]
+        )
+        raise NotFound()
+    extras = _extras(deps, ctx, person, decision.categories)
+    record = scope.render_record(person, decision.categories, extras)
+    deps.journal.append(
+        [
+            entry_for(
+                ctx,
+                Tag.PORTAL_PERSON_READ,
+                Decision.ALLOW,
+                persons=[ft_id],
+                categories=decision.categories,
+                purpose=declared,
+                reason=decision.relation,
+            )
+        ]
+    )
+    record["purpose"] = str(declared)
+    return record
+
+
+def _extras(
+    deps: PortalDeps, ctx: RequestContext, person: Person, categories: frozenset[DataCategory]
+) -> dict[str, Any]:
+    extras: dict[str, Any] = {}
+    if DataCategory.TRAINING in categories:
+        extras["trainings"] = [
+            {
+                "training_id": t.id,
+                "title": t.title,
+                "start_date": e.start_date.isoformat(),
+                "end_date": e.end_date.isoformat(),
+            }
+            for e, t in deps.store.enrolments_of_person(person.id, ctx.org.id)
+        ]
+    if DataCategory.FOLLOW_UP_NOTES in categories:
+        extras["follow_up_notes"] = [
+            {"written_at": n.written_at.isoformat(), "author": n.author_login, "text": n.text}
+            for n in deps.store.notes_of(person.id, ctx.org.id)
+        ]
+    return extras
+
+
+def lookup_person(
+    deps: PortalDeps, ctx: RequestContext, ft_id: str, birth_date: dt.date
+) -> list[dict[str, str]]:
+    """The only lookup outside scope: exact ft_id *and* birth date, minimal fields."""
+    ft_id = parse_ft_id(ft_id)
+    if not scope.reaches_people(ctx.agent):
+        raise Forbidden("this role does not consult people's records")
+    ensure_may_access_data(deps, ctx)
+    person = deps.store.person_by_ft_id(ft_id)
+    found = person is not None and person.birth_date == birth_date and not person.is_canary
+    guard_check(
+        deps,
+        ctx,
+        GuardRequest(
+            Exposure.LOOKUP,
+            asked=(ft_id,),
+            exposed=(ft_id,) if found else (),
+            found=found,
+            canary=person is not None and person.is_canary,
+        ),
+    )
+    items = [scope.render_lookup(person)] if found and person is not None else []
+    deps.journal.append(
+        [
+            entry_for(
+                ctx,
+                Tag.PORTAL_PERSON_LOOKUP,
+                Decision.ALLOW if found else Decision.NOT_FOUND,
+                persons=[ft_id],
+                categories=[DataCategory.IDENTITY] if found else [],
+                purpose="enrolment",
+            )
+        ]
+    )
+    return items
+
+
+def portfolio_page(deps: PortalDeps, ctx: RequestContext, page: int, size: int) -> PortfolioPage:
+    """One page of the people the caller works with, by name."""
+    if page < 1 or not 1 <= size <= 100:
+        raise InvalidRequest("page starts at 1 and size is between 1 and 100")
+    if not scope.reaches_people(ctx.agent):
+        raise Forbidden("this role has no portfolio")
+    ensure_may_access_data(deps, ctx)
+    grace_from = scope.months_before(ctx.today, deps.rules.enrolment_grace_months)
+    rows = deps.store.portfolio(ctx.agent, ctx.today, grace_from, (page - 1) * size, size + 1)
+    has_more = len(rows) > size
+    rows = rows[:size]
+    ft_ids = tuple(r[0] for r in rows)
+    guard_check(deps, ctx, GuardRequest(Exposure.LIST, asked=ft_ids, exposed=ft_ids))
+    deps.journal.append(
+        [
+            entry_for(
+                ctx,
+                Tag.PORTAL_PORTFOLIO_LIST,
+                Decision.ALLOW,
+                persons=[r[0] for r in rows],
+                categories=[DataCategory.IDENTITY] if rows else [],
+                details={"page": page, "size": size},
+            )
+        ]
+    )
+    return PortfolioPage(
+        items=[{"ft_id": f, "last_name": ln, "first_name": fn} for f, ln, fn in rows],
+        next_page=page + 1 if has_more else None,
+    )
+
+
+EXPORT_MAX_ROWS = 100_000  # a hard stop for the query itself; the guard's ceiling is far lower
+
+
+def export_portfolio(deps: PortalDeps, ctx: RequestContext) -> list[dict[str, str]]:
+    """The caller's own people as rows (the monthly roster export), names and identifiers only."""
+    if not scope.reaches_people(ctx.agent):
+        raise Forbidden("this role has no portfolio")
+    ensure_may_access_data(deps, ctx)
+    grace_from = scope.months_before(ctx.today, deps.rules.enrolment_grace_months)
+    rows = deps.store.portfolio(ctx.agent, ctx.today, grace_from, 0, EXPORT_MAX_ROWS)
+    ft_ids = tuple(r[0] for r in rows)
+    guard_check(deps, ctx, GuardRequest(Exposure.EXPORT, asked=ft_ids, exposed=ft_ids))
+    deps.journal.append(
+        [
+            entry_for(
+                ctx,
+                Tag.PORTAL_ROSTER_EXPORT,
+                Decision.ALLOW,
+                persons=ft_ids,
+                categories=[DataCategory.IDENTITY] if rows else [],
+                details={"rows": len(rows)},
+            )
+        ]
+    )
+    return [{"ft_id": f, "last_name": ln, "first_name": fn} for f, ln, fn in rows]

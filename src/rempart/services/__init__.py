@@ -1,1 +1,0 @@
-"""Use cases: what agents, the security team and citizens do with Rempart."""

@@ -1,0 +1,493 @@
+"""Sign-in storage in SQL: credentials and factors, pending challenges, sessions."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Sequence
+
+from sqlalchemy import ColumnElement, Engine, delete, insert, select, update
+
+from rempart.db.schema.core import AgentRow, OrganisationRow
+from rempart.db.schema.signin import (
+    AccountLockRow,
+    ChallengeRow,
+    FederatedIdentityRow,
+    RecoveryCodeRow,
+    SessionRow,
+    WebauthnCredentialRow,
+)
+from rempart.people.adapters.sql import agent_from_row
+from rempart.signin.model import (
+    AccountLock,
+    Challenge,
+    ChallengeKind,
+    Credentials,
+    NewWebauthnCredential,
+    Session,
+    WebauthnCredential,
+)
+
+MAX_LOCK_ADDRESSES = 32
+
+
+def _utc(value: dt.datetime) -> dt.datetime:
+    # SQLite hands back naive datetimes; everything stored is UTC.
+    return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value
+
+
+def _utc_or_none(value: dt.datetime | None) -> dt.datetime | None:
+    return None if value is None else _utc(value)
+
+
+class SqlCredentialStore:
+    """Implements ``CredentialStore``: the agents' secrets live in the portal database."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    def _credentials(self, cond: object) -> Credentials | None:
+        stmt = (
+            select(AgentRow.__table__, OrganisationRow.kind.label("org_kind"))
+            .join(OrganisationRow, OrganisationRow.id == AgentRow.org_id)
+            .where(cond)  # type: ignore[arg-type]
+        )
+        with self.engine.connect() as conn:
+            row = conn.execute(stmt).first()
+        if row is None:
+            return None
+        fields = {k: v for k, v in row._mapping.items() if k != "org_kind"}
+        agent_row = AgentRow(**fields)
+        return Credentials(
+            agent=agent_from_row(agent_row, row.org_kind),
+            password_hash=agent_row.password_hash or "",
+            totp_secret=agent_row.totp_secret or "",
+            totp_last_step=int(agent_row.totp_last_step or 0),
+            locked=bool(agent_row.locked),
+            failed_logins=int(agent_row.failed_logins or 0),
+        )
+
+    def credentials(self, login: str) -> Credentials | None:
+        """Credentials of the agent with this login."""
+        return self._credentials(AgentRow.login == login)
+
+    def credentials_by_id(self, agent_id: int) -> Credentials | None:
+        """Credentials of the agent with this id."""
+        return self._credentials(AgentRow.id == agent_id)
+
+    def _set(self, agent_id: int, **values: object) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(update(AgentRow).where(AgentRow.id == agent_id).values(**values))
+
+    def set_password_hash(self, agent_id: int, password_hash: str) -> None:
+        """Store a new password hash."""
+        self._set(agent_id, password_hash=password_hash)
+
+    def set_totp(self, agent_id: int, secret: str, last_step: int) -> None:
+        """Store (or clear, with "") the TOTP secret."""
+        self._set(agent_id, totp_secret=secret, totp_last_step=last_step)
+
+    def use_totp_step(self, agent_id: int, step: int) -> bool:
+        """Compare-and-set: two requests racing with one code cannot both win."""
+        with self.engine.begin() as conn:
+            res = conn.execute(
+                update(AgentRow)
+                .where(AgentRow.id == agent_id, AgentRow.totp_last_step < step)
+                .values(totp_last_step=step)
+            )
+        return res.rowcount == 1
+
+    def record_failed_login(self, agent_id: int) -> int:
+        """One more consecutive failure, counted in the database (survives restarts)."""
+        with self.engine.begin() as conn:
+            conn.execute(
+                update(AgentRow)
+                .where(AgentRow.id == agent_id)
+                .values(failed_logins=AgentRow.failed_logins + 1)
+            )
+            count = conn.execute(
+                select(AgentRow.failed_logins).where(AgentRow.id == agent_id)
+            ).scalar_one()
+        return int(count)
+
+    def record_success(self, agent_id: int, at: dt.datetime) -> None:
+        """Reset the failure count and note the sign-in time."""
+        self._set(agent_id, failed_logins=0, last_used_at=at)
+
+    def lock(self, lock: AccountLock) -> None:
+        """Lock the account and remember why and from where."""
+        with self.engine.begin() as conn:
+            conn.execute(update(AgentRow).where(AgentRow.id == lock.agent_id).values(locked=True))
+            conn.execute(delete(AccountLockRow).where(AccountLockRow.agent_id == lock.agent_id))
+            conn.execute(
+                insert(AccountLockRow).values(
+                    agent_id=lock.agent_id,
+                    locked_at=lock.locked_at,
+                    reason=lock.reason,
+                    addresses=" ".join(lock.addresses[:MAX_LOCK_ADDRESSES]),
+                )
+            )
+
+    def add_lock_address(self, agent_id: int, address: str) -> None:
+        """Remember one more address that failed against a locked account."""
+        with self.engine.begin() as conn:
+            current = conn.execute(
+                select(AccountLockRow.addresses).where(AccountLockRow.agent_id == agent_id)
+            ).scalar_one_or_none()
+            if current is None:
+                return
+            known = current.split()
+            if address in known or len(known) >= MAX_LOCK_ADDRESSES:
+                return
+            conn.execute(
+                update(AccountLockRow)
+                .where(AccountLockRow.agent_id == agent_id)
+                .values(addresses=" ".join([*known, address]))
+            )
+
+    def lock_of(self, agent_id: int) -> AccountLock | None:
+        """The failure lock on this account, if any."""
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                select(AccountLockRow.__table__).where(AccountLockRow.agent_id == agent_id)
+            ).first()
+        if row is None:
+            return None
+        return AccountLock(
+            agent_id=row.agent_id,
+            locked_at=_utc(row.locked_at),
+            reason=row.reason,
+            addresses=tuple(row.addresses.split()),
+        )
+
+    def unlock(self, agent_id: int) -> None:
+        """Lift the lock and reset the failure count."""
+        with self.engine.begin() as conn:
+            conn.execute(
+                update(AgentRow)
+                .where(AgentRow.id == agent_id)
+                .values(locked=False, failed_logins=0)
+            )
+            conn.execute(delete(AccountLockRow).where(AccountLockRow.agent_id == agent_id))
+
+    def webauthn_credentials(self, agent_id: int) -> list[WebauthnCredential]:
+        """The agent's security keys, oldest first."""
+        w = WebauthnCredentialRow
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(w.__table__).where(w.agent_id == agent_id).order_by(w.id)
+            ).all()
+        return [
+            WebauthnCredential(
+                id=r.id,
+                agent_id=r.agent_id,
+                credential_id=bytes(r.credential_id),
+                public_key=bytes(r.public_key),
+                sign_count=int(r.sign_count),
+                name=r.name,
+                created_at=_utc(r.created_at),
+                last_used_at=_utc_or_none(r.last_used_at),
+            )
+            for r in rows
+        ]
+
+    def add_webauthn_credential(
+        self, agent_id: int, cred: NewWebauthnCredential, name: str, at: dt.datetime
+    ) -> WebauthnCredential:
+        """Store a newly registered key."""
+        with self.engine.begin() as conn:
+            res = conn.execute(
+                insert(WebauthnCredentialRow).values(
+                    agent_id=agent_id,
+                    credential_id=cred.credential_id,
+                    public_key=cred.public_key,
+                    sign_count=cred.sign_count,
+                    name=name,
+                    created_at=at,
+                )
+            )
+            new_id = int(res.inserted_primary_key[0]) if res.inserted_primary_key else 0
+        return WebauthnCredential(
+            new_id, agent_id, cred.credential_id, cred.public_key, cred.sign_count, name, at
+        )
+
+    def update_sign_count(self, cred_id: int, sign_count: int, at: dt.datetime) -> None:
+        """Remember the authenticator's counter (a clone shows up as a counter going back)."""
+        with self.engine.begin() as conn:
+            conn.execute(
+                update(WebauthnCredentialRow)
+                .where(WebauthnCredentialRow.id == cred_id)
+                .values(sign_count=sign_count, last_used_at=at)
+            )
+
+    def remove_webauthn_credential(self, agent_id: int, cred_id: int) -> bool:
+        """Remove one of the agent's keys."""
+        with self.engine.begin() as conn:
+            res = conn.execute(
+                delete(WebauthnCredentialRow).where(
+                    WebauthnCredentialRow.id == cred_id, WebauthnCredentialRow.agent_id == agent_id
+                )
+            )
+        return res.rowcount == 1
+
+    def recovery_codes_left(self, agent_id: int) -> int:
+        """Unused recovery codes."""
+        r = RecoveryCodeRow
+        with self.engine.connect() as conn:
+            return len(
+                conn.execute(select(r.id).where(r.agent_id == agent_id, r.used_at.is_(None))).all()
+            )
+
+    def replace_recovery_codes(
+        self, agent_id: int, code_hashes: Sequence[str], at: dt.datetime
+    ) -> None:
+        """Drop the old codes and store the new ones."""
+        with self.engine.begin() as conn:
+            conn.execute(delete(RecoveryCodeRow).where(RecoveryCodeRow.agent_id == agent_id))
+            conn.execute(
+                insert(RecoveryCodeRow),
+                [{"agent_id": agent_id, "code_hash": h, "created_at": at} for h in code_hashes],
+            )
+
+    def use_recovery_code(self, agent_id: int, code_hash: str, at: dt.datetime) -> bool:
+        """Spend a code once: the update only matches an unused code of this agent."""
+        r = RecoveryCodeRow
+        with self.engine.begin() as conn:
+            res = conn.execute(
+                update(r)
+                .where(r.agent_id == agent_id, r.code_hash == code_hash, r.used_at.is_(None))
+                .values(used_at=at)
+            )
+        return res.rowcount == 1
+
+    def agent_by_identity(self, issuer: str, subject: str) -> int | None:
+        """The account linked to (issuer, sub) — never matched on e-mail or sub alone."""
+        f = FederatedIdentityRow
+        with self.engine.connect() as conn:
+            return conn.execute(
+                select(f.agent_id).where(f.issuer == issuer, f.subject == subject)
+            ).scalar_one_or_none()
+
+    def link_identity(self, agent_id: int, issuer: str, subject: str, at: dt.datetime) -> None:
+        """Link a provider identity to an existing account."""
+        with self.engine.begin() as conn:
+            conn.execute(
+                insert(FederatedIdentityRow).values(
+                    issuer=issuer, subject=subject, agent_id=agent_id, created_at=at
+                )
+            )
+
+    def unlink_identity(self, agent_id: int, issuer: str, subject: str) -> bool:
+        """Remove a link."""
+        f = FederatedIdentityRow
+        with self.engine.begin() as conn:
+            res = conn.execute(
+                delete(f).where(f.agent_id == agent_id, f.issuer == issuer, f.subject == subject)
+            )
+        return res.rowcount == 1
+
+    def identities_of(self, agent_id: int) -> list[tuple[str, str]]:
+        """(issuer, subject) pairs linked to the account."""
+        f = FederatedIdentityRow
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(f.issuer, f.subject).where(f.agent_id == agent_id).order_by(f.id)
+            ).all()
+        return [(r.issuer, r.subject) for r in rows]
+
+
+class SqlChallengeStore:
+    """Implements ``ChallengeStore``."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    def put(self, challenge: Challenge) -> None:
+        """Store a new challenge."""
+        with self.engine.begin() as conn:
+            conn.execute(
+                insert(ChallengeRow).values(
+                    key=challenge.key,
+                    kind=str(challenge.kind),
+                    agent_id=challenge.agent_id,
+                    created_at=challenge.created_at,
+                    expires_at=challenge.expires_at,
+                    network=challenge.network,
+                    user_agent=challenge.user_agent,
+                    attempts=challenge.attempts,
+                    payload=json.dumps(dict(challenge.payload)),
+                )
+            )
+
+    def get(self, key: str) -> Challenge | None:
+        """The challenge stored under ``key``."""
+        with self.engine.connect() as conn:
+            r = conn.execute(select(ChallengeRow.__table__).where(ChallengeRow.key == key)).first()
+        if r is None:
+            return None
+        return Challenge(
+            key=r.key,
+            kind=ChallengeKind(r.kind),
+            agent_id=int(r.agent_id),
+            created_at=_utc(r.created_at),
+            expires_at=_utc(r.expires_at),
+            network=r.network,
+            user_agent=r.user_agent,
+            attempts=int(r.attempts),
+            payload=json.loads(r.payload or "{}"),
+        )
+
+    def update(self, key: str, *, attempts: int, payload: dict[str, str]) -> None:
+        """Record an attempt or new ceremony data."""
+        with self.engine.begin() as conn:
+            conn.execute(
+                update(ChallengeRow)
+                .where(ChallengeRow.key == key)
+                .values(attempts=attempts, payload=json.dumps(payload))
+            )
+
+    def take(self, key: str) -> bool:
+        """Consume the challenge: only the caller whose delete matched may go on."""
+        with self.engine.begin() as conn:
+            res = conn.execute(delete(ChallengeRow).where(ChallengeRow.key == key))
+        return res.rowcount == 1
+
+    def purge(self, before: dt.datetime) -> None:
+        """Forget challenges that expired before ``before``."""
+        with self.engine.begin() as conn:
+            conn.execute(delete(ChallengeRow).where(ChallengeRow.expires_at < before))
+
+
+def _session(r: object) -> Session:
+    m = r._mapping  # type: ignore[attr-defined]
+    return Session(
+        key=m["key"],
+        public_id=m["public_id"],
+        agent_id=int(m["agent_id"]),
+        org_id=m["org_id"],
+        method=m["method"],
+        created_at=_utc(m["created_at"]),
+        last_seen_at=_utc(m["last_seen_at"]),
+        expires_at=_utc(m["expires_at"]),
+        fresh_until=_utc_or_none(m["fresh_until"]),
+        address=m["address"],
+        network=m["network"],
+        country=m["country"],
+        user_agent=m["user_agent"],
+        enrol_only=bool(m["enrol_only"]),
+        ended_at=_utc_or_none(m["ended_at"]),
+        end_reason=m["end_reason"] or "",
+    )
+
+
+class SqlSessionStore:
+    """Implements ``SessionStore``."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    def create(self, session: Session) -> None:
+        """Store a new session."""
+        with self.engine.begin() as conn:
+            conn.execute(
+                insert(SessionRow).values(
+                    key=session.key,
+                    public_id=session.public_id,
+                    agent_id=session.agent_id,
+                    org_id=session.org_id,
+                    method=session.method,
+                    created_at=session.created_at,
+                    last_seen_at=session.last_seen_at,
+                    expires_at=session.expires_at,
+                    fresh_until=session.fresh_until,
+                    address=session.address[:64],
+                    network=session.network[:128],
+                    country=session.country[:8],
+                    user_agent=session.user_agent[:512],
+                    enrol_only=session.enrol_only,
+                    end_reason="",
+                )
+            )
+
+    def get(self, key: str) -> Session | None:
+        """The session whose token hashes to ``key``."""
+        with self.engine.connect() as conn:
+            r = conn.execute(select(SessionRow.__table__).where(SessionRow.key == key)).first()
+        return None if r is None else _session(r)
+
+    def touch(self, key: str, at: dt.datetime) -> None:
+        """Note activity (the idle timeout counts from here)."""
+        with self.engine.begin() as conn:
+            conn.execute(
+                update(SessionRow)
+                .where(SessionRow.key == key, SessionRow.ended_at.is_(None))
+                .values(last_seen_at=at)
+            )
+
+    def set_fresh_until(self, key: str, until: dt.datetime) -> None:
+        """The second factor was proven again: privileged actions allowed until ``until``."""
+        with self.engine.begin() as conn:
+            conn.execute(update(SessionRow).where(SessionRow.key == key).values(fresh_until=until))
+
+    def end(self, key: str, at: dt.datetime, reason: str) -> bool:
+        """End one live session."""
+        with self.engine.begin() as conn:
+            res = conn.execute(
+                update(SessionRow)
+                .where(SessionRow.key == key, SessionRow.ended_at.is_(None))
+                .values(ended_at=at, end_reason=reason)
+            )
+        return res.rowcount == 1
+
+    def end_public(self, public_id: str, at: dt.datetime, reason: str) -> bool:
+        """End one live session named by its public id (what journals and alerts show)."""
+        with self.engine.begin() as conn:
+            res = conn.execute(
+                update(SessionRow)
+                .where(SessionRow.public_id == public_id, SessionRow.ended_at.is_(None))
+                .values(ended_at=at, end_reason=reason)
+            )
+        return res.rowcount == 1
+
+    def end_all(
+        self,
+        at: dt.datetime,
+        reason: str,
+        *,
+        agent_id: int | None = None,
+        org_id: str | None = None,
+        except_key: str | None = None,
+    ) -> list[Session]:
+        """End every live session of an agent or an organisation."""
+        conds: list[ColumnElement[bool]] = [SessionRow.ended_at.is_(None)]
+        if agent_id is not None:
+            conds.append(SessionRow.agent_id == agent_id)
+        if org_id is not None:
+            conds.append(SessionRow.org_id == org_id)
+        if agent_id is None and org_id is None:
+            raise ValueError("end_all needs an agent or an organisation")
+        if except_key is not None:
+            conds.append(SessionRow.key != except_key)
+        with self.engine.begin() as conn:
+            rows = conn.execute(select(SessionRow.__table__).where(*conds)).all()
+            if rows:
+                conn.execute(
+                    update(SessionRow)
+                    .where(SessionRow.key.in_([r.key for r in rows]), SessionRow.ended_at.is_(None))
+                    .values(ended_at=at, end_reason=reason)
+                )
+        return [_session(r) for r in rows]
+
+    def live_of(self, agent_id: int, now: dt.datetime) -> list[Session]:
+        """The agent's sessions not ended nor past their absolute end, newest first."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(SessionRow.__table__)
+                .where(
+                    SessionRow.agent_id == agent_id,
+                    SessionRow.ended_at.is_(None),
+                    SessionRow.expires_at > now,
+                )
+                .order_by(SessionRow.created_at.desc())
+            ).all()
+        return [_session(r) for r in rows]

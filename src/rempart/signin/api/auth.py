@@ -1,0 +1,437 @@
+"""Sign-in over HTTP: password, second factors, sessions, factors, federation, admin revocation.
+
+The contract's part (login, mfa/totp, logout, step-up/totp) is fixed by shared/API.md; the
+rest is documented here and in the OpenAPI spec.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path, Query, Request, Response
+from fastapi.responses import RedirectResponse
+from pydantic import BaseModel, ConfigDict, Field
+
+from rempart.governance.api.accounts import Gov
+from rempart.governance.service import accounts
+from rempart.kernel.errors import Unauthenticated
+from rempart.signin.api.session import (
+    OIDC_COOKIE,
+    OIDC_COOKIE_PATH,
+    AppSettings,
+    Auth,
+    EnrolSession,
+    Session,
+    clear_session_cookie,
+    session_token,
+    set_session_cookie,
+)
+from rempart.signin.service import admin, factors, federation, login, sessions
+from rempart.signin.service.sessions import OpenedSession
+from rempart.web.deps import client_info
+
+router = APIRouter(prefix="/api/v1/auth", tags=["sign-in"])
+admin_router = APIRouter(prefix="/api/v1/admin", tags=["sign-in administration"])
+
+_PROBLEM: dict[str, Any] = {"content": {"application/problem+json": {}}}
+Challenge = Annotated[str, Field(min_length=1, max_length=128)]
+Code = Annotated[str, Field(min_length=1, max_length=64)]
+Login = Annotated[str, Path(min_length=1, max_length=64)]
+
+
+class _In(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class LoginIn(_In):
+    login: str = Field(min_length=1, max_length=128)
+    password: str = Field(min_length=1, max_length=1024)  # verified exactly as typed
+
+
+class LoginOut(BaseModel):
+    mfa_required: bool
+    challenge: str
+    methods: list[str]
+
+
+class TotpIn(_In):
+    challenge: Challenge
+    code: Code
+
+
+class ChallengeIn(_In):
+    challenge: Challenge
+
+
+class WebauthnIn(_In):
+    challenge: Challenge
+    credential: dict[str, Any] = Field(description="PublicKeyCredential, JSON-encoded")
+
+
+class WebauthnRegisterIn(WebauthnIn):
+    name: str = Field(default="security key", max_length=64)
+
+
+class CodeIn(_In):
+    code: Code
+
+
+class SessionOut(BaseModel):
+    csrf_token: str
+    expires_at: dt.datetime
+    idle_expires_at: dt.datetime
+    fresh_until: dt.datetime | None
+
+
+class FreshOut(BaseModel):
+    fresh_until: dt.datetime
+
+
+class OptionsOut(BaseModel):
+    challenge: str
+    options: dict[str, Any]
+
+
+class PasswordIn(_In):
+    current_password: str = Field(min_length=1, max_length=1024)
+    new_password: str = Field(min_length=1, max_length=1024)
+    end_other_sessions: bool = True
+
+
+class IdentityIn(_In):
+    issuer: str = Field(min_length=1, max_length=255)
+    subject: str = Field(min_length=1, max_length=255)
+
+
+def _session_out(
+    request: Request, response: Response, settings: AppSettings, opened: OpenedSession, auth: Auth
+) -> dict[str, Any]:
+    set_session_cookie(response, settings, opened)
+    return {
+        "csrf_token": opened.csrf_token,
+        "expires_at": opened.session.expires_at,
+        "idle_expires_at": opened.session.idle_expires_at(auth.policy),
+        "fresh_until": opened.session.fresh_until,
+    }
+
+
+@router.post(
+    "/login",
+    response_model=LoginOut,
+    responses={401: _PROBLEM, 403: _PROBLEM, 429: _PROBLEM},
+)
+def password_step(request: Request, auth: Auth, body: LoginIn) -> Any:
+    """First factor. Never opens a session: answers a challenge for the second factor."""
+    accepted = login.submit_password(auth, body.login, body.password, client_info(request))
+    return {"mfa_required": True, "challenge": accepted.challenge, "methods": accepted.methods}
+
+
+@router.post(
+    "/mfa/totp", response_model=SessionOut, responses={401: _PROBLEM, 403: _PROBLEM, 429: _PROBLEM}
+)
+def mfa_totp(
+    request: Request, response: Response, auth: Auth, settings: AppSettings, body: TotpIn
+) -> Any:
+    """Second factor by TOTP code; sets the ``rempart_session`` cookie."""
+    opened = login.finish_with_totp(
+        auth, body.challenge, body.code, client_info(request), session_token(request)
+    )
+    return _session_out(request, response, settings, opened, auth)
+
+
+@router.post(
+    "/mfa/recovery-code",
+    response_model=SessionOut,
+    responses={401: _PROBLEM, 403: _PROBLEM, 429: _PROBLEM},
+)
+def mfa_recovery_code(
+    request: Request, response: Response, auth: Auth, settings: AppSettings, body: TotpIn
+) -> Any:
+    """Second factor by a one-time recovery code (not offered to privileged roles)."""
+    opened = login.finish_with_recovery_code(
+        auth, body.challenge, body.code, client_info(request), session_token(request)
+    )
+    return _session_out(request, response, settings, opened, auth)
+
+
+@router.post("/webauthn/login/begin", response_model=OptionsOut, responses={401: _PROBLEM})
+def webauthn_login_begin(request: Request, auth: Auth, body: ChallengeIn) -> Any:
+    """WebAuthn request options for the challenge's account (user verification required)."""
+    options = login.webauthn_options(auth, body.challenge, client_info(request))
+    return {"challenge": body.challenge, "options": json.loads(options)}
+
+
+@router.post(
+    "/webauthn/login/finish",
+    response_model=SessionOut,
+    responses={400: _PROBLEM, 401: _PROBLEM, 403: _PROBLEM, 429: _PROBLEM},
+)
+def webauthn_login_finish(
+    request: Request, response: Response, auth: Auth, settings: AppSettings, body: WebauthnIn
+) -> Any:
+    """Second factor by security key; sets the ``rempart_session`` cookie."""
+    opened = login.finish_with_webauthn(
+        auth,
+        body.challenge,
+        json.dumps(body.credential),
+        client_info(request),
+        session_token(request),
+    )
+    return _session_out(request, response, settings, opened, auth)
+
+
+@router.post("/logout", status_code=204, responses={401: _PROBLEM, 403: _PROBLEM})
+def logout(request: Request, auth: Auth, settings: AppSettings) -> Response:
+    """End the session on the server and clear the cookie."""
+    token = session_token(request)
+    response = Response(status_code=204)
+    if token is not None:
+        try:
+            ctx = sessions.resume(
+                auth,
+                token,
+                client_info(request),
+                request.method,
+                request.headers.get("x-csrf-token"),
+                allow_enrol_only=True,
+            )
+        except Unauthenticated as exc:
+            if exc.code != "unauthenticated":  # revoked sessions still say so
+                raise
+        else:
+            sessions.logout(auth, ctx, token)
+    clear_session_cookie(response, settings)
+    return response
+
+
+@router.get("/session", responses={401: _PROBLEM})
+def current_session(request: Request, auth: Auth, ctx: EnrolSession) -> dict[str, Any]:
+    """The current session: its CSRF token and timeouts (after a federated sign-in, say)."""
+    return sessions.describe(auth, ctx, session_token(request) or "")
+
+
+@router.get("/sessions", responses={401: _PROBLEM})
+def my_sessions(auth: Auth, ctx: Session) -> dict[str, Any]:
+    """The caller's live sessions."""
+    return {"items": sessions.list_own(auth, ctx)}
+
+
+@router.post("/sessions/revoke-others", responses={401: _PROBLEM, 403: _PROBLEM})
+def revoke_my_other_sessions(request: Request, auth: Auth, ctx: Session) -> dict[str, int]:
+    """End every other session of the caller (after a fresh second-factor proof)."""
+    return {"revoked": sessions.revoke_others(auth, ctx, session_token(request) or "")}
+
+
+@router.post("/step-up/totp", response_model=FreshOut, responses={401: _PROBLEM, 403: _PROBLEM})
+def step_up_totp(request: Request, auth: Auth, ctx: Session, body: CodeIn) -> Any:
+    """Prove the TOTP factor again; privileged actions are allowed until ``fresh_until``."""
+    until = factors.step_up_totp(auth, ctx, session_token(request) or "", body.code)
+    return {"fresh_until": until}
+
+
+@router.post("/step-up/webauthn/begin", response_model=OptionsOut, responses={401: _PROBLEM})
+def step_up_webauthn_begin(auth: Auth, ctx: Session) -> Any:
+    """WebAuthn request options to confirm inside the session."""
+    handle, options = factors.webauthn_step_up_options(auth, ctx)
+    return {"challenge": handle, "options": json.loads(options)}
+
+
+@router.post("/step-up/webauthn/finish", response_model=FreshOut, responses={401: _PROBLEM})
+def step_up_webauthn_finish(request: Request, auth: Auth, ctx: Session, body: WebauthnIn) -> Any:
+    """Prove the security key again."""
+    until = factors.step_up_webauthn(
+        auth, ctx, session_token(request) or "", body.challenge, json.dumps(body.credential)
+    )
+    return {"fresh_until": until}
+
+
+@router.get("/factors", responses={401: _PROBLEM})
+def list_factors(auth: Auth, ctx: EnrolSession) -> dict[str, Any]:
+    """The caller's enrolled factors and the sign-in methods they allow."""
+    return factors.list_factors(auth, ctx)
+
+
+@router.post("/webauthn/register/begin", response_model=OptionsOut, responses={401: _PROBLEM})
+def webauthn_register_begin(auth: Auth, ctx: EnrolSession) -> Any:
+    """Creation options for a new security key (needs a fresh second-factor proof)."""
+    handle, options = factors.webauthn_registration_options(auth, ctx)
+    return {"challenge": handle, "options": json.loads(options)}
+
+
+@router.post(
+    "/webauthn/register/finish",
+    status_code=201,
+    responses={400: _PROBLEM, 401: _PROBLEM, 409: _PROBLEM},
+)
+def webauthn_register_finish(
+    auth: Auth, ctx: EnrolSession, body: WebauthnRegisterIn
+) -> dict[str, Any]:
+    """Verify and store the new key."""
+    key = factors.register_webauthn(
+        auth, ctx, body.challenge, json.dumps(body.credential), body.name
+    )
+    return {"id": key.id, "name": key.name, "created_at": key.created_at}
+
+
+@router.delete(
+    "/factors/webauthn/{key_id}", status_code=204, responses={404: _PROBLEM, 409: _PROBLEM}
+)
+def remove_webauthn(
+    auth: Auth, ctx: Session, key_id: Annotated[int, Path(ge=1, le=2**62)]
+) -> Response:
+    """Remove one of the caller's keys (not the last way to sign in)."""
+    factors.remove_webauthn(auth, ctx, key_id)
+    return Response(status_code=204)
+
+
+@router.post("/totp/enrol/begin", responses={401: _PROBLEM})
+def totp_enrol_begin(auth: Auth, ctx: EnrolSession) -> dict[str, str]:
+    """A new TOTP secret (and its otpauth URI) to confirm with a code."""
+    return factors.totp_enrolment(auth, ctx)
+
+
+@router.post("/totp/enrol/finish", status_code=204, responses={401: _PROBLEM})
+def totp_enrol_finish(auth: Auth, ctx: EnrolSession, body: TotpIn) -> Response:
+    """Confirm the new TOTP secret with a code from it."""
+    factors.confirm_totp(auth, ctx, body.challenge, body.code)
+    return Response(status_code=204)
+
+
+@router.delete("/factors/totp", status_code=204, responses={404: _PROBLEM, 409: _PROBLEM})
+def remove_totp(auth: Auth, ctx: Session) -> Response:
+    """Forget the caller's TOTP secret (not the last way to sign in)."""
+    factors.remove_totp(auth, ctx)
+    return Response(status_code=204)
+
+
+@router.post("/factors/recovery-codes", responses={401: _PROBLEM})
+def new_recovery_codes(auth: Auth, ctx: Session) -> dict[str, list[str]]:
+    """Ten new one-time recovery codes, shown once; the previous ones stop working."""
+    return {"codes": factors.new_recovery_codes(auth, ctx)}
+
+
+@router.post("/password", responses={400: _PROBLEM, 401: _PROBLEM})
+def change_password(request: Request, auth: Auth, ctx: Session, body: PasswordIn) -> dict[str, int]:
+    """Change the caller's password (CNIL 2022-100 policy, common passwords refused)."""
+    ended = factors.change_password(
+        auth,
+        ctx,
+        session_token(request) or "",
+        body.current_password,
+        body.new_password,
+        body.end_other_sessions,
+    )
+    return {"sessions_ended": ended}
+
+
+def _redirect_uri(settings: AppSettings) -> str:
+    return settings.public_url.rstrip("/") + "/api/v1/auth/oidc/callback"
+
+
+@router.get("/oidc/login", status_code=302, responses={302: {"description": "to the provider"}})
+def oidc_login(request: Request, auth: Auth, settings: AppSettings) -> Response:
+    """Start a federated sign-in: redirect to the identity provider (code + PKCE)."""
+    url, browser = federation.start(auth, client_info(request), _redirect_uri(settings))
+    response = RedirectResponse(url, status_code=302)
+    # Lax, not Strict: the provider's redirect back is a cross-site top-level navigation.
+    response.set_cookie(
+        OIDC_COOKIE,
+        browser,
+        max_age=int(auth.policy.oidc_ttl.total_seconds()),
+        path=OIDC_COOKIE_PATH,
+        secure=not settings.insecure_http,
+        httponly=True,
+        samesite="lax",
+    )
+    return response
+
+
+@router.get(
+    "/oidc/callback",
+    status_code=303,
+    responses={303: {"description": "signed in"}, 400: _PROBLEM, 401: _PROBLEM, 403: _PROBLEM},
+)
+def oidc_callback(
+    request: Request,
+    auth: Auth,
+    settings: AppSettings,
+    state: Annotated[str, Query(max_length=256)] = "",
+    code: Annotated[str, Query(max_length=2048)] = "",
+    iss: Annotated[str | None, Query(max_length=512)] = None,
+    error: Annotated[str | None, Query(max_length=256)] = None,
+) -> Response:
+    """The provider's answer: verify it, open a session for the linked account, go home."""
+    opened = federation.finish(
+        auth,
+        client_info(request),
+        _redirect_uri(settings),
+        state=state,
+        code=code,
+        issuer=iss,
+        error=error,
+        browser=request.cookies.get(OIDC_COOKIE),
+        replaces=session_token(request),
+    )
+    response = RedirectResponse("/", status_code=303)
+    set_session_cookie(response, settings, opened)
+    response.delete_cookie(OIDC_COOKIE, path=OIDC_COOKIE_PATH, secure=not settings.insecure_http)
+    return response
+
+
+@admin_router.post("/accounts/{login}/sessions/revoke", responses={403: _PROBLEM, 404: _PROBLEM})
+def revoke_account_sessions(auth: Auth, ctx: Session, login: Login) -> dict[str, int]:
+    """End every session of an account (administrators, security officers, its account manager)."""
+    return {"revoked": admin.revoke_account_sessions(auth, ctx, login)}
+
+
+@admin_router.post(
+    "/organisations/{org_id}/sessions/revoke", responses={403: _PROBLEM, 404: _PROBLEM}
+)
+def revoke_org_sessions(
+    auth: Auth, ctx: Session, org_id: Annotated[str, Path(min_length=1, max_length=32)]
+) -> dict[str, int]:
+    """End every session of an organisation (administrators, security officers)."""
+    return {"revoked": admin.revoke_org_sessions(auth, ctx, org_id)}
+
+
+@admin_router.post(
+    "/accounts/{login}/unlock", responses={401: _PROBLEM, 403: _PROBLEM, 404: _PROBLEM}
+)
+def unlock_account(gov: Gov, ctx: Session, login: Login) -> dict[str, bool]:
+    """Lift a lock (account manager of the organisation, or administrator; step-up needed).
+
+    The same governed path as ``POST /api/v1/accounts/{login}/unlock``: journaled and alerted.
+    """
+    accounts.unlock(gov, ctx, login)
+    return {"locked": False}
+
+
+@admin_router.post(
+    "/accounts/{login}/identities",
+    status_code=201,
+    responses={401: _PROBLEM, 403: _PROBLEM, 404: _PROBLEM, 409: _PROBLEM},
+)
+def link_identity(gov: Gov, ctx: Session, login: Login, body: IdentityIn) -> dict[str, str]:
+    """Link a federated identity (issuer, sub) to an account that went through four eyes
+    (administrators; December 2025: rogue accounts came in through the federation)."""
+    accounts.link_federated_identity(gov, ctx, login, body.issuer, body.subject)
+    return {"login": login, "issuer": body.issuer, "subject": body.subject}
+
+
+@admin_router.delete(
+    "/accounts/{login}/identities",
+    status_code=204,
+    responses={401: _PROBLEM, 403: _PROBLEM, 404: _PROBLEM},
+)
+def unlink_identity(
+    auth: Auth,
+    ctx: Session,
+    login: Login,
+    issuer: Annotated[str, Query(min_length=1, max_length=255)],
+    subject: Annotated[str, Query(min_length=1, max_length=255)],
+) -> Response:
+    """Remove a federated identity's link."""
+    admin.unlink_identity(auth, ctx, login, issuer, subject)
+    return Response(status_code=204)

@@ -1,0 +1,349 @@
+"""Second factors of the signed-in agent: list, add, remove; step-up; password change.
+
+Changing what authenticates an account needs a recent second-factor proof (ASVS V7.5.1),
+and every change is a security event (factor added/removed).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+from typing import Any
+
+from rempart.kernel.context import RequestContext
+from rempart.kernel.errors import Conflict, Forbidden, NotFound, StepUpRequired, Unauthenticated
+from rempart.kernel.tags import Decision, Tag
+from rempart.signin.model import (
+    Challenge,
+    ChallengeKind,
+    EndReason,
+    Method,
+    WebauthnCredential,
+    allowed_methods,
+    digest,
+    keyed_digest,
+)
+from rempart.signin.passwords import check_password
+from rempart.signin.service.deps import AuthDeps
+from rempart.signin.service.events import emit
+from rempart.signin.service.login import (
+    b64,
+    check_throttle,
+    count_failure,
+    normalise_code,
+    recovery_code_hash,
+    unb64,
+    verify_assertion,
+)
+from rempart.signin.service.sessions import end_sessions, mark_fresh, require_fresh
+
+RECOVERY_CODES = 10
+RECOVERY_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # 32 symbols, no 0/O or 1/I
+RECOVERY_LENGTH = 24  # 24 × 5 bits = 120 bits ≥ 112 (ASVS V6.5.2): a keyed SHA-256 suffices
+
+
+def user_handle(deps: AuthDeps, agent_id: int) -> bytes:
+    """The WebAuthn user handle: opaque, stable, no personal data in it."""
+    return bytes.fromhex(keyed_digest(deps.secret, "webauthn-user", str(agent_id)))[:32]
+
+
+def _new_challenge(
+    deps: AuthDeps, ctx: RequestContext, kind: ChallengeKind, payload: dict[str, str]
+) -> str:
+    handle = secrets.token_urlsafe(32)
+    now = deps.clock.now()
+    deps.challenges.put(
+        Challenge(
+            key=digest(handle),
+            kind=kind,
+            agent_id=ctx.agent.id,
+            created_at=now,
+            expires_at=now + deps.policy.challenge_ttl,
+            network=ctx.client.network,
+            user_agent=ctx.client.user_agent,
+            payload={**payload, "session": ctx.session_id},
+        )
+    )
+    return handle
+
+
+def _own_challenge(
+    deps: AuthDeps, ctx: RequestContext, handle: str, kind: ChallengeKind
+) -> Challenge:
+    """A challenge this very session started, still in time; it is consumed."""
+    challenge = deps.challenges.get(digest(handle)) if 0 < len(handle) <= 128 else None
+    if (
+        challenge is None
+        or challenge.kind is not kind
+        or challenge.agent_id != ctx.agent.id
+        or challenge.payload.get("session") != ctx.session_id
+        or deps.clock.now() >= challenge.expires_at
+        or not deps.challenges.take(challenge.key)
+    ):
+        raise Unauthenticated("unknown or expired challenge: start again")
+    return challenge
+
+
+def _factor_event(
+    deps: AuthDeps, ctx: RequestContext, added: bool, kind: str, **details: object
+) -> None:
+    emit(
+        deps,
+        Tag.AUTH_FACTOR_ADDED if added else Tag.AUTH_FACTOR_REMOVED,
+        Decision.ALLOW,
+        ctx.client,
+        agent=ctx.agent,
+        session_id=ctx.session_id,
+        details={"factor": kind, **details},
+    )
+
+
+def list_factors(deps: AuthDeps, ctx: RequestContext) -> dict[str, Any]:
+    """What the agent has enrolled, and what sign-in will accept from them."""
+    creds = deps.credentials.credentials_by_id(ctx.agent.id)
+    keys = deps.credentials.webauthn_credentials(ctx.agent.id)
+    left = deps.credentials.recovery_codes_left(ctx.agent.id)
+    has_totp = bool(creds and creds.totp_secret)
+    return {
+        "totp": {"enrolled": has_totp},
+        "webauthn": [
+            {"id": k.id, "name": k.name, "created_at": k.created_at, "last_used_at": k.last_used_at}
+            for k in keys
+        ],
+        "recovery_codes": {"left": left},
+        "federated_identities": [
+            {"issuer": i, "subject": s} for i, s in deps.credentials.identities_of(ctx.agent.id)
+        ],
+        "sign_in_methods": [
+            str(m)
+            for m in allowed_methods(
+                ctx.agent,
+                has_totp=has_totp,
+                has_webauthn=bool(keys),
+                recovery_codes_left=left,
+                policy=deps.policy,
+            )
+        ],
+    }
+
+
+def webauthn_registration_options(deps: AuthDeps, ctx: RequestContext) -> tuple[str, str]:
+    """(challenge handle, creation options JSON) for a new key of the caller."""
+    require_fresh(ctx)
+    keys = deps.credentials.webauthn_credentials(ctx.agent.id)
+    options, raw = deps.webauthn.registration_options(
+        user_handle(deps, ctx.agent.id),
+        ctx.agent.login,
+        ctx.agent.login,
+        [k.credential_id for k in keys],
+    )
+    handle = _new_challenge(deps, ctx, ChallengeKind.WEBAUTHN_REGISTER, {"webauthn": b64(raw)})
+    return handle, options
+
+
+def register_webauthn(
+    deps: AuthDeps, ctx: RequestContext, handle: str, credential_json: str, name: str
+) -> WebauthnCredential:
+    """Verify the attestation and store the key (user verification required)."""
+    require_fresh(ctx)
+    challenge = _own_challenge(deps, ctx, handle, ChallengeKind.WEBAUTHN_REGISTER)
+    new = deps.webauthn.verify_registration(credential_json, unb64(challenge.payload["webauthn"]))
+    existing = deps.credentials.webauthn_credentials(ctx.agent.id)
+    if any(k.credential_id == new.credential_id for k in existing):
+        raise Conflict("this security key is already registered")
+    if len(existing) >= 10:
+        raise Conflict("at most 10 security keys per account")
+    key = deps.credentials.add_webauthn_credential(
+        ctx.agent.id, new, name.strip() or "security key", deps.clock.now()
+    )
+    _factor_event(deps, ctx, True, "webauthn", name=key.name, key_id=key.id)
+    return key
+
+
+def _still_signs_in(
+    deps: AuthDeps, ctx: RequestContext, *, totp: bool, keys: int, recovery: int
+) -> bool:
+    return bool(
+        allowed_methods(
+            ctx.agent,
+            has_totp=totp,
+            has_webauthn=keys > 0,
+            recovery_codes_left=recovery,
+            policy=deps.policy,
+        )
+    )
+
+
+def remove_webauthn(deps: AuthDeps, ctx: RequestContext, key_id: int) -> None:
+    """Remove one of the caller's keys, unless it is the last way to sign in."""
+    require_fresh(ctx)
+    keys = deps.credentials.webauthn_credentials(ctx.agent.id)
+    if not any(k.id == key_id for k in keys):
+        raise NotFound()
+    creds = deps.credentials.credentials_by_id(ctx.agent.id)
+    if not _still_signs_in(
+        deps,
+        ctx,
+        totp=bool(creds and creds.totp_secret),
+        keys=len(keys) - 1,
+        recovery=deps.credentials.recovery_codes_left(ctx.agent.id),
+    ):
+        raise Conflict("this is your last way to sign in: add another factor first")
+    deps.credentials.remove_webauthn_credential(ctx.agent.id, key_id)
+    _factor_event(deps, ctx, False, "webauthn", key_id=key_id)
+
+
+def totp_enrolment(deps: AuthDeps, ctx: RequestContext) -> dict[str, str]:
+    """A new TOTP secret to scan; active only once a code from it is confirmed."""
+    require_fresh(ctx)
+    secret = deps.totp.new_secret()
+    handle = _new_challenge(deps, ctx, ChallengeKind.TOTP_ENROL, {"secret": secret})
+    return {
+        "challenge": handle,
+        "secret": secret,
+        "otpauth_uri": deps.totp.provisioning_uri(secret, ctx.agent.login, "Rempart"),
+    }
+
+
+def confirm_totp(deps: AuthDeps, ctx: RequestContext, handle: str, code: str) -> None:
+    """Store the new secret once the app proves it has it."""
+    require_fresh(ctx)
+    challenge = _own_challenge(deps, ctx, handle, ChallengeKind.TOTP_ENROL)
+    secret = challenge.payload["secret"]
+    step = deps.totp.matching_step(secret, normalise_code(code), deps.clock.now())
+    if step is None:
+        raise Unauthenticated("wrong code: start the enrolment again")
+    deps.credentials.set_totp(ctx.agent.id, secret, step)  # that code is spent already
+    _factor_event(deps, ctx, True, "totp")
+
+
+def remove_totp(deps: AuthDeps, ctx: RequestContext) -> None:
+    """Forget the caller's TOTP secret, unless it is the last way to sign in."""
+    require_fresh(ctx)
+    creds = deps.credentials.credentials_by_id(ctx.agent.id)
+    if creds is None or not creds.totp_secret:
+        raise NotFound()
+    if not _still_signs_in(
+        deps,
+        ctx,
+        totp=False,
+        keys=len(deps.credentials.webauthn_credentials(ctx.agent.id)),
+        recovery=0,
+    ):
+        raise Conflict("this is your last way to sign in: add another factor first")
+    deps.credentials.set_totp(ctx.agent.id, "", 0)
+    _factor_event(deps, ctx, False, "totp")
+
+
+def new_recovery_codes(deps: AuthDeps, ctx: RequestContext) -> list[str]:
+    """Ten fresh one-time codes (shown once; the old ones stop working)."""
+    require_fresh(ctx)
+    codes = [
+        "".join(secrets.choice(RECOVERY_ALPHABET) for _ in range(RECOVERY_LENGTH))
+        for _ in range(RECOVERY_CODES)
+    ]
+    shown = ["-".join(c[i : i + 4] for i in range(0, RECOVERY_LENGTH, 4)) for c in codes]
+    deps.credentials.replace_recovery_codes(
+        ctx.agent.id, [recovery_code_hash(deps, c) for c in codes], deps.clock.now()
+    )
+    _factor_event(deps, ctx, True, "recovery_codes", count=RECOVERY_CODES)
+    return shown
+
+
+def step_up_totp(deps: AuthDeps, ctx: RequestContext, token: str, code: str) -> dt.datetime:
+    """Prove TOTP again inside the session; a wrong code counts towards the lock."""
+    creds = deps.credentials.credentials_by_id(ctx.agent.id)
+    if creds is None:
+        raise Unauthenticated("sign in first")
+    methods = allowed_methods(
+        ctx.agent,
+        has_totp=bool(creds.totp_secret),
+        has_webauthn=bool(deps.credentials.webauthn_credentials(ctx.agent.id)),
+        recovery_codes_left=0,
+        policy=deps.policy,
+    )
+    if Method.TOTP not in methods:
+        raise Forbidden("confirm with your security key")
+    check_throttle(deps, ctx.agent.login, ctx.client)
+    step = deps.totp.matching_step(creds.totp_secret, normalise_code(code), deps.clock.now())
+    if step is None or not deps.credentials.use_totp_step(ctx.agent.id, step):
+        count_failure(deps, creds, ctx.agent.login, ctx.client)
+        emit(
+            deps,
+            Tag.AUTH_MFA_FAILED,
+            Decision.DENY,
+            ctx.client,
+            agent=ctx.agent,
+            session_id=ctx.session_id,
+            reason="step-up: wrong or already used code",
+            details={"method": "totp"},
+        )
+        raise StepUpRequired("wrong or already used code")
+    return mark_fresh(deps, ctx, token, "totp")
+
+
+def webauthn_step_up_options(deps: AuthDeps, ctx: RequestContext) -> tuple[str, str]:
+    """(challenge handle, request options JSON) to confirm with a key inside the session."""
+    keys = deps.credentials.webauthn_credentials(ctx.agent.id)
+    if not keys:
+        raise Conflict("no security key is registered")
+    options, raw = deps.webauthn.authentication_options([k.credential_id for k in keys])
+    return _new_challenge(
+        deps, ctx, ChallengeKind.WEBAUTHN_STEP_UP, {"webauthn": b64(raw)}
+    ), options
+
+
+def step_up_webauthn(
+    deps: AuthDeps, ctx: RequestContext, token: str, handle: str, credential_json: str
+) -> dt.datetime:
+    """Prove the security key again inside the session."""
+    challenge = _own_challenge(deps, ctx, handle, ChallengeKind.WEBAUTHN_STEP_UP)
+    try:
+        verify_assertion(deps, ctx.agent.id, credential_json, unb64(challenge.payload["webauthn"]))
+    except Unauthenticated as exc:
+        emit(
+            deps,
+            Tag.AUTH_MFA_FAILED,
+            Decision.DENY,
+            ctx.client,
+            agent=ctx.agent,
+            session_id=ctx.session_id,
+            reason=f"step-up: {exc.detail}",
+            details={"method": "webauthn"},
+        )
+        raise StepUpRequired(exc.detail) from exc
+    return mark_fresh(deps, ctx, token, "webauthn")
+
+
+def change_password(
+    deps: AuthDeps,
+    ctx: RequestContext,
+    token: str,
+    current: str,
+    new: str,
+    end_other_sessions: bool,
+) -> int:
+    """Change the caller's password: current one required, policy enforced (ASVS V6.2.2-3)."""
+    creds = deps.credentials.credentials_by_id(ctx.agent.id)
+    if creds is None or not deps.hasher.verify(creds.password_hash, current):
+        raise Unauthenticated("the current password is wrong")
+    check_password(new, [ctx.agent.login, ctx.agent.email.split("@")[0], ctx.org.name])
+    deps.credentials.set_password_hash(ctx.agent.id, deps.hasher.hash(new))
+    emit(
+        deps,
+        Tag.AUTH_PASSWORD_CHANGED,
+        Decision.ALLOW,
+        ctx.client,
+        agent=ctx.agent,
+        session_id=ctx.session_id,
+    )
+    if not end_other_sessions:
+        return 0
+    return end_sessions(
+        deps,
+        ctx.client,
+        EndReason.USER,
+        actor=ctx.agent,
+        agent_id=ctx.agent.id,
+        except_key=digest(token),
+    )

@@ -1,1 +1,0 @@
-"""Simulation tools: the synthetic population (and, later, workloads and attack scenarios)."""

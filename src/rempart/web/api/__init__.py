@@ -1,1 +1,0 @@
-"""The JSON API, ``/api/v1`` (contract in shared/API.md)."""
