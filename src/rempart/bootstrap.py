@@ -16,6 +16,7 @@ from sqlalchemy import Engine
 from rempart.citizen.service import CitizenDeps
 from rempart.db.engine import is_sqlite, make_engine, sqlite_path
 from rempart.db.migrate import is_initialised, upgrade, upgrade_connection
+from rempart.db.uow import Database
 from rempart.governance.adapters.sql import SqlGovernanceStore
 from rempart.governance.model import GovernanceRules
 from rempart.guard.adapters.sql_alerts import SqlAlertStore
@@ -45,6 +46,7 @@ class Container:
 
     settings: Settings
     engine: Engine
+    db: Database  # the engine behind a unit of work: adapters get their connection from it
     portal: PortalDeps
     mailer: Mailer
     closers: list[object] = field(default_factory=list)
@@ -110,7 +112,8 @@ def build_container(
     engine = make_engine(settings.db_url)
     if not is_initialised(engine) and is_memory(settings.db_url):
         upgrade_engine(engine, settings.db_url)
-    store = SqlPortalStore(engine)
+    db = Database(engine)
+    store = SqlPortalStore(db)
     clock = clock or SystemClock()
     journal = journal or open_journal(settings, clock)
     portal = PortalDeps(
@@ -118,27 +121,27 @@ def build_container(
         journal=journal,
         clock=clock or SystemClock(),
         rules=ScopeRules(enrolment_grace_months=settings.enrolment_grace_months),
-        alerts=build_alerts(settings, engine),
-        governance=SqlGovernanceStore(engine),
+        alerts=build_alerts(settings, db),
+        governance=SqlGovernanceStore(db),
     )
     mailer: Mailer = (
         SmtpMailer(settings.smtp_host, settings.smtp_port, settings.mail_from)
         if settings.smtp_host
         else MemoryMailer(echo=settings.demo)
     )
-    box = Container(settings=settings, engine=engine, portal=portal, mailer=mailer)
+    box = Container(settings=settings, engine=engine, db=db, portal=portal, mailer=mailer)
     if hasattr(portal.alerts, "close"):
         box.closers.append(portal.alerts)
-    box.auth = build_auth(settings, engine, store, journal, portal.clock)
+    box.auth = build_auth(settings, db, store, journal, portal.clock)
     if settings.guard_mode == "on":
         box.portal = replace(portal, guard=build_guard(settings, box))
     box.governance = build_governance(settings, box)
     return box
 
 
-def build_alerts(settings: Settings, engine: Engine) -> AlertSink:
+def build_alerts(settings: Settings, db: Database) -> AlertSink:
     """Alerts stored for the console and the API; pushed to a webhook and syslog if configured."""
-    store = SqlAlertStore(engine)
+    store = SqlAlertStore(db)
     if not (settings.alert_webhook_url or settings.alert_syslog):
         return store
     from rempart.guard.adapters.fanout import FanOutAlertSink
@@ -256,7 +259,7 @@ def build_governance(settings: Settings, box: Container) -> GovernanceDeps:
 
 
 def build_auth(
-    settings: Settings, engine: Engine, store: SqlPortalStore, journal: JournalWriter, clock: Clock
+    settings: Settings, db: Database, store: SqlPortalStore, journal: JournalWriter, clock: Clock
 ) -> AuthDeps:
     """Wire sign-in: argon2id, TOTP, WebAuthn, OIDC when configured, GeoIP, memory counters."""
     from urllib.parse import urlsplit
@@ -297,9 +300,9 @@ def build_auth(
         else None
     )
     return AuthDeps(
-        credentials=SqlCredentialStore(engine),
-        challenges=SqlChallengeStore(engine),
-        sessions=SqlSessionStore(engine),
+        credentials=SqlCredentialStore(db),
+        challenges=SqlChallengeStore(db),
+        sessions=SqlSessionStore(db),
         portal=store,
         hasher=Argon2PasswordHasher(
             settings.argon2_time_cost, settings.argon2_memory_kib, settings.argon2_parallelism
@@ -329,7 +332,7 @@ def build_citizen(box: Container) -> CitizenDeps:
     s = box.settings
     return CitizenDeps(
         portal=box.portal.store,
-        citizens=SqlCitizenStore(box.engine),
+        citizens=SqlCitizenStore(box.db),
         accesses=cast(JournalQueries, journal),
         journal=journal,
         alerts=box.portal.alerts,

@@ -22,7 +22,7 @@ from rempart.signin.api import me
 from rempart.signin.api.session import authenticate
 from rempart.web import errors, ui
 from rempart.web.client import parse_proxies
-from rempart.web.middleware import BodyLimit, SecurityHeaders
+from rempart.web.middleware import BodyLimit, SecurityHeaders, UnitOfWorkPerRequest
 
 
 def create_app(settings: Settings, container: Container | None = None) -> FastAPI:
@@ -57,6 +57,7 @@ def create_app(settings: Settings, container: Container | None = None) -> FastAP
         app.include_router(router)
     app.include_router(citizen_api.router)  # "who consulted my file": people, not agents
     ui.install(app)  # the pages: web/ui/ (after the API, so that its error handlers wrap theirs)
+    app.add_middleware(UnitOfWorkPerRequest, database=box.db)
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
     app.add_middleware(SecurityHeaders, hsts=not settings.insecure_http)
     return app

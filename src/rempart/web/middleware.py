@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
+from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from rempart.db.uow import Database, UnitOfWork, bind, unbind
 from rempart.web.errors import problem
 
 
@@ -91,3 +95,47 @@ class SecurityHeaders:
             await send(message)
 
         await self.app(scope, receive, with_headers)
+
+
+class UnitOfWorkPerRequest:
+    """One unit of work per HTTP request: every store the request reaches shares one
+    connection and one transaction, committed before the answer's first byte leaves (so a
+    client never sees a success that was not stored) and rolled back when the request fails
+    with an unexpected error. A refusal (a 4xx answer) still commits: a failed sign-in's
+    counter or a lock must persist."""
+
+    def __init__(self, app: ASGIApp, database: Database) -> None:
+        self.app = app
+        self.database = database
+        self.inline = database.engine.dialect.name == "sqlite"  # local: no need to leave the loop
+
+    async def _run(self, step: Callable[[], None]) -> None:
+        if self.inline:
+            step()
+        else:
+            await run_in_threadpool(step)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        uow = UnitOfWork(self.database)
+        token = bind(uow)
+        committed = False
+
+        async def send_after_commit(message: Message) -> None:
+            nonlocal committed
+            if message["type"] == "http.response.start" and not committed:
+                committed = True
+                await self._run(uow.commit)
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_after_commit)
+        except BaseException:
+            if not committed:
+                await self._run(uow.rollback)
+            raise
+        finally:
+            unbind(token)
+            await self._run(uow.close)

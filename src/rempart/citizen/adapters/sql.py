@@ -9,6 +9,7 @@ from sqlalchemy.exc import IntegrityError
 
 from rempart.citizen.model import CitizenChallenge, CitizenFlag, CitizenSession
 from rempart.db.schema.citizen import CitizenChallengeRow, CitizenFlagRow, CitizenSessionRow
+from rempart.db.uow import Database, as_database
 from rempart.signin.model import Failures
 
 
@@ -25,12 +26,12 @@ def _aware(value: dt.datetime) -> dt.datetime:
 class SqlCitizenStore:
     """Implements ``CitizenStore`` in SQL."""
 
-    def __init__(self, engine: Engine) -> None:
-        self.engine = engine
+    def __init__(self, db: Database | Engine) -> None:
+        self.db = as_database(db)
 
     def add_challenge(self, challenge: CitizenChallenge) -> None:
         """Keep a new challenge."""
-        with self.engine.begin() as conn:
+        with self.db.begin() as conn:
             conn.execute(
                 insert(CitizenChallengeRow).values(
                     id=challenge.id,
@@ -46,7 +47,7 @@ class SqlCitizenStore:
 
     def challenge(self, challenge_id: str) -> CitizenChallenge | None:
         """One challenge by id."""
-        with self.engine.connect() as conn:
+        with self.db.connect() as conn:
             r = conn.execute(
                 select(CitizenChallengeRow.__table__).where(CitizenChallengeRow.id == challenge_id)
             ).first()
@@ -73,7 +74,7 @@ class SqlCitizenStore:
             where.append(t.ft_id == ft_id)
         if client_address:
             where.append(t.client_address == client_address[:64])
-        with self.engine.connect() as conn:
+        with self.db.connect() as conn:
             count, last = conn.execute(
                 select(func.count(), func.max(t.created_at)).where(*where)
             ).one()
@@ -82,14 +83,14 @@ class SqlCitizenStore:
     def record_attempt(self, challenge_id: str) -> int:
         """One more try at the code, counted in the database so parallel tries all count."""
         t = CitizenChallengeRow
-        with self.engine.begin() as conn:
+        with self.db.begin() as conn:
             conn.execute(update(t).where(t.id == challenge_id).values(attempts=t.attempts + 1))
             return int(conn.execute(select(t.attempts).where(t.id == challenge_id)).scalar_one())
 
     def consume(self, challenge_id: str, at: dt.datetime) -> bool:
         """Use a challenge up; only the first caller succeeds."""
         t = CitizenChallengeRow
-        with self.engine.begin() as conn:
+        with self.db.begin() as conn:
             res = conn.execute(
                 update(t)
                 .where(t.id == challenge_id, t.consumed_at.is_(None))
@@ -99,7 +100,7 @@ class SqlCitizenStore:
 
     def add_session(self, session: CitizenSession) -> None:
         """Keep a new session."""
-        with self.engine.begin() as conn:
+        with self.db.begin() as conn:
             conn.execute(
                 insert(CitizenSessionRow).values(
                     token_hash=session.token_hash,
@@ -112,7 +113,7 @@ class SqlCitizenStore:
 
     def session(self, token_hash: str) -> CitizenSession | None:
         """A session by the digest of its token."""
-        with self.engine.connect() as conn:
+        with self.db.connect() as conn:
             r = conn.execute(
                 select(CitizenSessionRow.__table__).where(
                     CitizenSessionRow.token_hash == token_hash
@@ -130,7 +131,7 @@ class SqlCitizenStore:
 
     def end_session(self, token_hash: str) -> None:
         """Forget a session."""
-        with self.engine.begin() as conn:
+        with self.db.begin() as conn:
             conn.execute(
                 delete(CitizenSessionRow).where(CitizenSessionRow.token_hash == token_hash)
             )
@@ -138,7 +139,7 @@ class SqlCitizenStore:
     def flagged(self, ft_id: str, seq: int) -> bool:
         """True when the person already flagged that entry."""
         t = CitizenFlagRow
-        with self.engine.connect() as conn:
+        with self.db.connect() as conn:
             return (
                 conn.execute(select(t.id).where(t.ft_id == ft_id, t.seq == seq)).first() is not None
             )
@@ -146,7 +147,7 @@ class SqlCitizenStore:
     def add_flag(self, flag: CitizenFlag) -> bool:
         """Keep a flag; False when it already exists."""
         try:
-            with self.engine.begin() as conn:
+            with self.db.begin() as conn:
                 conn.execute(
                     insert(CitizenFlagRow).values(
                         ft_id=flag.ft_id,

@@ -20,6 +20,7 @@ from rempart.db.schema.governance import (
     ReviewItemRow,
 )
 from rempart.db.schema.signin import RecoveryCodeRow, WebauthnCredentialRow
+from rempart.db.uow import Database, as_database
 from rempart.governance.model import (
     NEVER_GRANTABLE,
     AccountRequest,
@@ -141,8 +142,8 @@ _SUSPENDED_ORG = (
 class SqlGovernanceStore:
     """Implements ``GovernanceStore`` on any SQLAlchemy engine (SQLite or PostgreSQL)."""
 
-    def __init__(self, engine: Engine) -> None:
-        self.engine = engine
+    def __init__(self, db: Database | Engine) -> None:
+        self.db = as_database(db)
 
     # --- Accounts ------------------------------------------------------------------------
 
@@ -151,7 +152,7 @@ class SqlGovernanceStore:
         stmt = select(AgentRow.__table__, _SUSPENDED_ORG.label("org_suspended")).where(
             AgentRow.id == agent_id
         )
-        with self.engine.connect() as conn:
+        with self.db.connect() as conn:
             row = conn.execute(stmt).first()
         if row is None:
             return AccountStanding(agent_id=agent_id)
@@ -164,7 +165,7 @@ class SqlGovernanceStore:
             .where(*conds)  # type: ignore[arg-type]
             .order_by(AgentRow.login)
         )
-        with self.engine.connect() as conn:
+        with self.db.connect() as conn:
             return [_agent(r) for r in conn.execute(stmt)]
 
     def _agents_with_standing(self, *conds: object) -> list[tuple[Agent, AccountStanding]]:
@@ -175,7 +176,7 @@ class SqlGovernanceStore:
             .order_by(AgentRow.login)
         )
         out = []
-        with self.engine.connect() as conn:
+        with self.db.connect() as conn:
             for r in conn.execute(stmt):
                 mapping = dict(r._mapping)
                 suspended = bool(mapping.pop("org_suspended"))
@@ -201,7 +202,7 @@ class SqlGovernanceStore:
         training_valid_until: dt.date | None,
     ) -> int:
         """Store a new account with no credentials, pending enrolment; return its id."""
-        with self.engine.begin() as conn:
+        with self.db.begin() as conn:
             res = conn.execute(
                 insert(AgentRow).values(
                     login=login,
@@ -223,14 +224,14 @@ class SqlGovernanceStore:
 
     def set_roles(self, agent_id: int, roles: frozenset[Role]) -> None:
         """Replace the account's roles."""
-        with self.engine.begin() as conn:
+        with self.db.begin() as conn:
             conn.execute(
                 update(AgentRow).where(AgentRow.id == agent_id).values(roles=_roles_text(roles))
             )
 
     def set_active(self, agent_id: int, active: bool, reason: str) -> bool:
         """Switch an account on or off (recording why); False when ``active`` did not change."""
-        with self.engine.begin() as conn:
+        with self.db.begin() as conn:
             was = conn.execute(select(AgentRow.active).where(AgentRow.id == agent_id)).scalar()
             conn.execute(
                 update(AgentRow)
@@ -241,20 +242,20 @@ class SqlGovernanceStore:
 
     def set_training_valid_until(self, agent_id: int, day: dt.date) -> None:
         """Record a renewed security-training attestation."""
-        with self.engine.begin() as conn:
+        with self.db.begin() as conn:
             conn.execute(
                 update(AgentRow).where(AgentRow.id == agent_id).values(training_valid_until=day)
             )
 
     def set_end_date(self, agent_id: int, day: dt.date | None) -> None:
         """Set (or clear) the day the account stops: a leaver."""
-        with self.engine.begin() as conn:
+        with self.db.begin() as conn:
             conn.execute(update(AgentRow).where(AgentRow.id == agent_id).values(end_date=day))
 
     def erase_factors(self, agent_id: int) -> None:
         """Forget password, TOTP secret, security keys and recovery codes in one transaction;
         the account must enrol again before any data."""
-        with self.engine.begin() as conn:
+        with self.db.begin() as conn:
             conn.execute(
                 update(AgentRow)
                 .where(AgentRow.id == agent_id)
@@ -267,7 +268,7 @@ class SqlGovernanceStore:
 
     def login_taken(self, login: str) -> bool:
         """True when an account or a pending request already uses ``login``."""
-        with self.engine.connect() as conn:
+        with self.db.connect() as conn:
             agent = conn.execute(select(AgentRow.id).where(AgentRow.login == login)).first()
             pending = conn.execute(
                 select(AccountRequestRow.id).where(
@@ -299,7 +300,7 @@ class SqlGovernanceStore:
 
     def add_request(self, request: AccountRequest) -> None:
         """Store a new request."""
-        with self.engine.begin() as conn:
+        with self.db.begin() as conn:
             conn.execute(
                 insert(AccountRequestRow).values(
                     id=request.id,
@@ -321,7 +322,7 @@ class SqlGovernanceStore:
 
     def request(self, request_id: str) -> AccountRequest | None:
         """One request by id."""
-        with self.engine.connect() as conn:
+        with self.db.connect() as conn:
             row = conn.execute(
                 select(AccountRequestRow.__table__).where(AccountRequestRow.id == request_id)
             ).first()
@@ -348,13 +349,13 @@ class SqlGovernanceStore:
         if target_agent_id is not None:
             conds.append(r.target_agent_id == target_agent_id)
         stmt = select(r.__table__).where(*conds).order_by(r.created_at.desc(), r.id).limit(limit)
-        with self.engine.connect() as conn:
+        with self.db.connect() as conn:
             return [_request(row) for row in conn.execute(stmt)]
 
     def request_times(self, requested_by: int, since: dt.datetime) -> list[dt.datetime]:
         """When this agent made requests since ``since``."""
         r = AccountRequestRow
-        with self.engine.connect() as conn:
+        with self.db.connect() as conn:
             rows = conn.execute(
                 select(r.created_at).where(r.requested_by == requested_by, r.created_at >= since)
             ).all()
@@ -373,7 +374,7 @@ class SqlGovernanceStore:
     ) -> bool:
         """Move a pending request to ``status``; False when it was no longer pending."""
         r = AccountRequestRow
-        with self.engine.begin() as conn:
+        with self.db.begin() as conn:
             res = conn.execute(
                 update(r)
                 .where(r.id == request_id, r.status == str(RequestStatus.PENDING))
@@ -394,7 +395,7 @@ class SqlGovernanceStore:
         stmt = select(r.__table__).where(
             r.status == str(RequestStatus.PENDING), r.expires_at <= now
         )
-        with self.engine.connect() as conn:
+        with self.db.connect() as conn:
             return [_request(row) for row in conn.execute(stmt)]
 
     # --- Enrolment links -----------------------------------------------------------------
@@ -404,7 +405,7 @@ class SqlGovernanceStore:
     ) -> int:
         """Store a new link for the agent, revoking the agent's earlier ones; return its id."""
         t = EnrolmentTokenRow
-        with self.engine.begin() as conn:
+        with self.db.begin() as conn:
             conn.execute(
                 update(t)
                 .where(t.agent_id == agent_id, t.used_at.is_(None), t.revoked_at.is_(None))
@@ -425,20 +426,20 @@ class SqlGovernanceStore:
     def enrolment_token(self, token_hash: str) -> EnrolmentToken | None:
         """The link whose token hashes to ``token_hash``."""
         t = EnrolmentTokenRow
-        with self.engine.connect() as conn:
+        with self.db.connect() as conn:
             row = conn.execute(select(t.__table__).where(t.token_hash == token_hash)).first()
         return None if row is None else _token(row)
 
     def set_pending_totp(self, token_id: int, secret: str) -> None:
         """Keep the TOTP secret shown to the person until they prove they hold it."""
         t = EnrolmentTokenRow
-        with self.engine.begin() as conn:
+        with self.db.begin() as conn:
             conn.execute(update(t).where(t.id == token_id).values(pending_totp_secret=secret))
 
     def count_enrolment_failure(self, token_id: int) -> int:
         """One more failed attempt on the link; return the new count."""
         t = EnrolmentTokenRow
-        with self.engine.begin() as conn:
+        with self.db.begin() as conn:
             conn.execute(
                 update(t).where(t.id == token_id).values(failed_attempts=t.failed_attempts + 1)
             )
@@ -447,7 +448,7 @@ class SqlGovernanceStore:
     def revoke_enrolment_tokens(self, agent_id: int, at: dt.datetime) -> int:
         """Revoke every unused link of the agent; return how many."""
         t = EnrolmentTokenRow
-        with self.engine.begin() as conn:
+        with self.db.begin() as conn:
             res = conn.execute(
                 update(t)
                 .where(t.agent_id == agent_id, t.used_at.is_(None), t.revoked_at.is_(None))
@@ -468,7 +469,7 @@ class SqlGovernanceStore:
     ) -> bool:
         """Use the link once and set the credentials, in one transaction."""
         t = EnrolmentTokenRow
-        with self.engine.begin() as conn:
+        with self.db.begin() as conn:
             used = conn.execute(
                 update(t)
                 .where(
@@ -499,7 +500,7 @@ class SqlGovernanceStore:
     def org_suspension(self, org_id: str) -> OrgSuspension | None:
         """The organisation's suspension in force, if any."""
         s = OrgSuspensionRow
-        with self.engine.connect() as conn:
+        with self.db.connect() as conn:
             row = conn.execute(
                 select(s.__table__)
                 .where(s.org_id == org_id, s.lifted_at.is_(None))
@@ -518,7 +519,7 @@ class SqlGovernanceStore:
         """Suspend the organisation; False when it already was."""
         if self.org_suspension(org_id) is not None:
             return False
-        with self.engine.begin() as conn:
+        with self.db.begin() as conn:
             conn.execute(
                 insert(OrgSuspensionRow).values(
                     org_id=org_id, reason=reason, suspended_by=by, suspended_at=at, lifted_by=""
@@ -529,7 +530,7 @@ class SqlGovernanceStore:
     def lift_org(self, org_id: str, by: str, at: dt.datetime) -> bool:
         """Lift the organisation's suspension; False when none was in force."""
         s = OrgSuspensionRow
-        with self.engine.begin() as conn:
+        with self.db.begin() as conn:
             res = conn.execute(
                 update(s)
                 .where(s.org_id == org_id, s.lifted_at.is_(None))
@@ -540,7 +541,7 @@ class SqlGovernanceStore:
     def org_ids_using(self, app: App) -> list[str]:
         """The organisations whose agents work in ``app``."""
         kinds = [str(kind) for kind, used in APP_OF_ORG_KIND.items() if used is app]
-        with self.engine.connect() as conn:
+        with self.db.connect() as conn:
             rows = conn.execute(
                 select(OrganisationRow.id)
                 .where(OrganisationRow.kind.in_(kinds))
@@ -560,7 +561,7 @@ class SqlGovernanceStore:
         items: Sequence[tuple[int, str, str]],
     ) -> int:
         """Open a campaign over (agent id, login, role) items; return its id."""
-        with self.engine.begin() as conn:
+        with self.db.begin() as conn:
             res = conn.execute(
                 insert(ReviewCampaignRow).values(
                     org_id=org_id,
@@ -591,7 +592,7 @@ class SqlGovernanceStore:
     def campaign(self, campaign_id: int) -> ReviewCampaign | None:
         """One campaign."""
         c = ReviewCampaignRow
-        with self.engine.connect() as conn:
+        with self.db.connect() as conn:
             row = conn.execute(select(c.__table__).where(c.id == campaign_id)).first()
         return None if row is None else _campaign(row)
 
@@ -601,13 +602,13 @@ class SqlGovernanceStore:
         stmt = select(c.__table__).order_by(c.opened_at.desc(), c.id.desc())
         if org_id is not None:
             stmt = stmt.where(c.org_id == org_id)
-        with self.engine.connect() as conn:
+        with self.db.connect() as conn:
             return [_campaign(r) for r in conn.execute(stmt)]
 
     def open_campaigns(self) -> list[ReviewCampaign]:
         """Campaigns not yet closed."""
         c = ReviewCampaignRow
-        with self.engine.connect() as conn:
+        with self.db.connect() as conn:
             rows = conn.execute(select(c.__table__).where(c.closed_at.is_(None))).all()
         return [_campaign(r) for r in rows]
 
@@ -625,13 +626,13 @@ class SqlGovernanceStore:
             .exists()
         )
         stmt = select(OrganisationRow.id).where(has_accounts, ~recent).order_by(OrganisationRow.id)
-        with self.engine.connect() as conn:
+        with self.db.connect() as conn:
             return [r.id for r in conn.execute(stmt)]
 
     def review_items(self, campaign_id: int) -> list[ReviewItem]:
         """A campaign's items, by login then role (the account item first)."""
         i = ReviewItemRow
-        with self.engine.connect() as conn:
+        with self.db.connect() as conn:
             rows = conn.execute(
                 select(i.__table__).where(i.campaign_id == campaign_id).order_by(i.login, i.role)
             ).all()
@@ -661,7 +662,7 @@ class SqlGovernanceStore:
     ) -> bool:
         """Record a decision on an undecided item; False when already decided."""
         i = ReviewItemRow
-        with self.engine.begin() as conn:
+        with self.db.begin() as conn:
             res = conn.execute(
                 update(i)
                 .where(and_(i.id == item_id, i.decision.is_(None)))
@@ -672,7 +673,7 @@ class SqlGovernanceStore:
     def close_campaign(self, campaign_id: int, at: dt.datetime) -> bool:
         """Close an open campaign; False when it was already closed."""
         c = ReviewCampaignRow
-        with self.engine.begin() as conn:
+        with self.db.begin() as conn:
             res = conn.execute(
                 update(c).where(c.id == campaign_id, c.closed_at.is_(None)).values(closed_at=at)
             )
@@ -681,5 +682,5 @@ class SqlGovernanceStore:
     def mark_reminded(self, campaign_id: int, at: dt.datetime) -> None:
         """Remember when the reviewers were last reminded."""
         c = ReviewCampaignRow
-        with self.engine.begin() as conn:
+        with self.db.begin() as conn:
             conn.execute(update(c).where(c.id == campaign_id).values(last_reminder_at=at))

@@ -8,6 +8,7 @@ import json
 from sqlalchemy import Engine, func, insert, select
 
 from rempart.db.schema.core import AlertRow
+from rempart.db.uow import Database, as_database
 from rempart.guard.alerts import Alert, Severity
 
 
@@ -18,12 +19,12 @@ def _utc(value: dt.datetime) -> dt.datetime:
 class SqlAlertStore:
     """Implements ``AlertSink`` in SQL."""
 
-    def __init__(self, engine: Engine) -> None:
-        self.engine = engine
+    def __init__(self, db: Database | Engine) -> None:
+        self.db = as_database(db)
 
     def raise_alert(self, alert: Alert) -> int:
         """Store the alert; return its id."""
-        with self.engine.begin() as conn:
+        with self.db.begin() as conn:
             res = conn.execute(
                 insert(AlertRow).values(
                     at=alert.at,
@@ -41,7 +42,7 @@ class SqlAlertStore:
 
     def counts_by_rule(self) -> dict[str, int]:
         """Alerts per rule."""
-        with self.engine.connect() as conn:
+        with self.db.connect() as conn:
             rows = conn.execute(select(AlertRow.rule, func.count()).group_by(AlertRow.rule)).all()
         return {str(r[0]): int(r[1]) for r in rows}
 
@@ -50,7 +51,7 @@ class SqlAlertStore:
         stmt = select(AlertRow.__table__).order_by(AlertRow.at.desc(), AlertRow.id.desc())
         if since is not None:
             stmt = stmt.where(AlertRow.at >= since)
-        with self.engine.connect() as conn:
+        with self.db.connect() as conn:
             rows = conn.execute(stmt.limit(limit)).all()
         return [
             Alert(

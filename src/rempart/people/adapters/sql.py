@@ -18,6 +18,7 @@ from rempart.db.schema.core import (
     TrainingRow,
     TrainingSessionRow,
 )
+from rempart.db.uow import Database, as_database
 from rempart.kernel.actors import Agent, App, Organisation, OrgKind, Role
 from rempart.people.model import (
     Assignment,
@@ -96,8 +97,8 @@ def _enrolment(row: EnrolmentRow) -> Enrolment:
 class SqlPortalStore:
     """Implements ``PortalStore`` on any SQLAlchemy engine (SQLite or PostgreSQL)."""
 
-    def __init__(self, engine: Engine) -> None:
-        self.engine = engine
+    def __init__(self, db: Database | Engine) -> None:
+        self.db = as_database(db)
 
     def agent_by_id(self, agent_id: int) -> Agent | None:
         """The agent with this id."""
@@ -113,7 +114,7 @@ class SqlPortalStore:
             .join(OrganisationRow, OrganisationRow.id == AgentRow.org_id)
             .where(cond)
         )
-        with self.engine.connect() as conn:
+        with self.db.connect() as conn:
             row = conn.execute(stmt).first()
         if row is None:
             return None
@@ -122,7 +123,7 @@ class SqlPortalStore:
 
     def organisation(self, org_id: str) -> Organisation | None:
         """The organisation with this id."""
-        with self.engine.connect() as conn:
+        with self.db.connect() as conn:
             row = conn.execute(
                 select(OrganisationRow.__table__).where(OrganisationRow.id == org_id)
             ).first()
@@ -132,13 +133,13 @@ class SqlPortalStore:
 
     def person_by_ft_id(self, ft_id: str) -> Person | None:
         """The person with this ft_id."""
-        with self.engine.connect() as conn:
+        with self.db.connect() as conn:
             row = conn.execute(select(PersonRow.__table__).where(PersonRow.ft_id == ft_id)).first()
         return None if row is None else person_from_row(PersonRow(**row._mapping))
 
     def relations(self, person_id: int, agent: Agent) -> Relations:
         """The enrolments in the agent's organisation and the assignments to the agent."""
-        with self.engine.connect() as conn:
+        with self.db.connect() as conn:
             enrolments = conn.execute(
                 select(EnrolmentRow.__table__).where(
                     EnrolmentRow.person_id == person_id, EnrolmentRow.org_id == agent.org_id
@@ -193,7 +194,7 @@ class SqlPortalStore:
             .offset(offset)
             .limit(limit)
         )
-        with self.engine.connect() as conn:
+        with self.db.connect() as conn:
             return [(r.ft_id, r.last_name, r.first_name) for r in conn.execute(stmt)]
 
     def trainings_of(self, org_id: str) -> list[Training]:
@@ -203,12 +204,12 @@ class SqlPortalStore:
             .where(TrainingRow.org_id == org_id)
             .order_by(TrainingRow.start_date.desc(), TrainingRow.id)
         )
-        with self.engine.connect() as conn:
+        with self.db.connect() as conn:
             return [_training(TrainingRow(**r._mapping)) for r in conn.execute(stmt)]
 
     def training(self, training_id: int) -> Training | None:
         """One training."""
-        with self.engine.connect() as conn:
+        with self.db.connect() as conn:
             r = conn.execute(
                 select(TrainingRow.__table__).where(TrainingRow.id == training_id)
             ).first()
@@ -221,14 +222,14 @@ class SqlPortalStore:
             .where(TrainingSessionRow.training_id == training_id)
             .order_by(TrainingSessionRow.day, TrainingSessionRow.id)
         )
-        with self.engine.connect() as conn:
+        with self.db.connect() as conn:
             return [
                 TrainingSession(r.id, r.training_id, r.day, r.label) for r in conn.execute(stmt)
             ]
 
     def session(self, session_id: int) -> TrainingSession | None:
         """One training session."""
-        with self.engine.connect() as conn:
+        with self.db.connect() as conn:
             r = conn.execute(
                 select(TrainingSessionRow.__table__).where(TrainingSessionRow.id == session_id)
             ).first()
@@ -244,7 +245,7 @@ class SqlPortalStore:
             .order_by(p.c.last_name, p.c.first_name, p.c.ft_id)
         )
         out: list[tuple[Enrolment, Person]] = []
-        with self.engine.connect() as conn:
+        with self.db.connect() as conn:
             for r in conn.execute(stmt):
                 m = r._mapping
                 er = EnrolmentRow(**{c.name: m[f"e_{c.name}"] for c in e.c})
@@ -254,7 +255,7 @@ class SqlPortalStore:
 
     def enrolments_of_person(self, person_id: int, org_id: str) -> list[tuple[Enrolment, Training]]:
         """A person's enrolments in one organisation's trainings."""
-        with self.engine.connect() as conn:
+        with self.db.connect() as conn:
             rows = conn.execute(
                 select(EnrolmentRow.__table__).where(
                     EnrolmentRow.person_id == person_id, EnrolmentRow.org_id == org_id
@@ -271,7 +272,7 @@ class SqlPortalStore:
 
     def enrol(self, training: Training, person: Person, start: dt.date, end: dt.date) -> Enrolment:
         """Enrol a person in a training (idempotent: an existing enrolment is returned)."""
-        with self.engine.begin() as conn:
+        with self.db.begin() as conn:
             existing = conn.execute(
                 select(EnrolmentRow.__table__).where(
                     EnrolmentRow.training_id == training.id, EnrolmentRow.person_id == person.id
@@ -293,7 +294,7 @@ class SqlPortalStore:
 
     def attendance_of(self, session_id: int) -> dict[int, AttendanceMark]:
         """Marks recorded for a session, by person id."""
-        with self.engine.connect() as conn:
+        with self.db.connect() as conn:
             rows = conn.execute(
                 select(AttendanceRow.person_id, AttendanceRow.mark).where(
                     AttendanceRow.session_id == session_id
@@ -307,7 +308,7 @@ class SqlPortalStore:
         """Replace the marks of these people for this session."""
         if not marks:
             return
-        with self.engine.begin() as conn:
+        with self.db.begin() as conn:
             conn.execute(
                 delete(AttendanceRow).where(
                     and_(
@@ -337,7 +338,7 @@ class SqlPortalStore:
             .where(FollowUpNoteRow.person_id == person_id, FollowUpNoteRow.org_id == org_id)
             .order_by(FollowUpNoteRow.written_at.desc(), FollowUpNoteRow.id.desc())
         )
-        with self.engine.connect() as conn:
+        with self.db.connect() as conn:
             return [
                 FollowUpNote(
                     r.id,
@@ -354,7 +355,7 @@ class SqlPortalStore:
         self, person_id: int, org_id: str, author: str, at: dt.datetime, text: str
     ) -> FollowUpNote:
         """Write a follow-up note."""
-        with self.engine.begin() as conn:
+        with self.db.begin() as conn:
             res = conn.execute(
                 insert(FollowUpNoteRow).values(
                     person_id=person_id,
@@ -369,7 +370,7 @@ class SqlPortalStore:
 
     def app_enabled(self, app: App, org_id: str) -> bool:
         """False when the app is switched off for everyone or for this organisation."""
-        with self.engine.connect() as conn:
+        with self.db.connect() as conn:
             rows = conn.execute(
                 select(AppSwitchRow.enabled).where(
                     AppSwitchRow.app == str(app), AppSwitchRow.org_id.in_([ALL_ORGS, org_id])
@@ -380,7 +381,7 @@ class SqlPortalStore:
     def set_app_enabled(self, app: App, org_id: str | None, enabled: bool) -> None:
         """Switch an app on or off, for everyone (``org_id`` None) or one organisation."""
         key = org_id or ALL_ORGS
-        with self.engine.begin() as conn:
+        with self.db.begin() as conn:
             conn.execute(
                 delete(AppSwitchRow).where(AppSwitchRow.app == str(app), AppSwitchRow.org_id == key)
             )

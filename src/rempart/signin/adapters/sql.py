@@ -17,6 +17,7 @@ from rempart.db.schema.signin import (
     SessionRow,
     WebauthnCredentialRow,
 )
+from rempart.db.uow import Database, as_database
 from rempart.people.adapters.sql import agent_from_row
 from rempart.signin.model import (
     AccountLock,
@@ -43,8 +44,8 @@ def _utc_or_none(value: dt.datetime | None) -> dt.datetime | None:
 class SqlCredentialStore:
     """Implements ``CredentialStore``: the agents' secrets live in the portal database."""
 
-    def __init__(self, engine: Engine) -> None:
-        self.engine = engine
+    def __init__(self, db: Database | Engine) -> None:
+        self.db = as_database(db)
 
     def _credentials(self, cond: object) -> Credentials | None:
         stmt = (
@@ -52,7 +53,7 @@ class SqlCredentialStore:
             .join(OrganisationRow, OrganisationRow.id == AgentRow.org_id)
             .where(cond)  # type: ignore[arg-type]
         )
-        with self.engine.connect() as conn:
+        with self.db.connect() as conn:
             row = conn.execute(stmt).first()
         if row is None:
             return None
@@ -76,7 +77,7 @@ class SqlCredentialStore:
         return self._credentials(AgentRow.id == agent_id)
 
     def _set(self, agent_id: int, **values: object) -> None:
-        with self.engine.begin() as conn:
+        with self.db.begin() as conn:
             conn.execute(update(AgentRow).where(AgentRow.id == agent_id).values(**values))
 
     def set_password_hash(self, agent_id: int, password_hash: str) -> None:
@@ -89,7 +90,7 @@ class SqlCredentialStore:
 
     def use_totp_step(self, agent_id: int, step: int) -> bool:
         """Compare-and-set: two requests racing with one code cannot both win."""
-        with self.engine.begin() as conn:
+        with self.db.begin() as conn:
             res = conn.execute(
                 update(AgentRow)
                 .where(AgentRow.id == agent_id, AgentRow.totp_last_step < step)
@@ -99,7 +100,7 @@ class SqlCredentialStore:
 
     def record_failed_login(self, agent_id: int) -> int:
         """One more consecutive failure, counted in the database (survives restarts)."""
-        with self.engine.begin() as conn:
+        with self.db.begin() as conn:
             conn.execute(
                 update(AgentRow)
                 .where(AgentRow.id == agent_id)
@@ -116,7 +117,7 @@ class SqlCredentialStore:
 
     def lock(self, lock: AccountLock) -> None:
         """Lock the account and remember why and from where."""
-        with self.engine.begin() as conn:
+        with self.db.begin() as conn:
             conn.execute(update(AgentRow).where(AgentRow.id == lock.agent_id).values(locked=True))
             conn.execute(delete(AccountLockRow).where(AccountLockRow.agent_id == lock.agent_id))
             conn.execute(
@@ -130,7 +131,7 @@ class SqlCredentialStore:
 
     def add_lock_address(self, agent_id: int, address: str) -> None:
         """Remember one more address that failed against a locked account."""
-        with self.engine.begin() as conn:
+        with self.db.begin() as conn:
             current = conn.execute(
                 select(AccountLockRow.addresses).where(AccountLockRow.agent_id == agent_id)
             ).scalar_one_or_none()
@@ -147,7 +148,7 @@ class SqlCredentialStore:
 
     def lock_of(self, agent_id: int) -> AccountLock | None:
         """The failure lock on this account, if any."""
-        with self.engine.connect() as conn:
+        with self.db.connect() as conn:
             row = conn.execute(
                 select(AccountLockRow.__table__).where(AccountLockRow.agent_id == agent_id)
             ).first()
@@ -162,7 +163,7 @@ class SqlCredentialStore:
 
     def unlock(self, agent_id: int) -> None:
         """Lift the lock and reset the failure count."""
-        with self.engine.begin() as conn:
+        with self.db.begin() as conn:
             conn.execute(
                 update(AgentRow)
                 .where(AgentRow.id == agent_id)
@@ -173,7 +174,7 @@ class SqlCredentialStore:
     def webauthn_credentials(self, agent_id: int) -> list[WebauthnCredential]:
         """The agent's security keys, oldest first."""
         w = WebauthnCredentialRow
-        with self.engine.connect() as conn:
+        with self.db.connect() as conn:
             rows = conn.execute(
                 select(w.__table__).where(w.agent_id == agent_id).order_by(w.id)
             ).all()
@@ -195,7 +196,7 @@ class SqlCredentialStore:
         self, agent_id: int, cred: NewWebauthnCredential, name: str, at: dt.datetime
     ) -> WebauthnCredential:
         """Store a newly registered key."""
-        with self.engine.begin() as conn:
+        with self.db.begin() as conn:
             res = conn.execute(
                 insert(WebauthnCredentialRow).values(
                     agent_id=agent_id,
@@ -213,7 +214,7 @@ class SqlCredentialStore:
 
     def update_sign_count(self, cred_id: int, sign_count: int, at: dt.datetime) -> None:
         """Remember the authenticator's counter (a clone shows up as a counter going back)."""
-        with self.engine.begin() as conn:
+        with self.db.begin() as conn:
             conn.execute(
                 update(WebauthnCredentialRow)
                 .where(WebauthnCredentialRow.id == cred_id)
@@ -222,7 +223,7 @@ class SqlCredentialStore:
 
     def remove_webauthn_credential(self, agent_id: int, cred_id: int) -> bool:
         """Remove one of the agent's keys."""
-        with self.engine.begin() as conn:
+        with self.db.begin() as conn:
             res = conn.execute(
                 delete(WebauthnCredentialRow).where(
                     WebauthnCredentialRow.id == cred_id, WebauthnCredentialRow.agent_id == agent_id
@@ -233,7 +234,7 @@ class SqlCredentialStore:
     def recovery_codes_left(self, agent_id: int) -> int:
         """Unused recovery codes."""
         r = RecoveryCodeRow
-        with self.engine.connect() as conn:
+        with self.db.connect() as conn:
             return len(
                 conn.execute(select(r.id).where(r.agent_id == agent_id, r.used_at.is_(None))).all()
             )
@@ -242,7 +243,7 @@ class SqlCredentialStore:
         self, agent_id: int, code_hashes: Sequence[str], at: dt.datetime
     ) -> None:
         """Drop the old codes and store the new ones."""
-        with self.engine.begin() as conn:
+        with self.db.begin() as conn:
             conn.execute(delete(RecoveryCodeRow).where(RecoveryCodeRow.agent_id == agent_id))
             conn.execute(
                 insert(RecoveryCodeRow),
@@ -252,7 +253,7 @@ class SqlCredentialStore:
     def use_recovery_code(self, agent_id: int, code_hash: str, at: dt.datetime) -> bool:
         """Spend a code once: the update only matches an unused code of this agent."""
         r = RecoveryCodeRow
-        with self.engine.begin() as conn:
+        with self.db.begin() as conn:
             res = conn.execute(
                 update(r)
                 .where(r.agent_id == agent_id, r.code_hash == code_hash, r.used_at.is_(None))
@@ -263,14 +264,14 @@ class SqlCredentialStore:
     def agent_by_identity(self, issuer: str, subject: str) -> int | None:
         """The account linked to (issuer, sub) — never matched on e-mail or sub alone."""
         f = FederatedIdentityRow
-        with self.engine.connect() as conn:
+        with self.db.connect() as conn:
             return conn.execute(
                 select(f.agent_id).where(f.issuer == issuer, f.subject == subject)
             ).scalar_one_or_none()
 
     def link_identity(self, agent_id: int, issuer: str, subject: str, at: dt.datetime) -> None:
         """Link a provider identity to an existing account."""
-        with self.engine.begin() as conn:
+        with self.db.begin() as conn:
             conn.execute(
                 insert(FederatedIdentityRow).values(
                     issuer=issuer, subject=subject, agent_id=agent_id, created_at=at
@@ -280,7 +281,7 @@ class SqlCredentialStore:
     def unlink_identity(self, agent_id: int, issuer: str, subject: str) -> bool:
         """Remove a link."""
         f = FederatedIdentityRow
-        with self.engine.begin() as conn:
+        with self.db.begin() as conn:
             res = conn.execute(
                 delete(f).where(f.agent_id == agent_id, f.issuer == issuer, f.subject == subject)
             )
@@ -289,7 +290,7 @@ class SqlCredentialStore:
     def identities_of(self, agent_id: int) -> list[tuple[str, str]]:
         """(issuer, subject) pairs linked to the account."""
         f = FederatedIdentityRow
-        with self.engine.connect() as conn:
+        with self.db.connect() as conn:
             rows = conn.execute(
                 select(f.issuer, f.subject).where(f.agent_id == agent_id).order_by(f.id)
             ).all()
@@ -299,12 +300,12 @@ class SqlCredentialStore:
 class SqlChallengeStore:
     """Implements ``ChallengeStore``."""
 
-    def __init__(self, engine: Engine) -> None:
-        self.engine = engine
+    def __init__(self, db: Database | Engine) -> None:
+        self.db = as_database(db)
 
     def put(self, challenge: Challenge) -> None:
         """Store a new challenge."""
-        with self.engine.begin() as conn:
+        with self.db.begin() as conn:
             conn.execute(
                 insert(ChallengeRow).values(
                     key=challenge.key,
@@ -321,7 +322,7 @@ class SqlChallengeStore:
 
     def get(self, key: str) -> Challenge | None:
         """The challenge stored under ``key``."""
-        with self.engine.connect() as conn:
+        with self.db.connect() as conn:
             r = conn.execute(select(ChallengeRow.__table__).where(ChallengeRow.key == key)).first()
         if r is None:
             return None
@@ -339,7 +340,7 @@ class SqlChallengeStore:
 
     def update(self, key: str, *, attempts: int, payload: dict[str, str]) -> None:
         """Record an attempt or new ceremony data."""
-        with self.engine.begin() as conn:
+        with self.db.begin() as conn:
             conn.execute(
                 update(ChallengeRow)
                 .where(ChallengeRow.key == key)
@@ -348,13 +349,13 @@ class SqlChallengeStore:
 
     def take(self, key: str) -> bool:
         """Consume the challenge: only the caller whose delete matched may go on."""
-        with self.engine.begin() as conn:
+        with self.db.begin() as conn:
             res = conn.execute(delete(ChallengeRow).where(ChallengeRow.key == key))
         return res.rowcount == 1
 
     def purge(self, before: dt.datetime) -> None:
         """Forget challenges that expired before ``before``."""
-        with self.engine.begin() as conn:
+        with self.db.begin() as conn:
             conn.execute(delete(ChallengeRow).where(ChallengeRow.expires_at < before))
 
 
@@ -383,12 +384,12 @@ def _session(r: object) -> Session:
 class SqlSessionStore:
     """Implements ``SessionStore``."""
 
-    def __init__(self, engine: Engine) -> None:
-        self.engine = engine
+    def __init__(self, db: Database | Engine) -> None:
+        self.db = as_database(db)
 
     def create(self, session: Session) -> None:
         """Store a new session."""
-        with self.engine.begin() as conn:
+        with self.db.begin() as conn:
             conn.execute(
                 insert(SessionRow).values(
                     key=session.key,
@@ -411,13 +412,13 @@ class SqlSessionStore:
 
     def get(self, key: str) -> Session | None:
         """The session whose token hashes to ``key``."""
-        with self.engine.connect() as conn:
+        with self.db.connect() as conn:
             r = conn.execute(select(SessionRow.__table__).where(SessionRow.key == key)).first()
         return None if r is None else _session(r)
 
     def touch(self, key: str, at: dt.datetime) -> None:
         """Note activity (the idle timeout counts from here)."""
-        with self.engine.begin() as conn:
+        with self.db.begin() as conn:
             conn.execute(
                 update(SessionRow)
                 .where(SessionRow.key == key, SessionRow.ended_at.is_(None))
@@ -426,12 +427,12 @@ class SqlSessionStore:
 
     def set_fresh_until(self, key: str, until: dt.datetime) -> None:
         """The second factor was proven again: privileged actions allowed until ``until``."""
-        with self.engine.begin() as conn:
+        with self.db.begin() as conn:
             conn.execute(update(SessionRow).where(SessionRow.key == key).values(fresh_until=until))
 
     def end(self, key: str, at: dt.datetime, reason: str) -> bool:
         """End one live session."""
-        with self.engine.begin() as conn:
+        with self.db.begin() as conn:
             res = conn.execute(
                 update(SessionRow)
                 .where(SessionRow.key == key, SessionRow.ended_at.is_(None))
@@ -441,7 +442,7 @@ class SqlSessionStore:
 
     def end_public(self, public_id: str, at: dt.datetime, reason: str) -> bool:
         """End one live session named by its public id (what journals and alerts show)."""
-        with self.engine.begin() as conn:
+        with self.db.begin() as conn:
             res = conn.execute(
                 update(SessionRow)
                 .where(SessionRow.public_id == public_id, SessionRow.ended_at.is_(None))
@@ -468,7 +469,7 @@ class SqlSessionStore:
             raise ValueError("end_all needs an agent or an organisation")
         if except_key is not None:
             conds.append(SessionRow.key != except_key)
-        with self.engine.begin() as conn:
+        with self.db.begin() as conn:
             rows = conn.execute(select(SessionRow.__table__).where(*conds)).all()
             if rows:
                 conn.execute(
@@ -480,7 +481,7 @@ class SqlSessionStore:
 
     def live_of(self, agent_id: int, now: dt.datetime) -> list[Session]:
         """The agent's sessions not ended nor past their absolute end, newest first."""
-        with self.engine.connect() as conn:
+        with self.db.connect() as conn:
             rows = conn.execute(
                 select(SessionRow.__table__)
                 .where(

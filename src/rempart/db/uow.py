@@ -1,0 +1,133 @@
+"""The unit of work: one connection and one transaction per request or per use case.
+
+SQL adapters never hold an engine; they ask a ``Database`` for a connection. Inside a unit of
+work every adapter gets the same connection, and nothing is committed before the unit of work
+ends: it commits when the use case returns and rolls back when it raises, so that a use case
+that writes several things (approve a request *and* create the account it asks for) never
+leaves half of them. Outside a unit of work (a store tested alone, a background thread) each
+call gets a short transaction of its own, exactly as a plain engine would give.
+
+The current unit of work travels in a context variable: the web layer opens one per HTTP
+request (``web.middleware.UnitOfWorkPerRequest``) and the threads that run the request's
+dependencies and route inherit it; a command opens one per use case with
+``database.unit_of_work()``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar, Token
+
+from sqlalchemy import Connection, Engine
+
+_current: ContextVar[UnitOfWork | None] = ContextVar("rempart_unit_of_work", default=None)
+
+
+class UnitOfWork:
+    """One connection, opened on first use, and its transaction."""
+
+    __slots__ = ("_conn", "database")
+
+    def __init__(self, database: Database) -> None:
+        self.database = database
+        self._conn: Connection | None = None
+
+    def connection(self) -> Connection:
+        """The unit of work's connection (checked out of the pool on first use)."""
+        if self._conn is None:
+            self._conn = self.database.engine.connect()
+        return self._conn
+
+    def commit(self) -> None:
+        """Commit what the use case wrote (nothing to do when it touched no table)."""
+        if self._conn is not None:
+            self._conn.commit()
+
+    def rollback(self) -> None:
+        """Forget what the use case wrote."""
+        if self._conn is not None:
+            self._conn.rollback()
+
+    def close(self) -> None:
+        """Give the connection back to the pool."""
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
+
+
+class Database:
+    """The portal database as the adapters see it: ``connect()`` to read, ``begin()`` to write."""
+
+    __slots__ = ("engine",)
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    def _active(self) -> UnitOfWork | None:
+        uow = _current.get()
+        return uow if uow is not None and uow.database is self else None
+
+    @contextmanager
+    def connect(self) -> Iterator[Connection]:
+        """A connection to read with: the unit of work's, else a short one."""
+        uow = self._active()
+        if uow is not None:
+            yield uow.connection()
+            return
+        with self.engine.connect() as conn:
+            yield conn
+
+    @contextmanager
+    def begin(self) -> Iterator[Connection]:
+        """A connection to write with: the unit of work's (committed when it ends), else a
+        short transaction committed at the end of the block."""
+        uow = self._active()
+        if uow is not None:
+            yield uow.connection()
+            return
+        with self.engine.begin() as conn:
+            yield conn
+
+    @contextmanager
+    def unit_of_work(self) -> Iterator[UnitOfWork]:
+        """Run a use case in one transaction; a nested call joins the outer unit of work."""
+        outer = self._active()
+        if outer is not None:
+            yield outer
+            return
+        uow = UnitOfWork(self)
+        token = _current.set(uow)
+        try:
+            yield uow
+            uow.commit()
+        except BaseException:
+            uow.rollback()
+            raise
+        finally:
+            _current.reset(token)
+            uow.close()
+
+    def dispose(self) -> None:
+        """Close every pooled connection."""
+        self.engine.dispose()
+
+
+def current_unit_of_work() -> UnitOfWork | None:
+    """The unit of work of the running request or use case, if any."""
+    return _current.get()
+
+
+def bind(uow: UnitOfWork) -> Token[UnitOfWork | None]:
+    """Make ``uow`` the current unit of work of this context (the web layer's per request)."""
+    return _current.set(uow)
+
+
+def unbind(token: Token[UnitOfWork | None]) -> None:
+    """Undo ``bind``."""
+    _current.reset(token)
+
+
+def as_database(target: Database | Engine) -> Database:
+    """A ``Database`` for ``target`` (stores built on a bare engine, in tests, get one)."""
+    return target if isinstance(target, Database) else Database(target)
