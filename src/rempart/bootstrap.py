@@ -51,6 +51,7 @@ class Container:
     mailer: Mailer
     closers: list[object] = field(default_factory=list)
     auth: AuthDeps | None = None  # sign-in; built by ``build_container``
+    guard: Guard | None = None  # the inline guard, unless the bench runs with it off
     governance: GovernanceDeps | None = None  # four eyes, reviews, lifecycle, kill switches
     jobs: object | None = None  # the periodic governance jobs, once started
 
@@ -60,7 +61,7 @@ class Container:
         from rempart.governance.service import lifecycle
         from rempart.kernel.scheduler import IntervalRunner
 
-        guard = self.portal.guard
+        guard = self.guard
         if (
             guard is not None
             and self.settings.guard_baselines_at_start
@@ -122,7 +123,7 @@ def build_container(
         clock=clock or SystemClock(),
         rules=ScopeRules(enrolment_grace_months=settings.enrolment_grace_months),
         alerts=build_alerts(settings, db),
-        governance=SqlGovernanceStore(db),
+        standings=store,
     )
     mailer: Mailer = (
         SmtpMailer(settings.smtp_host, settings.smtp_port, settings.mail_from)
@@ -134,7 +135,8 @@ def build_container(
         box.closers.append(portal.alerts)
     box.auth = build_auth(settings, db, store, journal, portal.clock)
     if settings.guard_mode == "on":
-        box.portal = replace(portal, guard=build_guard(settings, box))
+        box.guard = build_guard(settings, box)
+        box.portal = replace(portal, guard=box.guard)
     box.governance = build_governance(settings, box)
     return box
 
@@ -248,10 +250,9 @@ def governance_rules(settings: Settings) -> GovernanceRules:
 def build_governance(settings: Settings, box: Container) -> GovernanceDeps:
     """Wire privileged-account governance on the portal database and sign-in's services."""
     assert box.auth is not None
-    assert box.portal.governance is not None
     return GovernanceDeps(
         portal=box.portal,
-        store=box.portal.governance,
+        store=SqlGovernanceStore(box.db),
         mailer=box.mailer,
         rules=governance_rules(settings),
         auth=box.auth,

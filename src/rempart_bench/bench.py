@@ -258,7 +258,7 @@ def open_run(base: Base, mode: str, at: dt.datetime) -> Run:
     )
     if mode == "none":
         box.portal = replace(box.portal, store=FlatAccessStore(box.engine))
-    guard = box.portal.guard
+    guard = box.guard
     if guard is not None and isinstance(guard.profiles, MemoryProfileStore):
         guard.profiles.replace(base.baselines)
     app = create_app(box.settings, container=box)
@@ -386,7 +386,7 @@ def _scope_check(outcome: AttackOutcome, base: Base, run: Run, at: dt.datetime) 
     """In-session exposure must stay within the victim's own people and their day budget."""
     own: set[str] = set()
     budgets = []
-    guard = run.box.portal.guard
+    guard = run.box.guard
     store = run.box.portal.store
     grace_from = months_before(at.date(), run.box.settings.enrolment_grace_months)
     for login in outcome.victims:

@@ -27,7 +27,7 @@ class RempartCollector:
 
     def collect(self) -> Iterator[Metric]:
         """The metric families."""
-        guard = self.box.portal.guard
+        guard = self.box.guard
         decisions = CounterMetricFamily(
             "rempart_guard_decisions", "Guard decisions by action", labels=["action"]
         )

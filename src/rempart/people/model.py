@@ -122,3 +122,14 @@ class AttendanceRecord:
     mark: AttendanceMark
     recorded_by: str
     recorded_at: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.UTC))
+
+
+@dataclass(frozen=True, slots=True)
+class AccessStanding:
+    """What decides, on every request, whether an account may reach people's data at all
+    besides its own record (active, end date, training attestation): facts kept by governance
+    (a suspended organisation, a factor still to enrol) and the partner apps' kill switches."""
+
+    org_suspended: bool = False
+    enrolment_pending: bool = False
+    app_enabled: bool = True

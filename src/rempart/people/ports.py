@@ -7,6 +7,7 @@ from typing import Protocol
 
 from rempart.kernel.actors import Agent, App, Organisation
 from rempart.people.model import (
+    AccessStanding,
     AttendanceMark,
     Enrolment,
     FollowUpNote,
@@ -49,3 +50,11 @@ class PortalStore(Protocol):
     ) -> FollowUpNote: ...
     def app_enabled(self, app: App, org_id: str) -> bool: ...
     def set_app_enabled(self, app: App, org_id: str | None, enabled: bool) -> None: ...
+
+
+class AccessStandings(Protocol):
+    """The data gate's facts about one account, read fresh on every data request."""
+
+    def access_standing(self, agent_id: int, org_id: str, app: App) -> AccessStanding:
+        """One read: organisation suspended? second factor still to enrol? app switched off?"""
+        ...

@@ -11,8 +11,6 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass, field
-from enum import StrEnum
-from typing import TYPE_CHECKING
 
 from rempart.guard import detectors
 from rempart.guard.alerts import Alert, Severity
@@ -33,36 +31,16 @@ from rempart.journal.entries import entry_for
 from rempart.journal.ports import JournalWriter
 from rempart.kernel import errors
 from rempart.kernel.context import RequestContext
+from rempart.kernel.exposure import Exposure, GuardRequest
 from rempart.kernel.tags import Decision, Tag
-
-if TYPE_CHECKING:
-    from rempart.people.service.deps import PortalDeps
 
 log = logging.getLogger("rempart.guard")
 
 HOUR, DAY = 3600, 86400
 
 
-class Exposure(StrEnum):
-    """What kind of data request it is."""
-
-    READ = "read"  # one full record
-    LOOKUP = "lookup"  # the exact lookup outside scope
-    LIST = "list"  # names of several people (portfolio, rosters)
-    EXPORT = "export"
-
-
 # One record at a time: what velocity is measured on (lists and exports have their own limits).
 _CONSULTS = frozenset({Exposure.READ, Exposure.LOOKUP})
-
-
-@dataclass(frozen=True, slots=True)
-class GuardRequest:
-    kind: Exposure
-    asked: tuple[str, ...]  # identifiers the caller asked for
-    exposed: tuple[str, ...]  # people whose data would leave if allowed
-    found: bool = True
-    canary: bool = False
 
 
 @dataclass
@@ -99,6 +77,10 @@ class Guard:
         if verdict.action is not Action.ALLOW:
             self._apply(ctx, req, verdict)
         return verdict
+
+    def admit(self, ctx: RequestContext, request: GuardRequest) -> None:
+        """``ExposureGuard.admit``: decide, contain, and raise when the data must not leave."""
+        raise_for_verdict(self.check(ctx, request))
 
     # -- decision --------------------------------------------------------------------------
 
@@ -318,9 +300,3 @@ def raise_for_verdict(verdict: Verdict, *, hide_canary: bool = True) -> None:
             raise errors.SessionRevoked(detail)
         case _:
             raise errors.AccessSuspended(detail)
-
-
-def guard_check(deps: PortalDeps, ctx: RequestContext, req: GuardRequest) -> None:
-    """Run the guard when one is configured; raise when the data must not leave."""
-    if deps.guard is not None:
-        raise_for_verdict(deps.guard.check(ctx, req))

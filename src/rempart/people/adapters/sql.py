@@ -18,9 +18,11 @@ from rempart.db.schema.core import (
     TrainingRow,
     TrainingSessionRow,
 )
+from rempart.db.schema.governance import OrgSuspensionRow
 from rempart.db.uow import Database, as_database
 from rempart.kernel.actors import Agent, App, Organisation, OrgKind, Role
 from rempart.people.model import (
+    AccessStanding,
     Assignment,
     AttendanceMark,
     Enrolment,
@@ -367,6 +369,35 @@ class SqlPortalStore:
             )
             new_id = int(res.inserted_primary_key[0]) if res.inserted_primary_key else 0
         return FollowUpNote(new_id, person_id, org_id, author, at, text)
+
+    def access_standing(self, agent_id: int, org_id: str, app: App) -> AccessStanding:
+        """``AccessStandings``: the gate's three facts in one indexed read."""
+        suspended = (
+            select(OrgSuspensionRow.id)
+            .where(OrgSuspensionRow.org_id == org_id, OrgSuspensionRow.lifted_at.is_(None))
+            .exists()
+        )
+        switched_off = (
+            select(AppSwitchRow.app)
+            .where(
+                AppSwitchRow.app == str(app),
+                AppSwitchRow.org_id.in_([ALL_ORGS, org_id]),
+                AppSwitchRow.enabled.is_(False),
+            )
+            .exists()
+        )
+        stmt = select(
+            AgentRow.enrolment_pending, suspended.label("suspended"), switched_off.label("off")
+        ).where(AgentRow.id == agent_id)
+        with self.db.connect() as conn:
+            row = conn.execute(stmt).first()
+        if row is None:  # an account removed under a live session: nothing to reach
+            return AccessStanding(org_suspended=True)
+        return AccessStanding(
+            org_suspended=bool(row.suspended),
+            enrolment_pending=bool(row.enrolment_pending),
+            app_enabled=not row.off,
+        )
 
     def app_enabled(self, app: App, org_id: str) -> bool:
         """False when the app is switched off for everyone or for this organisation."""

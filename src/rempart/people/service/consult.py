@@ -10,17 +10,17 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from rempart.governance.service.gate import ensure_may_access_data
-from rempart.guard.service.inline import Exposure, GuardRequest, guard_check
 from rempart.journal.entries import entry_for
 from rempart.kernel.categories import DataCategory
 from rempart.kernel.context import RequestContext
 from rempart.kernel.errors import Forbidden, InvalidRequest, NotFound
+from rempart.kernel.exposure import Exposure, GuardRequest
 from rempart.kernel.identifiers import parse_ft_id
 from rempart.kernel.tags import Decision, Tag
 from rempart.people import scope
 from rempart.people.model import Person
 from rempart.people.service.deps import PortalDeps
+from rempart.people.service.gate import ensure_may_access_data, guard_check
 
 # A relations query for this id finds nothing; it keeps unknown and out-of-scope people
 # on the same code path, so that their timing stays comparable.

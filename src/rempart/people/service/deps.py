@@ -3,20 +3,17 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from rempart.governance.model import GovernanceRules
 from rempart.governance.ports import GovernanceStore
 from rempart.guard.ports import AlertSink
 from rempart.journal.ports import JournalWriter
+from rempart.kernel.exposure import ExposureGuard
 from rempart.kernel.ports import Clock
 from rempart.mail.ports import Mailer
-from rempart.people.ports import PortalStore
+from rempart.people.ports import AccessStandings, PortalStore
 from rempart.people.scope import ScopeRules
 from rempart.signin.service.deps import AuthDeps
-
-if TYPE_CHECKING:
-    from rempart.guard.service.inline import Guard
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,10 +23,8 @@ class PortalDeps:
     clock: Clock
     rules: ScopeRules
     alerts: AlertSink
-    guard: Guard | None = None  # None: scope policy only (tests of scope, the bench's "off")
-    # Account standing for the data gate (org suspended, second factor not enrolled yet);
-    # None only in unit tests of the scope policy.
-    governance: GovernanceStore | None = None
+    standings: AccessStandings  # the data gate's facts, read on every data request
+    guard: ExposureGuard | None = None  # None: scope policy only (the bench's "off")
 
 
 @dataclass(frozen=True, slots=True)
