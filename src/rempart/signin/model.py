@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from rempart.kernel.actors import Agent
+from rempart.kernel.actors import Agent, Organisation
 
 
 class Method(StrEnum):
@@ -86,6 +86,15 @@ class Credentials:
     totp_last_step: int
     locked: bool
     failed_logins: int
+
+
+@dataclass(frozen=True, slots=True)
+class SessionHolder:
+    """A session with its account's credentials and organisation, as one read returns them."""
+
+    session: Session
+    credentials: Credentials | None  # None: the account no longer exists
+    org: Organisation | None
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,6 +15,7 @@ from rempart.signin.model import (
     FederationRequest,
     NewWebauthnCredential,
     Session,
+    SessionHolder,
     WebauthnCredential,
 )
 
@@ -175,6 +176,11 @@ class SessionStore(Protocol):
 
     def create(self, session: Session) -> None: ...
     def get(self, key: str) -> Session | None: ...
+    def holder(self, key: str) -> SessionHolder | None:
+        """The session with its account's credentials and organisation, in one read (the
+        request path resumes a session on every call)."""
+        ...
+
     def touch(self, key: str, at: dt.datetime) -> None: ...
     def set_fresh_until(self, key: str, until: dt.datetime) -> None: ...
     def end_public(self, public_id: str, at: dt.datetime, reason: str) -> bool:

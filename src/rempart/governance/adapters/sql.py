@@ -11,6 +11,7 @@ from collections.abc import Sequence
 
 from sqlalchemy import Engine, and_, delete, func, insert, or_, select, update
 
+from rempart.db.rows import agent_from_row
 from rempart.db.schema.core import AgentRow, OrganisationRow
 from rempart.db.schema.governance import (
     AccountRequestRow,
@@ -34,7 +35,6 @@ from rempart.governance.model import (
     ReviewItem,
 )
 from rempart.kernel.actors import APP_OF_ORG_KIND, PRIVILEGED_ROLES, Agent, App, Role
-from rempart.people.adapters.sql import agent_from_row
 
 
 def _utc(value: dt.datetime | None) -> dt.datetime | None:

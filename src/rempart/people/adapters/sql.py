@@ -6,6 +6,7 @@ import datetime as dt
 
 from sqlalchemy import ColumnElement, Engine, and_, delete, insert, or_, select
 
+from rempart.db.rows import agent_from_row
 from rempart.db.schema.core import (
     AgentRow,
     AppSwitchRow,
@@ -45,23 +46,6 @@ def _utc(value: dt.datetime | None) -> dt.datetime | None:
     if value is not None and value.tzinfo is None:
         return value.replace(tzinfo=dt.UTC)
     return value
-
-
-def agent_from_row(row: AgentRow, org_kind: str) -> Agent:
-    """Domain agent from its row."""
-    return Agent(
-        id=row.id,
-        login=row.login,
-        email=row.email,
-        org_id=row.org_id,
-        org_kind=OrgKind(org_kind),
-        roles=frozenset(Role(r) for r in row.roles.split() if r),
-        active=row.active,
-        created_at=_utc(row.created_at),
-        end_date=row.end_date,
-        training_valid_until=row.training_valid_until,
-        probation_until=_utc(row.probation_until),
-    )
 
 
 def person_from_row(row: PersonRow) -> Person:

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 from sqlalchemy import ColumnElement, Engine, delete, insert, select, update
 
+from rempart.db.rows import agent_from_mapping, agent_from_row, organisation_from_mapping
 from rempart.db.schema.core import AgentRow, OrganisationRow
 from rempart.db.schema.signin import (
     AccountLockRow,
@@ -18,7 +20,6 @@ from rempart.db.schema.signin import (
     WebauthnCredentialRow,
 )
 from rempart.db.uow import Database, as_database
-from rempart.people.adapters.sql import agent_from_row
 from rempart.signin.model import (
     AccountLock,
     Challenge,
@@ -26,6 +27,7 @@ from rempart.signin.model import (
     Credentials,
     NewWebauthnCredential,
     Session,
+    SessionHolder,
     WebauthnCredential,
 )
 
@@ -359,8 +361,35 @@ class SqlChallengeStore:
             conn.execute(delete(ChallengeRow).where(ChallengeRow.expires_at < before))
 
 
+# One statement for the request path: the session, its agent (columns prefixed ``a_``) and the
+# agent's organisation (``o_``); outer joins, so that a session whose account is gone still
+# comes back and can be ended with the right reason.
+_AGENT_HOLDER_COLUMNS = (
+    "id", "login", "email", "org_id", "roles", "active", "created_at", "end_date",
+    "training_valid_until", "probation_until", "password_hash", "totp_secret",
+    "totp_last_step", "locked", "failed_logins",
+)  # fmt: skip
+_HOLDER = (
+    select(
+        SessionRow.__table__,
+        *(getattr(AgentRow, c).label("a_" + c) for c in _AGENT_HOLDER_COLUMNS),
+        OrganisationRow.kind.label("a_org_kind"),
+        *(
+            getattr(OrganisationRow, c).label("o_" + c)
+            for c in ("id", "kind", "name", "siret", "region")
+        ),
+    )
+    .select_from(SessionRow)
+    .outerjoin(AgentRow, AgentRow.id == SessionRow.agent_id)
+    .outerjoin(OrganisationRow, OrganisationRow.id == AgentRow.org_id)
+)
+
+
 def _session(r: object) -> Session:
-    m = r._mapping  # type: ignore[attr-defined]
+    return _session_from(r._mapping)  # type: ignore[attr-defined]
+
+
+def _session_from(m: Mapping[Any, Any]) -> Session:
     return Session(
         key=m["key"],
         public_id=m["public_id"],
@@ -415,6 +444,25 @@ class SqlSessionStore:
         with self.db.connect() as conn:
             r = conn.execute(select(SessionRow.__table__).where(SessionRow.key == key)).first()
         return None if r is None else _session(r)
+
+    def holder(self, key: str) -> SessionHolder | None:
+        """``SessionStore.holder``: session, agent and organisation joined in one statement."""
+        with self.db.connect() as conn:
+            m = conn.execute(_HOLDER.where(SessionRow.key == key)).mappings().first()
+        if m is None:
+            return None
+        session = _session_from(m)
+        if m["a_id"] is None:
+            return SessionHolder(session, None, None)
+        credentials = Credentials(
+            agent=agent_from_mapping(m, "a_"),
+            password_hash=m["a_password_hash"] or "",
+            totp_secret=m["a_totp_secret"] or "",
+            totp_last_step=int(m["a_totp_last_step"] or 0),
+            locked=bool(m["a_locked"]),
+            failed_logins=int(m["a_failed_logins"] or 0),
+        )
+        return SessionHolder(session, credentials, organisation_from_mapping(m, "o_"))
 
     def touch(self, key: str, at: dt.datetime) -> None:
         """Note activity (the idle timeout counts from here)."""

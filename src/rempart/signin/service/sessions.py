@@ -156,11 +156,16 @@ def resume(
     Order matters: the binding is checked first, so that a stolen cookie replayed elsewhere
     revokes the session even when the thief got the rest of the request wrong.
     """
-    session = load(deps, token)
+    if not is_well_formed(token):
+        raise Unauthenticated("sign in first")
+    # One read brings the session, its account and its organisation: this runs on every call.
+    holder = deps.sessions.holder(digest(token or ""))
+    if holder is None:
+        raise Unauthenticated("sign in first")
+    session, creds, org = holder.session, holder.credentials, holder.org
     now = deps.clock.now()
     if session.ended_at is not None:
         raise _ended_error(session)
-    creds = deps.credentials.credentials_by_id(session.agent_id)
     agent = creds.agent if creds else None
     if client.network != session.network or client.user_agent != session.user_agent:
         reason = (
@@ -201,7 +206,6 @@ def resume(
         raise AccountLocked("this account is locked")
     if session.enrol_only and not allow_enrol_only:
         raise Forbidden("register a security key first: your role signs in with it only")
-    org = deps.portal.organisation(agent.org_id)
     if org is None:
         raise Unauthenticated("sign in first")
     if now - session.last_seen_at >= deps.policy.touch_every:
