@@ -304,7 +304,8 @@ def build_auth(
         credentials=SqlCredentialStore(db),
         challenges=SqlChallengeStore(db),
         sessions=SqlSessionStore(db),
-        portal=store,
+        directory=store,
+        apps=store,
         hasher=Argon2PasswordHasher(
             settings.argon2_time_cost, settings.argon2_memory_kib, settings.argon2_parallelism
         ),

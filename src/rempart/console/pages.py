@@ -34,7 +34,7 @@ CHART_DAYS = 14
 
 
 def _feed(request: Request, visitor: SecurityTeam) -> dict[str, object]:
-    items = alerts.list_alerts(portal(request), visitor.ctx, None, FEED_SIZE)
+    items = alerts.list_alerts(portal(request).alerts, visitor.ctx, None, FEED_SIZE)
     return {"alerts": items, "refreshed_at": visitor.ctx.now, "poll": POLL_SECONDS}
 
 

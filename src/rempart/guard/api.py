@@ -38,4 +38,4 @@ def list_alerts(
     limit: Annotated[int, Query(ge=1, le=1000)] = 200,
 ) -> Any:
     """Alerts, newest first (security officers and admins)."""
-    return {"items": alerts.list_alerts(deps, ctx, since, limit)}
+    return {"items": alerts.list_alerts(deps.alerts, ctx, since, limit)}

@@ -37,3 +37,15 @@ class ManualClock:
         """Move the clock forward."""
         with self._lock:
             self._now += dt.timedelta(seconds=seconds)
+
+
+def months_before(day: dt.date, months: int) -> dt.date:
+    """``day`` moved back by whole months, clamped to the end of shorter months."""
+    year, month = divmod(day.year * 12 + (day.month - 1) - months, 12)
+    month += 1
+    for d in (day.day, 30, 29, 28):
+        try:
+            return dt.date(year, month, d)
+        except ValueError:
+            continue
+    raise AssertionError("unreachable")

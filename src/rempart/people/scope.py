@@ -22,6 +22,7 @@ from typing import Any
 
 from rempart.kernel.actors import Agent, OrgKind, Role
 from rempart.kernel.categories import DataCategory, Purpose
+from rempart.kernel.clock import months_before
 from rempart.kernel.errors import Forbidden, InvalidRequest, NotFound
 from rempart.people.model import Person, Relations
 
@@ -143,18 +144,6 @@ def resolve_purpose(agent: Agent, declared: str | None) -> Purpose:
     if purpose not in allowed:
         raise InvalidRequest(f"purpose {purpose} may not be declared by this role")
     return purpose
-
-
-def months_before(day: dt.date, months: int) -> dt.date:
-    """``day`` moved back by whole months, clamped to the end of shorter months."""
-    year, month = divmod(day.year * 12 + (day.month - 1) - months, 12)
-    month += 1
-    for d in (day.day, 30, 29, 28):
-        try:
-            return dt.date(year, month, d)
-        except ValueError:
-            continue
-    raise AssertionError("unreachable")
 
 
 def relation_of(

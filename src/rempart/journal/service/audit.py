@@ -24,9 +24,9 @@ from rempart.journal.integrity import (
 from rempart.journal.merkle import Frontier, inclusion_path, leaf_hash, root_from_inclusion
 from rempart.journal.model import JournalEntry, StoredEntry, format_time
 from rempart.journal.ports import JournalArchive, JournalQueries, JournalWriter
+from rempart.kernel.clock import months_before
 from rempart.kernel.errors import Conflict, InvalidRequest, JournalTampered, NotFound
 from rempart.kernel.tags import Decision, Tag
-from rempart.people import scope
 
 PROOF_FORMAT = "rempart-journal-inclusion-proof/v1"
 
@@ -179,7 +179,7 @@ class PurgeResult:
 
 def retention_cutoff(today: dt.date, months: int) -> dt.datetime:
     """The instant before which entries are older than ``months`` months."""
-    day = scope.months_before(today, months)
+    day = months_before(today, months)
     return dt.datetime.combine(day, dt.time(), tzinfo=dt.UTC)
 
 

@@ -12,6 +12,7 @@ from typing import Any
 
 from rempart.journal.entries import entry_for
 from rempart.kernel.categories import DataCategory
+from rempart.kernel.clock import months_before
 from rempart.kernel.context import RequestContext
 from rempart.kernel.errors import Forbidden, InvalidRequest, NotFound
 from rempart.kernel.exposure import Exposure, GuardRequest
@@ -159,7 +160,7 @@ def portfolio_page(deps: PortalDeps, ctx: RequestContext, page: int, size: int) 
     if not scope.reaches_people(ctx.agent):
         raise Forbidden("this role has no portfolio")
     ensure_may_access_data(deps, ctx)
-    grace_from = scope.months_before(ctx.today, deps.rules.enrolment_grace_months)
+    grace_from = months_before(ctx.today, deps.rules.enrolment_grace_months)
     rows = deps.store.portfolio(ctx.agent, ctx.today, grace_from, (page - 1) * size, size + 1)
     has_more = len(rows) > size
     rows = rows[:size]
@@ -191,7 +192,7 @@ def export_portfolio(deps: PortalDeps, ctx: RequestContext) -> list[dict[str, st
     if not scope.reaches_people(ctx.agent):
         raise Forbidden("this role has no portfolio")
     ensure_may_access_data(deps, ctx)
-    grace_from = scope.months_before(ctx.today, deps.rules.enrolment_grace_months)
+    grace_from = months_before(ctx.today, deps.rules.enrolment_grace_months)
     rows = deps.store.portfolio(ctx.agent, ctx.today, grace_from, 0, EXPORT_MAX_ROWS)
     ft_ids = tuple(r[0] for r in rows)
     guard_check(deps, ctx, GuardRequest(Exposure.EXPORT, asked=ft_ids, exposed=ft_ids))

@@ -26,7 +26,7 @@ def _target(deps: AuthDeps, ctx: RequestContext, login: str, *, managers: bool) 
     may_own = managers and ctx.agent.has(Role.ACCOUNT_MANAGER)
     if not (may_any or may_own):
         raise Forbidden("your role may not manage other accounts' sign-in")
-    target = deps.portal.agent_by_login(login) if 0 < len(login) <= 64 else None
+    target = deps.directory.agent_by_login(login) if 0 < len(login) <= 64 else None
     if target is None or (not may_any and target.org_id != ctx.agent.org_id):
         raise NotFound()
     return target
@@ -42,7 +42,7 @@ def revoke_org_sessions(deps: AuthDeps, ctx: RequestContext, org_id: str) -> int
     """End every session of an organisation (a compromised partner, July 2025)."""
     if not ctx.agent.roles & ANY_ORG:
         raise Forbidden("only administrators and security officers revoke an organisation")
-    if deps.portal.organisation(org_id) is None:
+    if deps.directory.organisation(org_id) is None:
         raise NotFound()
     return end_sessions(deps, ctx.client, EndReason.ADMIN, actor=ctx.agent, org_id=org_id)
 

@@ -35,7 +35,7 @@ class SessionContainment:
 
     def lock_account(self, login: str, reason: str) -> None:
         """Lock the account and end all its sessions; unlocking takes a human."""
-        agent = self.auth.portal.agent_by_login(login)
+        agent = self.auth.directory.agent_by_login(login)
         if agent is None:
             return
         self.auth.credentials.lock(AccountLock(agent.id, self.auth.clock.now(), reason))
@@ -51,7 +51,7 @@ class SessionContainment:
 
     def suspend_org_app(self, org_id: str, app: str, reason: str) -> None:
         """Switch one organisation's access to one app off."""
-        self.auth.portal.set_app_enabled(App(app), org_id, enabled=False)
+        self.auth.apps.set_app_enabled(App(app), org_id, enabled=False)
         emit(
             self.auth,
             Tag.ADMIN_APP_SUSPENDED,

@@ -5,8 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from rempart.journal.ports import JournalWriter
-from rempart.kernel.ports import Clock
-from rempart.people.ports import PortalStore
+from rempart.kernel.ports import AppSwitches, Clock, Directory
 from rempart.signin.model import AuthPolicy
 from rempart.signin.ports import (
     AttemptCounter,
@@ -26,7 +25,8 @@ class AuthDeps:
     credentials: CredentialStore
     challenges: ChallengeStore
     sessions: SessionStore
-    portal: PortalStore
+    directory: Directory  # accounts and organisations by id or login
+    apps: AppSwitches  # the kill switches containment pulls
     hasher: PasswordHasher
     totp: TotpVerifier
     webauthn: WebauthnCeremonies

@@ -299,7 +299,7 @@ def end_sessions(
         deps.clock.now(), str(reason), agent_id=agent_id, org_id=org_id, except_key=except_key
     )
     for session in ended:
-        owner = deps.portal.agent_by_id(session.agent_id)
+        owner = deps.directory.agent_by_id(session.agent_id)
         emit(
             deps,
             Tag.AUTH_SESSION_REVOKED,
