@@ -81,7 +81,14 @@ def rig() -> Rig:
     portal.add(AGENCY, TRAINER, officer, suspect)
     journal, alerts, clock = MemoryJournal(), MemoryAlertStore(), ManualClock(NOW)
     sessions, credentials = MemorySessionStore(), MemoryCredentialStore(portal)
-    deps = PortalDeps(store=portal, journal=journal, clock=clock, rules=ScopeRules(), alerts=alerts)
+    deps = PortalDeps(
+        store=portal,
+        journal=journal,
+        clock=clock,
+        rules=ScopeRules(),
+        alerts=alerts,
+        standings=Unused("standings"),  # type: ignore[arg-type]
+    )
     auth = AuthDeps(
         credentials=credentials,  # type: ignore[arg-type]
         challenges=Unused("challenges"),  # type: ignore[arg-type]

@@ -21,7 +21,7 @@ from rempart.kernel.errors import Forbidden
 from rempart.people.scope import ScopeRules
 from rempart.people.service.deps import PortalDeps
 from tests.factories import NOW, make_agent
-from tests.unit.twins import MemoryPortalStore
+from tests.unit.twins import MemoryPortalStore, Unused
 
 
 def deps() -> PortalDeps:
@@ -31,6 +31,7 @@ def deps() -> PortalDeps:
         clock=ManualClock(NOW),
         rules=ScopeRules(),
         alerts=MemoryAlertStore(),
+        standings=Unused("standings"),  # type: ignore[arg-type]
     )
 
 
