@@ -29,7 +29,8 @@ from rempart.journal.ports import CheckpointSigner, JournalQueries, JournalWrite
 from rempart.kernel.clock import SystemClock
 from rempart.kernel.errors import InvalidRequest, PolicyError
 from rempart.kernel.ports import Clock
-from rempart.mail.adapters import MemoryMailer, SmtpMailer
+from rempart.mail.adapters.memory import MemoryMailer
+from rempart.mail.adapters.smtp import SmtpMailer
 from rempart.mail.ports import Mailer
 from rempart.people.adapters.sql import SqlPortalStore
 from rempart.people.scope import ScopeRules
@@ -165,7 +166,7 @@ def build_guard(settings: Settings, box: Container) -> Guard:
     from rempart.guard.adapters.memory_profiles import MemoryProfileStore
     from rempart.guard.adapters.memory_state import MemoryGuardState
     from rempart.guard.policy import GuardPolicy, parse_policy
-    from rempart.guard.state import GuardState
+    from rempart.guard.ports import GuardState
     from rempart.signin.service.containment import SessionContainment
 
     policy = GuardPolicy()

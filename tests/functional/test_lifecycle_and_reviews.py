@@ -22,7 +22,7 @@ from rempart.journal.adapters.memory import MemoryJournal
 from rempart.kernel.actors import Role
 from rempart.kernel.clock import ManualClock
 from rempart.kernel.tags import Tag
-from rempart.mail.adapters import MemoryMailer
+from rempart.mail.adapters.memory import MemoryMailer
 from rempart.web.app import create_app
 from tests.factories import NOW, TODAY, World, standard_world
 from tests.support.governance import AsFresh, alerts_of, client_as

@@ -13,7 +13,7 @@ from rempart.bootstrap import Container
 from rempart.guard.alerts import Alert
 from rempart.kernel.actors import Role
 from rempart.kernel.clock import ManualClock
-from rempart.mail.adapters import MemoryMailer
+from rempart.mail.adapters.memory import MemoryMailer
 from rempart.web.app import create_app
 from rempart.web.deps import current_context
 from tests.conftest import context_for

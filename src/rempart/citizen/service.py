@@ -28,7 +28,7 @@ from rempart.guard.alerts import Alert, Severity
 from rempart.guard.ports import AlertSink
 from rempart.journal.entries import citizen_entry
 from rempart.journal.model import format_time
-from rempart.journal.ports import JournalQueries, JournalWriter
+from rempart.journal.ports import JournalWriter, PersonAccesses
 from rempart.kernel.context import ClientInfo
 from rempart.kernel.errors import CsrfRejected, InvalidRequest, NotFound, Throttled, Unauthenticated
 from rempart.kernel.identifiers import parse_ft_id
@@ -48,7 +48,7 @@ _NO_CHALLENGE = "0" * 64
 class CitizenDeps:
     portal: PortalStore
     citizens: CitizenStore
-    accesses: JournalQueries
+    accesses: PersonAccesses
     journal: JournalWriter
     alerts: AlertSink
     mailer: Mailer  # must not block: the answer's timing would tell whether a mail was sent

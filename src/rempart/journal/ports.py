@@ -1,4 +1,11 @@
-"""Ports: what the use cases need from the outside world, named for their role."""
+"""Ports: what the use cases need from the outside world, named for their role.
+
+Each port is as narrow as the use cases that need it: the citizen view reads one person's
+accesses, the guard's baselines read activity, the console reads volumes, the auditor's
+verification scans the stored rows, a proof reads one body and the tree. ``SqlJournalStore``
+and ``MemoryJournal`` implement every one of them; the wide ``JournalQueries`` and
+``JournalArchive`` are their unions, for the wiring that hands one store to several roles.
+"""
 
 from __future__ import annotations
 
@@ -16,8 +23,11 @@ class JournalWriter(Protocol):
         ...
 
 
-class JournalQueries(Protocol):
-    """Reading the journal back; entries come from their hashed canonical form, not a copy."""
+# -- reading back (entries come from their hashed canonical form, not a copy) -----------------
+
+
+class PersonAccesses(Protocol):
+    """The entries concerning one person: what the person sees of their own file."""
 
     def entry(self, seq: int) -> StoredEntry | None:
         """One entry by sequence number."""
@@ -28,6 +38,10 @@ class JournalQueries(Protocol):
     ) -> list[StoredEntry]:
         """Entries concerning a person, newest first."""
         ...
+
+
+class AgentActivity(Protocol):
+    """What agents did over time: the guard's baselines and the incident responder."""
 
     def activity(
         self,
@@ -42,9 +56,17 @@ class JournalQueries(Protocol):
         """What an agent (or one session) did in ``[since, until)``, oldest first."""
         ...
 
+
+class JournalVolumes(Protocol):
+    """How much was journaled, per day and organisation: the console's overview."""
+
     def volumes(self, since: dt.datetime, until: dt.datetime) -> list[tuple[dt.date, str, int]]:
         """Entries per (UTC day, organisation) in ``[since, until)``."""
         ...
+
+
+class JournalQueries(PersonAccesses, AgentActivity, JournalVolumes, Protocol):
+    """Every way of reading the journal back (a store that serves all three roles)."""
 
 
 class CheckpointSigner(Protocol):
@@ -56,13 +78,23 @@ class CheckpointSigner(Protocol):
     def sign(self, message: bytes) -> bytes: ...
 
 
-class JournalArchive(Protocol):
-    """Raw access to the stored journal for verification, proofs and retention."""
+# -- the archive side: verification, proofs, checkpoints, retention -----------------------------
 
-    def head(self) -> tuple[int, bytes]:
-        """Last sequence number and its chain value (after a purge with no entry left: the
-        purge checkpoint's)."""
+
+class MerkleSource(Protocol):
+    """The stored journal's Merkle tree."""
+
+    def subtree(self, start: int, end: int) -> bytes:
+        """MTH of the perfect aligned range ``[start, end)`` of leaf indexes."""
         ...
+
+    def checkpoints(self) -> list[Checkpoint]:
+        """Every stored checkpoint, by tree size."""
+        ...
+
+
+class JournalScan(MerkleSource, Protocol):
+    """What a verification reads: every stored row, node and checkpoint, and the boundary."""
 
     def purge_base(self) -> Checkpoint | None:
         """The retention boundary the remaining entries start after, if any."""
@@ -72,20 +104,8 @@ class JournalArchive(Protocol):
         """``(seq, canonical entry, chain)`` for every entry after ``after``, in order."""
         ...
 
-    def checkpoints(self) -> list[Checkpoint]:
-        """Every stored checkpoint, by tree size."""
-        ...
-
     def nodes(self) -> dict[tuple[int, int], bytes]:
         """The stored perfect Merkle subtrees, by (level, index)."""
-        ...
-
-    def subtree(self, start: int, end: int) -> bytes:
-        """MTH of the perfect aligned range ``[start, end)`` of leaf indexes."""
-        ...
-
-    def body(self, seq: int) -> bytes | None:
-        """The canonical form of one entry."""
         ...
 
     def index_mismatch(self, after: int) -> int | None:
@@ -93,13 +113,34 @@ class JournalArchive(Protocol):
         form (they are copies kept for the indexes; the hash covers only the canonical form)."""
         ...
 
+
+class ProofSource(MerkleSource, Protocol):
+    """What an inclusion proof reads: one entry's canonical form, and the keys that signed."""
+
+    def body(self, seq: int) -> bytes | None:
+        """The canonical form of one entry."""
+        ...
+
     def public_keys(self) -> dict[str, bytes]:
         """Public keys recorded in the journal itself, by key id."""
+        ...
+
+
+class JournalCheckpoints(Protocol):
+    """Where the journal stands, and signing that on demand."""
+
+    def head(self) -> tuple[int, bytes]:
+        """Last sequence number and its chain value (after a purge with no entry left: the
+        purge checkpoint's)."""
         ...
 
     def checkpoint(self, kind: CheckpointKind) -> Checkpoint:
         """Sign and store a checkpoint of the journal as it is now."""
         ...
+
+
+class JournalRetention(JournalScan, Protocol):
+    """Deleting old entries, behind a signed boundary, once the journal verifies."""
 
     def last_seq_before(self, at: dt.datetime) -> int:
         """The highest sequence number such that it and every entry before it are older
@@ -109,3 +150,7 @@ class JournalArchive(Protocol):
     def purge(self, cut: int) -> Checkpoint:
         """Delete entries up to ``cut`` behind a signed purge checkpoint at ``cut``."""
         ...
+
+
+class JournalArchive(JournalRetention, ProofSource, JournalCheckpoints, Protocol):
+    """Raw access to the stored journal for verification, proofs and retention."""

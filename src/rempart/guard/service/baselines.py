@@ -7,7 +7,7 @@ import logging
 from collections.abc import Iterator
 
 from rempart.guard.baselines import Baselines, PastAccess, build_baselines
-from rempart.journal.ports import JournalQueries
+from rempart.journal.ports import AgentActivity
 from rempart.kernel.ports import Directory
 from rempart.kernel.tags import Decision, Tag
 
@@ -39,7 +39,7 @@ def peer_group(org_kind: str, roles: tuple[str, ...] | list[str]) -> str:
 
 
 def past_accesses(
-    journal: JournalQueries, portal: Directory, since: dt.datetime, until: dt.datetime
+    journal: AgentActivity, portal: Directory, since: dt.datetime, until: dt.datetime
 ) -> Iterator[PastAccess]:
     """Allowed consultations in ``[since, until)`` read back from the journal."""
     kinds: dict[str, str] = {}
@@ -69,7 +69,7 @@ def past_accesses(
 
 
 def rebuild(
-    journal: JournalQueries, portal: Directory, now: dt.datetime, days: int, share: float
+    journal: AgentActivity, portal: Directory, now: dt.datetime, days: int, share: float
 ) -> Baselines:
     """Baselines of the last ``days`` days."""
     since = now - dt.timedelta(days=days)

@@ -16,7 +16,7 @@ from rempart.guard import detectors
 from rempart.guard.alerts import Alert, Severity
 from rempart.guard.decisions import Action, Finding, Rule, Verdict, combine
 from rempart.guard.policy import GuardPolicy
-from rempart.guard.ports import AlertSink, Containment, ProfileStore
+from rempart.guard.ports import AlertSink, Containment, GuardState, ProfileStore
 from rempart.guard.profiles import (
     AgentProfile,
     OrgProfile,
@@ -25,7 +25,7 @@ from rempart.guard.profiles import (
     is_usual_time,
     org_day_budget,
 )
-from rempart.guard.state import GuardState, Window
+from rempart.guard.state import Window
 from rempart.guard.stats import GuardStats
 from rempart.journal.entries import entry_for
 from rempart.journal.ports import JournalWriter

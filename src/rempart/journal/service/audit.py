@@ -23,7 +23,14 @@ from rempart.journal.integrity import (
 )
 from rempart.journal.merkle import Frontier, inclusion_path, leaf_hash, root_from_inclusion
 from rempart.journal.model import JournalEntry, StoredEntry, format_time
-from rempart.journal.ports import JournalArchive, JournalQueries, JournalWriter
+from rempart.journal.ports import (
+    AgentActivity,
+    JournalRetention,
+    JournalScan,
+    JournalWriter,
+    PersonAccesses,
+    ProofSource,
+)
 from rempart.kernel.clock import months_before
 from rempart.kernel.errors import Conflict, InvalidRequest, JournalTampered, NotFound
 from rempart.kernel.tags import Decision, Tag
@@ -31,9 +38,7 @@ from rempart.kernel.tags import Decision, Tag
 PROOF_FORMAT = "rempart-journal-inclusion-proof/v1"
 
 
-def verify(
-    archive: JournalArchive, signature_ok: SignatureCheck, *, indexes: bool = True
-) -> Report:
+def verify(archive: JournalScan, signature_ok: SignatureCheck, *, indexes: bool = True) -> Report:
     """Check chain, Merkle nodes, checkpoints and signatures (and the query indexes)."""
     report = Report()
     base = None
@@ -71,7 +76,7 @@ def verify(
     return report
 
 
-def prove(archive: JournalArchive, seq: int, tree_size: int | None = None) -> dict[str, Any]:
+def prove(archive: ProofSource, seq: int, tree_size: int | None = None) -> dict[str, Any]:
     """An inclusion proof of entry ``seq`` against a signed checkpoint (the latest by default)."""
     body = archive.body(seq)
     if body is None:
@@ -143,7 +148,7 @@ def entry_json(stored: StoredEntry) -> dict[str, Any]:
 
 
 def who_consulted(
-    queries: JournalQueries, ft_id: str, page: int, size: int
+    queries: PersonAccesses, ft_id: str, page: int, size: int
 ) -> tuple[list[StoredEntry], bool]:
     """One page of the entries concerning a person, newest first; and whether more follow."""
     if page < 1 or not 1 <= size <= 1000:
@@ -153,7 +158,7 @@ def who_consulted(
 
 
 def activity(
-    queries: JournalQueries,
+    queries: AgentActivity,
     since: dt.datetime,
     until: dt.datetime,
     *,
@@ -184,7 +189,7 @@ def retention_cutoff(today: dt.date, months: int) -> dt.datetime:
 
 
 def purge(
-    archive: JournalArchive,
+    archive: JournalRetention,
     journal: JournalWriter,
     signature_ok: SignatureCheck,
     before: dt.datetime,

@@ -1,4 +1,5 @@
-"""The guard pipeline with in-memory state: each detector, budgets, containment, explanations.
+"""The guard pipeline on memory twins (state, profiles, alerts, containment, journal): each
+detector, budgets, containment, explanations.
 
 ASVS 5.0: V2.4.1 (anti-automation: rate and volume limits per user), V8.1.x/V8.2.2 (bounded
 data access), V16.3.x (security events logged with the decision's reasons).
@@ -7,13 +8,14 @@ data access), V16.3.x (security events logged with the decision's reasons).
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 
 import pytest
 
+from rempart.guard.adapters.memory_alerts import MemoryAlertStore
+from rempart.guard.adapters.memory_containment import MemoryContainment
 from rempart.guard.adapters.memory_profiles import MemoryProfileStore
 from rempart.guard.adapters.memory_state import MemoryGuardState
-from rempart.guard.alerts import Alert
 from rempart.guard.decisions import Action, Rule
 from rempart.guard.policy import GuardPolicy, parse_policy
 from rempart.guard.profiles import AgentProfile
@@ -30,38 +32,10 @@ MONDAY_10 = dt.datetime(2026, 11, 16, 10, 0, tzinfo=dt.UTC)
 
 
 @dataclass
-class RecordingContainment:
-    revoked: list[str] = field(default_factory=list)
-    locked: list[str] = field(default_factory=list)
-    suspended: list[tuple[str, str]] = field(default_factory=list)
-
-    def revoke_session(self, session_id: str, reason: str) -> None:
-        self.revoked.append(session_id)
-
-    def lock_account(self, login: str, reason: str) -> None:
-        self.locked.append(login)
-
-    def suspend_org_app(self, org_id: str, app: str, reason: str) -> None:
-        self.suspended.append((org_id, app))
-
-
-@dataclass
-class ListAlerts:
-    items: list[Alert] = field(default_factory=list)
-
-    def raise_alert(self, alert: Alert) -> int:
-        self.items.append(alert)
-        return len(self.items)
-
-    def alerts_since(self, since: dt.datetime | None, limit: int) -> list[Alert]:
-        return list(reversed(self.items))[:limit]
-
-
-@dataclass
 class Rig:
     guard: Guard
-    containment: RecordingContainment
-    alerts: ListAlerts
+    containment: MemoryContainment
+    alerts: MemoryAlertStore
     journal: MemoryJournal
     profiles: MemoryProfileStore
     ctx: RequestContext
@@ -99,7 +73,7 @@ def rig() -> Rig:
             countries=frozenset({"FR"}),
         )
     )
-    containment, alerts, journal = RecordingContainment(), ListAlerts(), MemoryJournal()
+    containment, alerts, journal = MemoryContainment(), MemoryAlertStore(), MemoryJournal()
     guard = Guard(MemoryGuardState(), profiles, containment, alerts, journal, GuardPolicy())
     return Rig(guard, containment, alerts, journal, profiles, ctx)
 

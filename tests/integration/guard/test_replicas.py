@@ -26,7 +26,7 @@ from rempart_bench.perf import Server, start_server
 from rempart_bench.population import demo_password_hasher
 from tests.conftest import postgres_or_skip
 from tests.factories import TODAY, World
-from tests.integration.test_guard_state import redis_or_skip
+from tests.support.redis import redis_or_skip
 
 PASSWORD = "Correct-Horse-Battery-9"
 SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"

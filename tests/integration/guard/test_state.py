@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import uuid
 from collections.abc import Iterator
 
@@ -10,19 +9,9 @@ import pytest
 
 from rempart.guard.adapters.memory_state import MemoryGuardState
 from rempart.guard.adapters.redis_state import RedisGuardState
-from rempart.guard.state import GuardState, Window
-from tests.conftest import REQUIRE_SERVICES
-
-REDIS_URL = os.environ.get("REMPART_TEST_REDIS_URL", "")
-
-
-def redis_or_skip() -> str:
-    """The Redis URL for tests; in CI a missing server fails instead of skipping."""
-    if not REDIS_URL:
-        if REQUIRE_SERVICES:
-            pytest.fail("REMPART_TEST_REDIS_URL must be set in CI")
-        pytest.skip("Redis tests need REMPART_TEST_REDIS_URL")
-    return REDIS_URL
+from rempart.guard.ports import GuardState
+from rempart.guard.state import Window
+from tests.support.redis import redis_or_skip
 
 
 @pytest.fixture(params=["memory", "redis"])

@@ -1,23 +1,12 @@
-"""Mailers: real SMTP (aiosmtplib) and an in-process outbox (demo mode and tests)."""
+"""``SmtpMailer``: real SMTP (aiosmtplib)."""
 
 from __future__ import annotations
 
 import asyncio
-import logging
 import threading
-from dataclasses import dataclass
 from email.message import EmailMessage
 
 import aiosmtplib
-
-log = logging.getLogger("rempart.mail")
-
-
-@dataclass(frozen=True, slots=True)
-class SentMail:
-    to: str
-    subject: str
-    body: str
 
 
 class SmtpMailer:
@@ -56,19 +45,3 @@ class SmtpMailer:
         t.join()
         if error:
             raise error[0]
-
-
-class MemoryMailer:
-    """Keeps messages in memory; in demo mode also prints them so the demo needs no SMTP."""
-
-    def __init__(self, echo: bool = False) -> None:
-        self.outbox: list[SentMail] = []
-        self.echo = echo
-        self._lock = threading.Lock()
-
-    def send(self, to: str, subject: str, body: str) -> None:
-        """Keep the message (and print it in demo mode)."""
-        with self._lock:
-            self.outbox.append(SentMail(to, subject, body))
-        if self.echo:
-            log.warning("demo mail to %s: %s\n%s", to, subject, body)

@@ -33,7 +33,7 @@ from rempart.kernel.tags import Decision, Tag
 from rempart.settings import Settings
 from tests.factories import NOW
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 SIGNER = Ed25519Signer.from_raw(bytes(range(32)))
 TRUST = checkpoint_checker({SIGNER.key_id: SIGNER.public_key})
 PUBLIC_B64 = base64.b64encode(SIGNER.public_key).decode()
