@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import os
 from pathlib import Path
 
@@ -78,5 +79,13 @@ def serve(
         raise typer.Exit(2) from None
     console.print(f"Rempart on http://{host}:{port} ({'demo' if settings.demo else 'production'})")
     uvicorn.run(
-        app, host=host, port=port, log_level="warning", proxy_headers=False, server_header=False
+        app,
+        host=host,
+        port=port,
+        log_level="warning",
+        proxy_headers=False,
+        server_header=False,
+        access_log=False,  # the journal records every data request; no second, weaker log
+        http="httptools",
+        loop="uvloop" if importlib.util.find_spec("uvloop") else "asyncio",
     )

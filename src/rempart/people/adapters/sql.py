@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from sqlalchemy import ColumnElement, Engine, and_, delete, insert, or_, select
 
+from rempart.db.raw import RawSql, day, day_or_none, instant
 from rempart.db.rows import agent_from_row
 from rempart.db.schema.core import (
     AgentRow,
@@ -19,7 +21,6 @@ from rempart.db.schema.core import (
     TrainingRow,
     TrainingSessionRow,
 )
-from rempart.db.schema.governance import OrgSuspensionRow
 from rempart.db.uow import Database, as_database
 from rempart.kernel.actors import Agent, App, Organisation, OrgKind, Role
 from rempart.people.model import (
@@ -80,11 +81,64 @@ def _enrolment(row: EnrolmentRow) -> Enrolment:
     )
 
 
+# The statements every record read runs, written by hand (see ``rempart.db.raw``).
+_PERSON_BY_FT_ID = (
+    "SELECT id, ft_id, kind, nir, last_name, first_name, birth_date, email, phone, address_line,"
+    " postcode, city, registration_status, registration_date, deregistration_date,"
+    " last_activity_date, rqth_since, is_canary FROM persons WHERE ft_id = ?"
+)
+_RELATIONS = (
+    "SELECT 'e', id, training_id, person_id, org_id, start_date, end_date FROM enrolments"
+    " WHERE person_id = ? AND org_id = ?"
+    " UNION ALL "
+    "SELECT 'a', id, agent_id, person_id, org_id, start_date, end_date FROM assignments"
+    " WHERE person_id = ? AND agent_id = ?"
+)
+_ENROLMENTS_OF_PERSON = (
+    "SELECT e.id, e.training_id, e.start_date, e.end_date, t.title, t.start_date, t.end_date"
+    " FROM enrolments e JOIN trainings t ON t.id = e.training_id"
+    " WHERE e.person_id = ? AND e.org_id = ? ORDER BY e.id"
+)
+_NOTES_OF = (
+    "SELECT id, author_login, written_at, text FROM follow_up_notes"
+    " WHERE person_id = ? AND org_id = ? ORDER BY written_at DESC, id DESC"
+)
+_ACCESS_STANDING = (
+    "SELECT a.enrolment_pending,"
+    " EXISTS (SELECT 1 FROM org_suspensions s WHERE s.org_id = ? AND s.lifted_at IS NULL),"
+    " EXISTS (SELECT 1 FROM app_switches w WHERE w.app = ? AND w.org_id IN (?, ?)"
+    " AND w.enabled = FALSE)"
+    " FROM agents a WHERE a.id = ?"
+)
+
+
+def _person_from_tuple(r: tuple[Any, ...]) -> Person:
+    return Person(
+        id=r[0],
+        ft_id=r[1],
+        kind=PersonKind(r[2]),
+        nir=r[3],
+        last_name=r[4],
+        first_name=r[5],
+        birth_date=day(r[6]),
+        email=r[7],
+        phone=r[8],
+        address=PostalAddress(r[9], r[10], r[11]),
+        registration_status=RegistrationStatus(r[12]),
+        registration_date=day(r[13]),
+        deregistration_date=day_or_none(r[14]),
+        last_activity_date=day(r[15]),
+        rqth_since=day_or_none(r[16]),
+        is_canary=bool(r[17]),
+    )
+
+
 class SqlPortalStore:
     """Implements ``PortalStore`` on any SQLAlchemy engine (SQLite or PostgreSQL)."""
 
     def __init__(self, db: Database | Engine) -> None:
         self.db = as_database(db)
+        self.raw = RawSql(self.db)
 
     def agent_by_id(self, agent_id: int) -> Agent | None:
         """The agent with this id."""
@@ -118,31 +172,21 @@ class SqlPortalStore:
         return Organisation(row.id, OrgKind(row.kind), row.name, row.siret, row.region)
 
     def person_by_ft_id(self, ft_id: str) -> Person | None:
-        """The person with this ft_id."""
-        with self.db.connect() as conn:
-            row = conn.execute(select(PersonRow.__table__).where(PersonRow.ft_id == ft_id)).first()
-        return None if row is None else person_from_row(PersonRow(**row._mapping))
+        """The person with this ft_id (hand-written SQL: every record read runs it)."""
+        row = self.raw.one(_PERSON_BY_FT_ID, (ft_id,))
+        return None if row is None else _person_from_tuple(row)
 
     def relations(self, person_id: int, agent: Agent) -> Relations:
-        """The enrolments in the agent's organisation and the assignments to the agent."""
-        with self.db.connect() as conn:
-            enrolments = conn.execute(
-                select(EnrolmentRow.__table__).where(
-                    EnrolmentRow.person_id == person_id, EnrolmentRow.org_id == agent.org_id
-                )
-            ).all()
-            assignments = conn.execute(
-                select(AssignmentRow.__table__).where(
-                    AssignmentRow.person_id == person_id, AssignmentRow.agent_id == agent.id
-                )
-            ).all()
-        return Relations(
-            enrolments=tuple(_enrolment(EnrolmentRow(**r._mapping)) for r in enrolments),
-            assignments=tuple(
-                Assignment(r.id, r.agent_id, r.person_id, r.org_id, r.start_date, r.end_date)
-                for r in assignments
-            ),
-        )
+        """The enrolments in the agent's organisation and the assignments to the agent, in one
+        statement (every record read runs it)."""
+        rows = self.raw.all(_RELATIONS, (person_id, agent.org_id, person_id, agent.id))
+        enrolments, assignments = [], []
+        for kind, id_, ref, pid, org_id, start, end in rows:
+            if kind == "e":
+                enrolments.append(Enrolment(id_, ref, pid, org_id, day(start), day(end)))
+            else:
+                assignments.append(Assignment(id_, ref, pid, org_id, day(start), day_or_none(end)))
+        return Relations(enrolments=tuple(enrolments), assignments=tuple(assignments))
 
     def portfolio(
         self, agent: Agent, today: dt.date, grace_from: dt.date, offset: int, limit: int
@@ -240,20 +284,13 @@ class SqlPortalStore:
         return out
 
     def enrolments_of_person(self, person_id: int, org_id: str) -> list[tuple[Enrolment, Training]]:
-        """A person's enrolments in one organisation's trainings."""
-        with self.db.connect() as conn:
-            rows = conn.execute(
-                select(EnrolmentRow.__table__).where(
-                    EnrolmentRow.person_id == person_id, EnrolmentRow.org_id == org_id
-                )
-            ).all()
-            out = []
-            for r in rows:
-                e = _enrolment(EnrolmentRow(**r._mapping))
-                t = conn.execute(
-                    select(TrainingRow.__table__).where(TrainingRow.id == e.training_id)
-                ).one()
-                out.append((e, _training(TrainingRow(**t._mapping))))
+        """A person's enrolments in one organisation's trainings, with their trainings."""
+        out = []
+        for e_id, t_id, start, end, title, t_start, t_end in self.raw.all(
+            _ENROLMENTS_OF_PERSON, (person_id, org_id)
+        ):
+            enrolment = Enrolment(e_id, t_id, person_id, org_id, day(start), day(end))
+            out.append((enrolment, Training(t_id, org_id, title, day(t_start), day(t_end))))
         return out
 
     def enrol(self, training: Training, person: Person, start: dt.date, end: dt.date) -> Enrolment:
@@ -319,23 +356,10 @@ class SqlPortalStore:
 
     def notes_of(self, person_id: int, org_id: str) -> list[FollowUpNote]:
         """Follow-up notes written by one organisation about a person, newest first."""
-        stmt = (
-            select(FollowUpNoteRow.__table__)
-            .where(FollowUpNoteRow.person_id == person_id, FollowUpNoteRow.org_id == org_id)
-            .order_by(FollowUpNoteRow.written_at.desc(), FollowUpNoteRow.id.desc())
-        )
-        with self.db.connect() as conn:
-            return [
-                FollowUpNote(
-                    r.id,
-                    r.person_id,
-                    r.org_id,
-                    r.author_login,
-                    _utc(r.written_at) or r.written_at,
-                    r.text,
-                )
-                for r in conn.execute(stmt)
-            ]
+        out = []
+        for n_id, author, written_at, text in self.raw.all(_NOTES_OF, (person_id, org_id)):
+            out.append(FollowUpNote(n_id, person_id, org_id, author, instant(written_at), text))
+        return out
 
     def add_note(
         self, person_id: int, org_id: str, author: str, at: dt.datetime, text: str
@@ -356,31 +380,12 @@ class SqlPortalStore:
 
     def access_standing(self, agent_id: int, org_id: str, app: App) -> AccessStanding:
         """``AccessStandings``: the gate's three facts in one indexed read."""
-        suspended = (
-            select(OrgSuspensionRow.id)
-            .where(OrgSuspensionRow.org_id == org_id, OrgSuspensionRow.lifted_at.is_(None))
-            .exists()
-        )
-        switched_off = (
-            select(AppSwitchRow.app)
-            .where(
-                AppSwitchRow.app == str(app),
-                AppSwitchRow.org_id.in_([ALL_ORGS, org_id]),
-                AppSwitchRow.enabled.is_(False),
-            )
-            .exists()
-        )
-        stmt = select(
-            AgentRow.enrolment_pending, suspended.label("suspended"), switched_off.label("off")
-        ).where(AgentRow.id == agent_id)
-        with self.db.connect() as conn:
-            row = conn.execute(stmt).first()
+        row = self.raw.one(_ACCESS_STANDING, (org_id, str(app), ALL_ORGS, org_id, agent_id))
         if row is None:  # an account removed under a live session: nothing to reach
             return AccessStanding(org_suspended=True)
+        pending, suspended, off = row
         return AccessStanding(
-            org_suspended=bool(row.suspended),
-            enrolment_pending=bool(row.enrolment_pending),
-            app_enabled=not row.off,
+            org_suspended=bool(suspended), enrolment_pending=bool(pending), app_enabled=not off
         )
 
     def app_enabled(self, app: App, org_id: str) -> bool:

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Mapping, Sequence
-from typing import Any
+from collections.abc import Sequence
 
 from sqlalchemy import ColumnElement, Engine, delete, insert, select, update
 
-from rempart.db.rows import agent_from_mapping, agent_from_row, organisation_from_mapping
+from rempart.db.raw import RawSql, day_or_none, instant, instant_or_none
+from rempart.db.rows import agent_from_row
 from rempart.db.schema.core import AgentRow, OrganisationRow
 from rempart.db.schema.signin import (
     AccountLockRow,
@@ -20,6 +20,7 @@ from rempart.db.schema.signin import (
     WebauthnCredentialRow,
 )
 from rempart.db.uow import Database, as_database
+from rempart.kernel.actors import Agent, Organisation, OrgKind, Role
 from rempart.signin.model import (
     AccountLock,
     Challenge,
@@ -361,35 +362,24 @@ class SqlChallengeStore:
             conn.execute(delete(ChallengeRow).where(ChallengeRow.expires_at < before))
 
 
-# One statement for the request path: the session, its agent (columns prefixed ``a_``) and the
-# agent's organisation (``o_``); outer joins, so that a session whose account is gone still
-# comes back and can be ended with the right reason.
-_AGENT_HOLDER_COLUMNS = (
-    "id", "login", "email", "org_id", "roles", "active", "created_at", "end_date",
-    "training_valid_until", "probation_until", "password_hash", "totp_secret",
-    "totp_last_step", "locked", "failed_logins",
-)  # fmt: skip
+# The statement every signed-in request runs: the session, its agent and the agent's
+# organisation; outer joins, so that a session whose account is gone still comes back and can
+# be ended with the right reason.
 _HOLDER = (
-    select(
-        SessionRow.__table__,
-        *(getattr(AgentRow, c).label("a_" + c) for c in _AGENT_HOLDER_COLUMNS),
-        OrganisationRow.kind.label("a_org_kind"),
-        *(
-            getattr(OrganisationRow, c).label("o_" + c)
-            for c in ("id", "kind", "name", "siret", "region")
-        ),
-    )
-    .select_from(SessionRow)
-    .outerjoin(AgentRow, AgentRow.id == SessionRow.agent_id)
-    .outerjoin(OrganisationRow, OrganisationRow.id == AgentRow.org_id)
+    "SELECT s.key, s.public_id, s.agent_id, s.org_id, s.method, s.created_at, s.last_seen_at,"
+    " s.expires_at, s.fresh_until, s.address, s.network, s.country, s.user_agent, s.enrol_only,"
+    " s.ended_at, s.end_reason,"
+    " a.id, a.login, a.email, a.org_id, a.roles, a.active, a.created_at, a.end_date,"
+    " a.training_valid_until, a.probation_until, a.password_hash, a.totp_secret,"
+    " a.totp_last_step, a.locked, a.failed_logins,"
+    " o.kind, o.id, o.name, o.siret, o.region"
+    " FROM sessions s LEFT JOIN agents a ON a.id = s.agent_id"
+    " LEFT JOIN organisations o ON o.id = a.org_id WHERE s.key = ?"
 )
 
 
 def _session(r: object) -> Session:
-    return _session_from(r._mapping)  # type: ignore[attr-defined]
-
-
-def _session_from(m: Mapping[Any, Any]) -> Session:
+    m = r._mapping  # type: ignore[attr-defined]
     return Session(
         key=m["key"],
         public_id=m["public_id"],
@@ -415,6 +405,7 @@ class SqlSessionStore:
 
     def __init__(self, db: Database | Engine) -> None:
         self.db = as_database(db)
+        self.raw = RawSql(self.db)
 
     def create(self, session: Session) -> None:
         """Store a new session."""
@@ -446,23 +437,54 @@ class SqlSessionStore:
         return None if r is None else _session(r)
 
     def holder(self, key: str) -> SessionHolder | None:
-        """``SessionStore.holder``: session, agent and organisation joined in one statement."""
-        with self.db.connect() as conn:
-            m = conn.execute(_HOLDER.where(SessionRow.key == key)).mappings().first()
-        if m is None:
+        """``SessionStore.holder``: the session, its agent and the agent's organisation in one
+        hand-written statement (every signed-in request runs it; see ``rempart.db.raw``)."""
+        r = self.raw.one(_HOLDER, (key,))
+        if r is None:
             return None
-        session = _session_from(m)
-        if m["a_id"] is None:
-            return SessionHolder(session, None, None)
-        credentials = Credentials(
-            agent=agent_from_mapping(m, "a_"),
-            password_hash=m["a_password_hash"] or "",
-            totp_secret=m["a_totp_secret"] or "",
-            totp_last_step=int(m["a_totp_last_step"] or 0),
-            locked=bool(m["a_locked"]),
-            failed_logins=int(m["a_failed_logins"] or 0),
+        session = Session(
+            key=r[0],
+            public_id=r[1],
+            agent_id=int(r[2]),
+            org_id=r[3],
+            method=r[4],
+            created_at=instant(r[5]),
+            last_seen_at=instant(r[6]),
+            expires_at=instant(r[7]),
+            fresh_until=instant_or_none(r[8]),
+            address=r[9],
+            network=r[10],
+            country=r[11],
+            user_agent=r[12],
+            enrol_only=bool(r[13]),
+            ended_at=instant_or_none(r[14]),
+            end_reason=r[15] or "",
         )
-        return SessionHolder(session, credentials, organisation_from_mapping(m, "o_"))
+        if r[16] is None:  # the account is gone; the session can still be ended properly
+            return SessionHolder(session, None, None)
+        kind = OrgKind(r[31])
+        agent = Agent(
+            id=r[16],
+            login=r[17],
+            email=r[18],
+            org_id=r[19],
+            org_kind=kind,
+            roles=frozenset(Role(x) for x in r[20].split() if x),
+            active=bool(r[21]),
+            created_at=instant_or_none(r[22]),
+            end_date=day_or_none(r[23]),
+            training_valid_until=day_or_none(r[24]),
+            probation_until=instant_or_none(r[25]),
+        )
+        credentials = Credentials(
+            agent=agent,
+            password_hash=r[26] or "",
+            totp_secret=r[27] or "",
+            totp_last_step=int(r[28] or 0),
+            locked=bool(r[29]),
+            failed_logins=int(r[30] or 0),
+        )
+        return SessionHolder(session, credentials, Organisation(r[32], kind, r[33], r[34], r[35]))
 
     def touch(self, key: str, at: dt.datetime) -> None:
         """Note activity (the idle timeout counts from here)."""
