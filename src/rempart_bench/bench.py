@@ -30,8 +30,8 @@ from rempart.guard.adapters.memory_profiles import MemoryProfileStore
 from rempart.guard.baselines import Baselines
 from rempart.guard.profiles import agent_budget
 from rempart.guard.service.baselines import peer_group, rebuild
-from rempart.kernel.clock import ManualClock
-from rempart.people.scope import months_before, reaches_people
+from rempart.kernel.clock import ManualClock, months_before
+from rempart.people.scope import reaches_people
 from rempart.settings import Settings
 from rempart.signin.adapters.geoip import GeoipLocator
 from rempart.web.app import create_app
