@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
-# The whole suite. With CI=true, PostgreSQL (and Redis) must be up and their tests must run.
+# The whole suite. PostgreSQL (127.0.0.1:5432), Redis (127.0.0.1:6379) and Chromium tests run
+# whenever those answer (tests/conftest.py probes them; REMPART_TEST_*_URL point elsewhere);
+# the last lines say what was skipped and why. With CI=true they are started and must run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 VENV=${VENV:-.venv}

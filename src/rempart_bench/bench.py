@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import importlib.util
 import json
 import shutil
 import tempfile
@@ -29,8 +30,8 @@ from rempart.guard.adapters.memory_profiles import MemoryProfileStore
 from rempart.guard.baselines import Baselines
 from rempart.guard.profiles import agent_budget
 from rempart.guard.service.baselines import peer_group, rebuild
-from rempart.kernel.clock import ManualClock
-from rempart.people.scope import months_before, reaches_people
+from rempart.kernel.clock import ManualClock, months_before
+from rempart.people.scope import reaches_people
 from rempart.settings import Settings
 from rempart.signin.adapters.geoip import GeoipLocator
 from rempart.web.app import create_app
@@ -257,7 +258,7 @@ def open_run(base: Base, mode: str, at: dt.datetime) -> Run:
         _settings(d / base.db.name, d / base.journal.name, mode, base.signing_key), clock=clock
     )
     if mode == "none":
-        box.portal = replace(box.portal, store=FlatAccessStore(box.engine))
+        box.portal = replace(box.portal, store=FlatAccessStore(box.db))
     guard = box.guard
     if guard is not None and isinstance(guard.profiles, MemoryProfileStore):
         guard.profiles.replace(base.baselines)
@@ -539,10 +540,25 @@ def performance(base: Base, cfg: BenchConfig) -> dict[str, Any]:
 
 # -- reporting -----------------------------------------------------------------------------------
 
+PLOT_NEEDS = "the plot needs matplotlib, in the bench extra: pip install '.[bench]'"
+
+
+class PlotUnavailable(RuntimeError):
+    """matplotlib, which draws the report's plot, is not installed."""
+
+
+def can_plot() -> bool:
+    """Whether matplotlib (the ``bench`` extra) is installed."""
+    return importlib.util.find_spec("matplotlib") is not None
+
 
 def write_report(result: BenchResult, directory: Path, machine: str) -> None:
     """A Markdown summary and a PNG of cumulative exposure, beside the real incidents."""
-    import matplotlib
+    # matplotlib is optional (the bench extra) and slow to import: only here, where it draws.
+    try:
+        import matplotlib
+    except ModuleNotFoundError:
+        raise PlotUnavailable(PLOT_NEEDS) from None
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt

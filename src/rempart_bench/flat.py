@@ -38,5 +38,5 @@ class FlatAccessStore(SqlPortalStore):
             .offset(offset)
             .limit(limit)
         )
-        with self.engine.connect() as conn:
+        with self.db.connect() as conn:
             return [(r.ft_id, r.last_name, r.first_name) for r in conn.execute(stmt)]

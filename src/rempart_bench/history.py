@@ -10,9 +10,10 @@ from dataclasses import dataclass
 from rempart.journal.model import JournalEntry
 from rempart.kernel.actors import Agent, OrgKind, Role
 from rempart.kernel.categories import DataCategory
+from rempart.kernel.clock import months_before
 from rempart.kernel.tags import Decision, Tag
 from rempart.people.ports import PortalStore
-from rempart.people.scope import months_before, reaches_people
+from rempart.people.scope import reaches_people
 from rempart.signin.ports import NetworkLocator
 from rempart_bench.workload import Habits, Kind, Visit, habits_for, plan_day
 

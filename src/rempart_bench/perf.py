@@ -26,7 +26,7 @@ from rempart.guard.adapters.memory_profiles import MemoryProfileStore
 from rempart.guard.adapters.memory_state import MemoryGuardState
 from rempart.guard.alerts import Alert
 from rempart.guard.baselines import Baselines
-from rempart.guard.service.inline import Exposure, Guard, GuardRequest
+from rempart.guard.service.inline import Guard
 from rempart.journal.adapters.memory import MemoryJournal
 from rempart.journal.adapters.signing import Ed25519Signer, checkpoint_checker
 from rempart.journal.adapters.sql import SqlJournalStore
@@ -35,6 +35,7 @@ from rempart.journal.service import audit as journal_audit
 from rempart.kernel.actors import Agent, Organisation, OrgKind, Role
 from rempart.kernel.clock import SystemClock
 from rempart.kernel.context import ClientInfo, RequestContext
+from rempart.kernel.exposure import Exposure, GuardRequest
 from rempart.kernel.identifiers import ft_id_from_number
 from rempart.kernel.tags import Decision, Tag
 

@@ -10,13 +10,16 @@ from pathlib import Path
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from rempart_bench.bench import (
+    PLOT_NEEDS,
     BenchConfig,
     BenchResult,
     Stage,
+    can_plot,
     markdown,
     run_bench,
     update_doc,
@@ -92,6 +95,10 @@ def bench(
     ),
 ) -> None:
     """Replay the known attacks against the real application, guard on, off and none."""
+    if report and not can_plot():
+        # Said before a run of many minutes, not after it.
+        console.print(f"[red]--report:[/] {escape(PLOT_NEEDS)}")
+        raise typer.Exit(2)
     cfg = BenchConfig.quick(persons) if quick else BenchConfig(persons=persons or 60_000)
     cfg = replace(cfg, seed=seed)
     with Progress(

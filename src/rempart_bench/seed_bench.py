@@ -1,6 +1,6 @@
 """Benchmark ``rempart seed``: wall time and peak memory of one run, printed as JSON.
 
-    .venv/bin/python scripts/bench_seed.py --persons 1000000
+    .venv/bin/python -m rempart_bench.seed_bench --persons 1000000
 
 The seed runs in a child process into a temporary SQLite file (or ``--db URL``); its peak
 resident memory comes from ``getrusage(RUSAGE_CHILDREN)``, the maximum over waited-for
@@ -62,7 +62,7 @@ def rempart_command() -> list[str]:
     script = Path(sys.executable).with_name("rempart")
     if script.exists():
         return [str(script)]
-    return [sys.executable, "-c", "from rempart.cli.main import app; app()"]
+    return [sys.executable, "-m", "rempart"]
 
 
 def main() -> int:
@@ -106,7 +106,13 @@ def main() -> int:
         # Other work on the machine slows the run: the 1-minute load average before and after.
         "load_average": [round(load_before, 2), round(os.getloadavg()[0], 2)],
         "command": " ".join(
-            ["scripts/bench_seed.py", "--persons", str(args.persons), "--seed", str(args.seed)]
+            [
+                "python -m rempart_bench.seed_bench",
+                "--persons",
+                str(args.persons),
+                "--seed",
+                str(args.seed),
+            ]
             + (["--db", db] if args.db else [])
         ),
     }
@@ -118,7 +124,7 @@ def main() -> int:
                 t: conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0]  # noqa: S608
                 for t in TABLES
             }
-    print(json.dumps(result, indent=2))  # noqa: T201 - the script's output
+    print(json.dumps(result, indent=2))
     if not args.keep:
         shutil.rmtree(workdir, ignore_errors=True)
     return proc.returncode

@@ -1,18 +1,15 @@
-#!/usr/bin/env python3
 """Benchmark of the access journal on SQLite: durable appends, verification, "who consulted X".
 
-    .venv/bin/python scripts/bench_journal.py append --threads 64 --seconds 20
-    .venv/bin/python scripts/bench_journal.py build --entries 10000000 --path /tmp/j/journal.db
-    .venv/bin/python scripts/bench_journal.py verify --path /tmp/j/journal.db
-    .venv/bin/python scripts/bench_journal.py who --path /tmp/j/journal.db --queries 2000
+    .venv/bin/python -m rempart_bench.journal_bench append --threads 64 --seconds 20
+    .venv/bin/python -m rempart_bench.journal_bench build --entries 10000000 --path /tmp/j/j.db
+    .venv/bin/python -m rempart_bench.journal_bench verify --path /tmp/j/j.db
+    .venv/bin/python -m rempart_bench.journal_bench who --path /tmp/j/j.db --queries 2000
 
 ``append`` measures what live traffic gets: many threads, each appending one entry at a time and
 waiting for it to be durable (WAL, synchronous=FULL), grouped into commits by the writer thread.
 ``build`` fills a big journal through the store's bulk path (same hashing, chain, Merkle nodes,
 signed checkpoints and indexes, larger transactions). Figures go to docs/benchmarks.md.
 """
-
-# ruff: noqa: T201, S311 - a benchmark prints its figures; its randomness only shapes test data
 
 from __future__ import annotations
 
@@ -43,6 +40,7 @@ START = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
 
 
 def machine() -> str:
+    """A one-line description of the machine and how busy it is."""
     cpu = ""
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
@@ -89,12 +87,14 @@ def entry(rng: random.Random, i: int, persons: int, at: dt.datetime) -> JournalE
 
 
 def open_store(path: Path, **options: object) -> SqlJournalStore:
+    """A journal store on an SQLite file, signing with the bench's fixed key."""
     store = SqlJournalStore(f"sqlite:///{path}", clock=SystemClock(), **options)  # type: ignore[arg-type]
     store.use_signer(SIGNER)
     return store
 
 
 def bench_append(args: argparse.Namespace) -> None:
+    """Sustained durable appends from concurrent threads, then their verification."""
     path = Path(args.path) if args.path else Path(tempfile.mkdtemp(prefix="bench-")) / "journal.db"
     store = open_store(path, checkpoint_every=10_000, checkpoint_seconds=60.0)
     stop = threading.Event()
@@ -153,6 +153,7 @@ def bench_append(args: argparse.Namespace) -> None:
 
 
 def entries_for_build(n: int, persons: int, seed: int) -> Iterator[JournalEntry]:
+    """``n`` entries spread in order over a year."""
     rng = random.Random(seed)
     step = dt.timedelta(seconds=365 * 86400 / max(n, 1))  # a year of traffic, in order
     for i in range(n):
@@ -160,6 +161,7 @@ def entries_for_build(n: int, persons: int, seed: int) -> Iterator[JournalEntry]
 
 
 def bench_build(args: argparse.Namespace) -> None:
+    """Fill (or complete) a big journal through the bulk path."""
     path = Path(args.path)
     path.parent.mkdir(parents=True, exist_ok=True)
     store = open_store(path, checkpoint_every=100_000, checkpoint_seconds=3600.0)
@@ -190,6 +192,7 @@ def bench_build(args: argparse.Namespace) -> None:
 
 
 def verify(path: Path, quiet: bool = False, indexes: bool = True) -> None:
+    """Verify a journal file and print the rate (exit 1 on a broken one unless ``quiet``)."""
     store = SqlJournalStore(f"sqlite:///{path}", clock=SystemClock(), create=False)
     try:
         t = time.perf_counter()
@@ -210,12 +213,14 @@ def verify(path: Path, quiet: bool = False, indexes: bool = True) -> None:
 
 
 def bench_verify(args: argparse.Namespace) -> None:
+    """Verification rate, with and without the index cross-checks."""
     print(f"machine: {machine()}")
     verify(Path(args.path), indexes=True)
     verify(Path(args.path), indexes=False)
 
 
 def bench_who(args: argparse.Namespace) -> None:
+    """Latency of "who consulted X", first page, for random people."""
     path = Path(args.path)
     store = SqlJournalStore(f"sqlite:///{path}", clock=SystemClock(), create=False)
     head = store.head()[0]
@@ -242,6 +247,7 @@ def bench_who(args: argparse.Namespace) -> None:
 
 
 def main() -> None:
+    """Run the sub-benchmark named on the command line."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("append", help="sustained durable appends from concurrent threads")

@@ -22,6 +22,7 @@ from rich.progress import (
 from rich.progress import Progress as RichProgress
 from rich.table import Table
 
+from rempart_bench.history import seed_history
 from rempart_bench.load import SeedRefused
 from rempart_bench.load import seed as run_seed
 from rempart_bench.population import Credential
@@ -131,8 +132,6 @@ def seed(
         f"in {report.seconds:.1f} s; credentials in {credentials_out}"
     )
     if history_days > 0:
-        from rempart_bench.history import seed_history
-
         console.print(f"writing {history_days} days of past activity into the journal…")
         written = seed_history(
             db, journal, [c.login for c in credentials], today, history_days, seed

@@ -1,0 +1,1 @@
+"""The bench's ``rempart`` commands, declared in the ``rempart.commands`` entry-point group."""
