@@ -48,8 +48,10 @@ class MemoryPeople:
 
     def __init__(self) -> None:
         self._lock = threading.RLock()
-        self._ids = {name: itertools.count(1) for name in ("agent", "training", "session", "e", "a")}
-        self._note_ids = itertools.count(1)
+        self._ids = {
+            name: itertools.count(1)
+            for name in ("agent", "training", "session", "enrolment", "assignment", "note")
+        }
         self._orgs: dict[str, Organisation] = {}
         self._agents: dict[int, Agent] = {}
         self._enrolment_pending: set[int] = set()
@@ -143,7 +145,7 @@ class MemoryPeople:
         with self._lock:
             if training_id not in self._trainings or person_id not in self._persons:
                 raise KeyError((training_id, person_id))
-            e = Enrolment(next(self._ids["e"]), training_id, person_id, org_id, start, end)
+            e = Enrolment(next(self._ids["enrolment"]), training_id, person_id, org_id, start, end)
             self._enrolments[e.id] = e
         return e
 
@@ -154,7 +156,7 @@ class MemoryPeople:
         with self._lock:
             if agent_id not in self._agents or person_id not in self._persons:
                 raise KeyError((agent_id, person_id))
-            a = Assignment(next(self._ids["a"]), agent_id, person_id, org_id, start, end)
+            a = Assignment(next(self._ids["assignment"]), agent_id, person_id, org_id, start, end)
             self._assignments[a.id] = a
         return a
 
@@ -305,9 +307,7 @@ class MemoryPeople:
     def attendance_of(self, session_id: int) -> dict[int, AttendanceMark]:
         """Marks recorded for a session, by person id."""
         with self._lock:
-            return {
-                pid: r.mark for (sid, pid), r in self._attendance.items() if sid == session_id
-            }
+            return {pid: r.mark for (sid, pid), r in self._attendance.items() if sid == session_id}
 
     def record_attendance(
         self, session_id: int, marks: dict[int, AttendanceMark], by_login: str, at: dt.datetime
@@ -334,7 +334,7 @@ class MemoryPeople:
     ) -> FollowUpNote:
         """Write a follow-up note."""
         with self._lock:
-            note = FollowUpNote(next(self._note_ids), person_id, org_id, author, at, text)
+            note = FollowUpNote(next(self._ids["note"]), person_id, org_id, author, at, text)
             self._notes[note.id] = note
         return note
 
