@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 from dataclasses import dataclass, field
+from typing import Protocol, TypeVar
 
 from sqlalchemy import Engine, insert
 
@@ -17,8 +18,9 @@ from rempart.db.schema.core import (
     TrainingRow,
     TrainingSessionRow,
 )
-from rempart.kernel.actors import Agent, OrgKind, Role
+from rempart.kernel.actors import Agent, Organisation, OrgKind, Role
 from rempart.kernel.identifiers import ft_id_from_number, make_nir, make_siret
+from rempart.people.adapters.memory import MemoryPeople
 from rempart.people.model import Person, PersonKind, PostalAddress, RegistrationStatus
 
 TODAY = dt.date(2026, 11, 16)  # a Monday
@@ -187,9 +189,99 @@ class World:
             )
 
 
+class WorldBuilder(Protocol):
+    """What ``populate_standard`` builds with: the SQL ``World`` or the ``MemoryWorld``."""
+
+    orgs: dict[str, str]
+    agents: dict[str, int]
+    persons: dict[str, Person]
+
+    def org(self, name: str, kind: OrgKind) -> str: ...
+    def agent(self, login: str, org: str, *roles: Role, **extra: object) -> int: ...
+    def person(self, name: str, n: int, **overrides: object) -> Person: ...
+    def training(
+        self, name: str, org: str, start: dt.date, end: dt.date, sessions: int = 2
+    ) -> int: ...
+    def enrol(self, person: str, training: str, org: str, start: dt.date, end: dt.date) -> None: ...
+    def assign(
+        self, person: str, agent: str, org: str, start: dt.date, end: dt.date | None = None
+    ) -> None: ...
+
+
+@dataclass
+class MemoryWorld:
+    """The same small world as ``World``, built in people's memory twin (same ids, same order)."""
+
+    store: MemoryPeople = field(default_factory=MemoryPeople)
+    orgs: dict[str, str] = field(default_factory=dict)
+    agents: dict[str, int] = field(default_factory=dict)
+    persons: dict[str, Person] = field(default_factory=dict)
+    trainings: dict[str, int] = field(default_factory=dict)
+    sessions: dict[str, int] = field(default_factory=dict)
+
+    def org(self, name: str, kind: OrgKind) -> str:
+        """Store an organisation."""
+        org_id = f"{kind.value[:3].upper()}-{len(self.orgs) + 1:04d}"
+        self.store.add_organisation(
+            Organisation(
+                org_id, kind, name, make_siret(f"{len(self.orgs) + 1:013d}"), "Île-de-France"
+            )
+        )
+        self.orgs[name] = org_id
+        return org_id
+
+    def agent(self, login: str, org: str, *roles: Role, **extra: object) -> int:
+        """Store an agent in organisation ``org`` (its name); ``extra``: the twin's keywords."""
+        extra.setdefault("created_at", NOW - dt.timedelta(days=400))
+        agent = self.store.add_agent(login, self.orgs[org], roles, **extra)  # type: ignore[arg-type]
+        self.agents[login] = agent.id
+        return agent.id
+
+    def person(self, name: str, n: int, **overrides: object) -> Person:
+        """Store a person."""
+        p = self.store.add_person(make_person(n, **overrides))
+        self.persons[name] = p
+        return p
+
+    def training(self, name: str, org: str, start: dt.date, end: dt.date, sessions: int = 2) -> int:
+        """Store a training of organisation ``org`` with a few sessions."""
+        t = self.store.add_training(self.orgs[org], name, start, end)
+        for i in range(sessions):
+            s = self.store.add_session(t.id, start + dt.timedelta(days=i), f"Séance {i + 1}")
+            self.sessions[f"{name}#{i + 1}"] = s.id
+        self.trainings[name] = t.id
+        return t.id
+
+    def enrol(self, person: str, training: str, org: str, start: dt.date, end: dt.date) -> None:
+        """Enrol a stored person in a stored training."""
+        self.store.add_enrolment(
+            self.trainings[training], self.persons[person].id, self.orgs[org], start, end
+        )
+
+    def assign(
+        self, person: str, agent: str, org: str, start: dt.date, end: dt.date | None = None
+    ) -> None:
+        """Assign a stored person to a stored advisor."""
+        self.store.add_assignment(
+            self.agents[agent], self.persons[person].id, self.orgs[org], start, end
+        )
+
+
+W = TypeVar("W", bound=WorldBuilder)
+
+
 def standard_world(engine: Engine) -> World:
     """One of each kind of organisation, each kind of agent, and people tied in every way."""
-    w = World(engine)
+    return populate_standard(World(engine))
+
+
+def memory_world() -> MemoryWorld:
+    """The standard world in people's memory twin."""
+    return populate_standard(MemoryWorld())
+
+
+def populate_standard(w: W) -> W:
+    """Build the standard world with ``w``: the same calls whatever it stores in."""
     w.org("Agence Paris 2e", OrgKind.AGENCY)
     w.org("Formations Dupont", OrgKind.TRAINING_BODY)
     w.org("Formations Martin", OrgKind.TRAINING_BODY)

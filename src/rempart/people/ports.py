@@ -1,11 +1,16 @@
-"""Ports: what the use cases need from the outside world, named for their role."""
+"""Ports: what the use cases need from the outside world, named for their role.
+
+Each narrow port serves one seam of the use cases; ``PortalStore`` combines them (with kernel's
+``Directory`` and ``AppSwitches``) for the capabilities that still take the portal's data whole.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 from typing import Protocol
 
-from rempart.kernel.actors import Agent, App, Organisation
+from rempart.kernel.actors import Agent, App
+from rempart.kernel.ports import AppSwitches, Directory
 from rempart.people.model import (
     AccessStanding,
     AttendanceMark,
@@ -18,38 +23,98 @@ from rempart.people.model import (
 )
 
 
-class PortalStore(Protocol):
-    """The portal's own data: people, organisations, agents, relations, trainings."""
+class PersonRecords(Protocol):
+    """A person's record and what ties them to an agent: the read path of a consultation."""
 
-    def agent_by_id(self, agent_id: int) -> Agent | None: ...
-    def agent_by_login(self, login: str) -> Agent | None: ...
-    def organisation(self, org_id: str) -> Organisation | None: ...
-    def person_by_ft_id(self, ft_id: str) -> Person | None: ...
-    def relations(self, person_id: int, agent: Agent) -> Relations: ...
+    def person_by_ft_id(self, ft_id: str) -> Person | None:
+        """The person with this ft_id (canaries included: the caller decides)."""
+        ...
+
+    def relations(self, person_id: int, agent: Agent) -> Relations:
+        """The person's enrolments in the agent's organisation and assignments to the agent."""
+        ...
+
+    def enrolments_of_person(self, person_id: int, org_id: str) -> list[tuple[Enrolment, Training]]:
+        """A person's enrolments in one organisation's trainings."""
+        ...
+
     def portfolio(
         self, agent: Agent, today: dt.date, grace_from: dt.date, offset: int, limit: int
-    ) -> list[tuple[str, str, str]]: ...
-    def trainings_of(self, org_id: str) -> list[Training]: ...
-    def training(self, training_id: int) -> Training | None: ...
-    def sessions_of(self, training_id: int) -> list[TrainingSession]: ...
-    def session(self, session_id: int) -> TrainingSession | None: ...
-    def enrolments_of_training(self, training_id: int) -> list[tuple[Enrolment, Person]]: ...
-    def enrolments_of_person(
-        self, person_id: int, org_id: str
-    ) -> list[tuple[Enrolment, Training]]: ...
-    def enrol(
-        self, training: Training, person: Person, start: dt.date, end: dt.date
-    ) -> Enrolment: ...
-    def attendance_of(self, session_id: int) -> dict[int, AttendanceMark]: ...
+    ) -> list[tuple[str, str, str]]:
+        """``(ft_id, last name, first name)`` of the people the agent follows, by name."""
+        ...
+
+
+class Trainings(Protocol):
+    """A training body's trainings, their sessions and their enrolments."""
+
+    def trainings_of(self, org_id: str) -> list[Training]:
+        """The trainings of one training body, newest first."""
+        ...
+
+    def training(self, training_id: int) -> Training | None:
+        """One training."""
+        ...
+
+    def sessions_of(self, training_id: int) -> list[TrainingSession]:
+        """The sessions of a training, in date order."""
+        ...
+
+    def session(self, session_id: int) -> TrainingSession | None:
+        """One training session."""
+        ...
+
+    def enrolments_of_training(self, training_id: int) -> list[tuple[Enrolment, Person]]:
+        """The enrolled people of a training, by name."""
+        ...
+
+    def enrol(self, training: Training, person: Person, start: dt.date, end: dt.date) -> Enrolment:
+        """Enrol a person in a training (idempotent: an existing enrolment is returned)."""
+        ...
+
+
+class AttendanceRegister(Protocol):
+    """The attendance marks of training sessions."""
+
+    def attendance_of(self, session_id: int) -> dict[int, AttendanceMark]:
+        """Marks recorded for a session, by person id."""
+        ...
+
     def record_attendance(
         self, session_id: int, marks: dict[int, AttendanceMark], by_login: str, at: dt.datetime
-    ) -> None: ...
-    def notes_of(self, person_id: int, org_id: str) -> list[FollowUpNote]: ...
+    ) -> None:
+        """Replace the marks of these people for this session."""
+        ...
+
+
+class FollowUpNotes(Protocol):
+    """The follow-up notes an organisation writes about the people it follows."""
+
+    def notes_of(self, person_id: int, org_id: str) -> list[FollowUpNote]:
+        """Notes written by one organisation about a person, newest first."""
+        ...
+
     def add_note(
         self, person_id: int, org_id: str, author: str, at: dt.datetime, text: str
-    ) -> FollowUpNote: ...
-    def app_enabled(self, app: App, org_id: str) -> bool: ...
-    def set_app_enabled(self, app: App, org_id: str | None, enabled: bool) -> None: ...
+    ) -> FollowUpNote:
+        """Write a follow-up note."""
+        ...
+
+
+class PortalStore(
+    Directory,
+    AppSwitches,
+    PersonRecords,
+    Trainings,
+    AttendanceRegister,
+    FollowUpNotes,
+    Protocol,
+):
+    """The portal's own data whole: accounts, organisations, people, trainings, notes, switches.
+
+    For the capabilities that take it in one piece (governance, citizen, console, the bench);
+    people's use cases name only the narrow ports above.
+    """
 
 
 class AccessStandings(Protocol):

@@ -20,7 +20,7 @@ from rempart.kernel.identifiers import parse_ft_id
 from rempart.kernel.tags import Decision, Tag
 from rempart.people import scope
 from rempart.people.model import Person
-from rempart.people.service.deps import PortalDeps
+from rempart.people.service.deps import ConsultDeps
 from rempart.people.service.gate import ensure_may_access_data, guard_check
 
 # A relations query for this id finds nothing; it keeps unknown and out-of-scope people
@@ -35,7 +35,7 @@ class PortfolioPage:
 
 
 def consult_person(
-    deps: PortalDeps, ctx: RequestContext, ft_id: str, purpose: str | None
+    deps: ConsultDeps, ctx: RequestContext, ft_id: str, purpose: str | None
 ) -> dict[str, Any]:
     """A person's record, limited to what the caller's relation, role and purpose allow."""
     ft_id = parse_ft_id(ft_id)
@@ -95,7 +95,7 @@ def consult_person(
 
 
 def _extras(
-    deps: PortalDeps, ctx: RequestContext, person: Person, categories: frozenset[DataCategory]
+    deps: ConsultDeps, ctx: RequestContext, person: Person, categories: frozenset[DataCategory]
 ) -> dict[str, Any]:
     extras: dict[str, Any] = {}
     if DataCategory.TRAINING in categories:
@@ -117,7 +117,7 @@ def _extras(
 
 
 def lookup_person(
-    deps: PortalDeps, ctx: RequestContext, ft_id: str, birth_date: dt.date
+    deps: ConsultDeps, ctx: RequestContext, ft_id: str, birth_date: dt.date
 ) -> list[dict[str, str]]:
     """The only lookup outside scope: exact ft_id *and* birth date, minimal fields."""
     ft_id = parse_ft_id(ft_id)
@@ -153,7 +153,7 @@ def lookup_person(
     return items
 
 
-def portfolio_page(deps: PortalDeps, ctx: RequestContext, page: int, size: int) -> PortfolioPage:
+def portfolio_page(deps: ConsultDeps, ctx: RequestContext, page: int, size: int) -> PortfolioPage:
     """One page of the people the caller works with, by name."""
     if page < 1 or not 1 <= size <= 100:
         raise InvalidRequest("page starts at 1 and size is between 1 and 100")
@@ -187,7 +187,7 @@ def portfolio_page(deps: PortalDeps, ctx: RequestContext, page: int, size: int) 
 EXPORT_MAX_ROWS = 100_000  # a hard stop for the query itself; the guard's ceiling is far lower
 
 
-def export_portfolio(deps: PortalDeps, ctx: RequestContext) -> list[dict[str, str]]:
+def export_portfolio(deps: ConsultDeps, ctx: RequestContext) -> list[dict[str, str]]:
     """The caller's own people as rows (the monthly roster export), names and identifiers only."""
     if not scope.reaches_people(ctx.agent):
         raise Forbidden("this role has no portfolio")

@@ -1,8 +1,14 @@
-"""What the use cases are given: the ports, wired by ``bootstrap``."""
+"""What the use cases are given: the ports, wired by ``bootstrap``.
+
+``PortalDeps`` is the one bag the edge holds. Each use-case module names, as a Protocol below,
+only the part of it it uses (``GateDeps``, ``ConsultDeps``, ``TrainingDeps``); ``PortalDeps``
+satisfies them all, and a unit test can hand in memory twins of just those ports.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Protocol
 
 from rempart.governance.model import GovernanceRules
 from rempart.governance.ports import GovernanceStore
@@ -11,7 +17,14 @@ from rempart.journal.ports import JournalWriter
 from rempart.kernel.exposure import ExposureGuard
 from rempart.kernel.ports import Clock
 from rempart.mail.ports import Mailer
-from rempart.people.ports import AccessStandings, PortalStore
+from rempart.people.ports import (
+    AccessStandings,
+    AttendanceRegister,
+    FollowUpNotes,
+    PersonRecords,
+    PortalStore,
+    Trainings,
+)
 from rempart.people.scope import ScopeRules
 from rempart.signin.service.deps import AuthDeps
 
@@ -25,6 +38,45 @@ class PortalDeps:
     alerts: AlertSink
     standings: AccessStandings  # the data gate's facts, read on every data request
     guard: ExposureGuard | None = None  # None: scope policy only (the bench's "off")
+
+
+class RecordStore(PersonRecords, FollowUpNotes, Protocol):
+    """What consulting people reads: records, relations, portfolios, notes."""
+
+
+class TrainingStore(PersonRecords, Trainings, AttendanceRegister, FollowUpNotes, Protocol):
+    """What the training follow-up app and the follow-up notes read and write."""
+
+
+class GateDeps(Protocol):
+    """What the data gate reads: the account's standing, and the guard when one is wired."""
+
+    @property
+    def standings(self) -> AccessStandings: ...
+    @property
+    def guard(self) -> ExposureGuard | None: ...
+
+
+class ConsultDeps(GateDeps, Protocol):
+    """What consulting people (record, lookup, portfolio, export) is given."""
+
+    @property
+    def store(self) -> RecordStore: ...
+    @property
+    def journal(self) -> JournalWriter: ...
+    @property
+    def rules(self) -> ScopeRules: ...
+
+
+class TrainingDeps(GateDeps, Protocol):
+    """What the training follow-up app and the follow-up notes are given."""
+
+    @property
+    def store(self) -> TrainingStore: ...
+    @property
+    def journal(self) -> JournalWriter: ...
+    @property
+    def rules(self) -> ScopeRules: ...
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,10 +5,10 @@ from __future__ import annotations
 from rempart.kernel.context import RequestContext
 from rempart.kernel.errors import AccessSuspended
 from rempart.kernel.exposure import GuardRequest
-from rempart.people.service.deps import PortalDeps
+from rempart.people.service.deps import GateDeps
 
 
-def ensure_may_access_data(deps: PortalDeps, ctx: RequestContext) -> None:
+def ensure_may_access_data(deps: GateDeps, ctx: RequestContext) -> None:
     """Raise AccessSuspended unless the account, its organisation, its second factor, its
     training and its app are all in force.
 
@@ -33,7 +33,7 @@ def ensure_may_access_data(deps: PortalDeps, ctx: RequestContext) -> None:
         raise AccessSuspended(f"the {ctx.org.app} application is suspended for your organisation")
 
 
-def guard_check(deps: PortalDeps, ctx: RequestContext, request: GuardRequest) -> None:
+def guard_check(deps: GateDeps, ctx: RequestContext, request: GuardRequest) -> None:
     """Ask the guard, when one is configured, to admit the request before any data leaves."""
     if deps.guard is not None:
         deps.guard.admit(ctx, request)

@@ -15,24 +15,24 @@ from rempart.kernel.identifiers import parse_ft_id
 from rempart.kernel.tags import Decision, Tag
 from rempart.people import scope
 from rempart.people.model import AttendanceMark, Training
-from rempart.people.service.deps import PortalDeps
+from rempart.people.service.deps import TrainingDeps
 from rempart.people.service.gate import ensure_may_access_data, guard_check
 
 
-def _ensure_training_manager(deps: PortalDeps, ctx: RequestContext) -> None:
+def _ensure_training_manager(deps: TrainingDeps, ctx: RequestContext) -> None:
     if not (ctx.org.kind is OrgKind.TRAINING_BODY and ctx.agent.has(Role.TRAINING_MANAGER)):
         raise Forbidden("only a training body's training managers use the training follow-up app")
     ensure_may_access_data(deps, ctx)
 
 
-def _own_training(deps: PortalDeps, ctx: RequestContext, training_id: int) -> Training:
+def _own_training(deps: TrainingDeps, ctx: RequestContext, training_id: int) -> Training:
     training = deps.store.training(training_id)
     if training is None or training.org_id != ctx.org.id:
         raise NotFound()
     return training
 
 
-def list_trainings(deps: PortalDeps, ctx: RequestContext) -> list[dict[str, Any]]:
+def list_trainings(deps: TrainingDeps, ctx: RequestContext) -> list[dict[str, Any]]:
     """The caller's training body's trainings."""
     _ensure_training_manager(deps, ctx)
     return [
@@ -46,7 +46,7 @@ def list_trainings(deps: PortalDeps, ctx: RequestContext) -> list[dict[str, Any]
     ]
 
 
-def training_detail(deps: PortalDeps, ctx: RequestContext, training_id: int) -> dict[str, Any]:
+def training_detail(deps: TrainingDeps, ctx: RequestContext, training_id: int) -> dict[str, Any]:
     """One of the caller's trainings with its sessions and its enrolled people (names only)."""
     _ensure_training_manager(deps, ctx)
     training = _own_training(deps, ctx, training_id)
@@ -88,7 +88,7 @@ def training_detail(deps: PortalDeps, ctx: RequestContext, training_id: int) -> 
     }
 
 
-def session_attendance(deps: PortalDeps, ctx: RequestContext, session_id: int) -> dict[str, Any]:
+def session_attendance(deps: TrainingDeps, ctx: RequestContext, session_id: int) -> dict[str, Any]:
     """The roster of one session with the marks recorded so far."""
     _ensure_training_manager(deps, ctx)
     session = deps.store.session(session_id)
@@ -128,7 +128,7 @@ def session_attendance(deps: PortalDeps, ctx: RequestContext, session_id: int) -
 
 
 def record_attendance(
-    deps: PortalDeps, ctx: RequestContext, session_id: int, marks: dict[str, str]
+    deps: TrainingDeps, ctx: RequestContext, session_id: int, marks: dict[str, str]
 ) -> dict[str, Any]:
     """Record marks for a session; every person named must be enrolled in its training."""
     _ensure_training_manager(deps, ctx)
@@ -167,7 +167,7 @@ def record_attendance(
 
 
 def enrol_person(
-    deps: PortalDeps, ctx: RequestContext, training_id: int, ft_id: str, birth_date: dt.date
+    deps: TrainingDeps, ctx: RequestContext, training_id: int, ft_id: str, birth_date: dt.date
 ) -> dict[str, Any]:
     """Enrol a person who gave the caller both their ft_id and birth date."""
     _ensure_training_manager(deps, ctx)
@@ -227,7 +227,7 @@ def enrol_person(
 
 
 def add_follow_up_note(
-    deps: PortalDeps, ctx: RequestContext, ft_id: str, text: str
+    deps: TrainingDeps, ctx: RequestContext, ft_id: str, text: str
 ) -> dict[str, Any]:
     """An assigned adviser writes a follow-up note about a person they follow."""
     ft_id = parse_ft_id(ft_id)

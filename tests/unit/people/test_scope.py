@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 
 from rempart.kernel.actors import OrgKind, Role
 from rempart.kernel.categories import DataCategory, Purpose
+from rempart.kernel.clock import months_before
 from rempart.kernel.errors import Forbidden, InvalidRequest, NotFound
 from rempart.people import scope
 from rempart.people.model import Assignment, Enrolment, Relations
@@ -180,8 +181,8 @@ def test_another_advisers_assignment_gives_nothing() -> None:
 
 
 def test_months_before_clamps_to_month_end() -> None:
-    assert scope.months_before(dt.date(2026, 8, 31), 6) == dt.date(2026, 2, 28)
-    assert scope.months_before(dt.date(2026, 1, 15), 1) == dt.date(2025, 12, 15)
+    assert months_before(dt.date(2026, 8, 31), 6) == dt.date(2026, 2, 28)
+    assert months_before(dt.date(2026, 1, 15), 1) == dt.date(2025, 12, 15)
 
 
 dates = st.dates(
@@ -228,7 +229,7 @@ def test_no_agent_reaches_a_person_without_a_live_relation(
         assert scope.relation_of(agent, rels, today, RULES) is None
         return
     purpose = data.draw(st.sampled_from(purposes))
-    grace_from = scope.months_before(today, RULES.enrolment_grace_months)
+    grace_from = months_before(today, RULES.enrolment_grace_months)
     live_enrolment = (
         org_kind is OrgKind.TRAINING_BODY
         and Role.TRAINING_MANAGER in roles
