@@ -53,6 +53,10 @@ class Container:
     closers: list[object] = field(default_factory=list)
     auth: AuthDeps | None = None  # sign-in; built by ``build_container``
     guard: Guard | None = None  # the inline guard, unless the bench runs with it off
+    # Requests run their reads on the event loop when every store they touch answers in
+    # microseconds on this machine (SQLite portal and journal, guard state in process); a
+    # PostgreSQL or Redis round trip would stall the loop, so those stay in the thread pool.
+    inline_requests: bool = False
     governance: GovernanceDeps | None = None  # four eyes, reviews, lifecycle, kill switches
     jobs: object | None = None  # the periodic governance jobs, once started
 
@@ -131,7 +135,16 @@ def build_container(
         if settings.smtp_host
         else MemoryMailer(echo=settings.demo)
     )
-    box = Container(settings=settings, engine=engine, db=db, portal=portal, mailer=mailer)
+    box = Container(
+        settings=settings,
+        engine=engine,
+        db=db,
+        portal=portal,
+        mailer=mailer,
+        inline_requests=is_sqlite(settings.db_url)
+        and is_sqlite(settings.effective_journal_url())
+        and not settings.redis_url,
+    )
     if hasattr(portal.alerts, "close"):
         box.closers.append(portal.alerts)
     box.auth = build_auth(settings, db, store, journal, portal.clock)

@@ -22,6 +22,11 @@ class JournalWriter(Protocol):
         """Durably record the entries; return the last sequence number. Blocks until committed."""
         ...
 
+    async def append_async(self, entries: Sequence[JournalEntry]) -> int:
+        """``append`` for a caller on an event loop: returns once the entries are committed,
+        without holding a thread while it waits."""
+        ...
+
 
 # -- reading back (entries come from their hashed canonical form, not a copy) -----------------
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated, cast
 
 from fastapi import Depends, Request
+from starlette.concurrency import run_in_threadpool
 
 from rempart.bootstrap import Container
 from rempart.kernel.context import ClientInfo, RequestContext
@@ -35,12 +36,21 @@ def client_info(request: Request) -> ClientInfo:
     )
 
 
-def current_context(request: Request) -> RequestContext:
-    """The signed-in agent's context; the sign-in layer provides ``state.authenticate``."""
+# The dependencies of every route are ``async``: FastAPI runs a plain ``def`` dependency in the
+# thread pool, one hop per dependency per request; these do no I/O, or only local I/O inline.
+
+
+async def current_context(request: Request) -> RequestContext:
+    """The signed-in agent's context; the sign-in layer provides ``state.authenticate``.
+
+    On a local portal (``Container.inline_requests``) its few reads run on the event loop;
+    otherwise in the thread pool."""
     authenticate = getattr(request.app.state, "authenticate", None)
     if authenticate is None:
         raise Unauthenticated("sign in first")
-    return cast(RequestContext, authenticate(request))
+    if container(request).inline_requests:
+        return cast(RequestContext, authenticate(request))
+    return cast(RequestContext, await run_in_threadpool(authenticate, request))
 
 
 def portal(request: Request) -> PortalDeps:
@@ -48,5 +58,14 @@ def portal(request: Request) -> PortalDeps:
     return container(request).portal
 
 
+async def _portal(request: Request) -> PortalDeps:
+    return container(request).portal
+
+
+def inline(request: Request) -> bool:
+    """True when this request's use case may run on the event loop."""
+    return container(request).inline_requests
+
+
 Ctx = Annotated[RequestContext, Depends(current_context)]
-Portal = Annotated[PortalDeps, Depends(portal)]
+Portal = Annotated[PortalDeps, Depends(_portal)]

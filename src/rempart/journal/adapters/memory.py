@@ -89,6 +89,10 @@ class MemoryJournal:
 
     # -- appending -------------------------------------------------------------------------
 
+    async def append_async(self, entries: Sequence[JournalEntry]) -> int:
+        """``JournalWriter.append_async``: in memory, nothing to wait for."""
+        return self.append(entries)
+
     def append(self, entries: Sequence[JournalEntry]) -> int:
         """Record the entries; return the last sequence number (1-based)."""
         with self._lock:

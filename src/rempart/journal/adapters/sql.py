@@ -17,6 +17,7 @@ ORM layer would cost more than the database.
 from __future__ import annotations
 
 import _thread
+import asyncio
 import concurrent.futures
 import contextlib
 import datetime as dt
@@ -114,6 +115,27 @@ class _Pending:
 
     def wake(self) -> None:
         self.lock.release()
+
+
+class _AwaitedPending(_Pending):
+    """One caller's entries, for a caller on an event loop: the writer settles its future
+    from its own thread once the batch is committed."""
+
+    __slots__ = ("future", "loop")
+
+    def __init__(self, items: list[_Prepared], loop: asyncio.AbstractEventLoop) -> None:
+        self.items = items
+        self.last = 0
+        self.error = None
+        self.loop = loop
+        self.future: asyncio.Future[None] = loop.create_future()
+
+    def wake(self) -> None:
+        self.loop.call_soon_threadsafe(self._settle)
+
+    def _settle(self) -> None:
+        if not self.future.done():
+            self.future.set_result(None)
 
 
 _STOP = _Pending([])  # tells the writer to finish
@@ -357,6 +379,23 @@ class SqlJournalStore:
             self.start()
         self._inbox.put(pending)
         pending.lock.acquire()  # released by the writer once the batch is committed
+        if pending.error is not None:
+            raise pending.error
+        return pending.last
+
+    async def append_async(self, entries: Sequence[JournalEntry]) -> int:
+        """``append`` for a caller on an event loop: the same durable commit, awaited without
+        holding a thread; the entries are committed when this returns, as with ``append``."""
+        if not entries:
+            return self.head()[0]
+        pending = _AwaitedPending([self._prepare(e) for e in entries], asyncio.get_running_loop())
+        if self._closing:
+            raise RuntimeError("the journal is closed")
+        if self._thread is None:
+            self.start()
+        self._inbox.put(pending)
+        # Shielded: a client that hangs up must not cancel the wait while its entry is in flight.
+        await asyncio.shield(pending.future)
         if pending.error is not None:
             raise pending.error
         return pending.last

@@ -5,11 +5,12 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
+from starlette.concurrency import run_in_threadpool
 
 from rempart.people.service import consult, trainings
-from rempart.web.deps import Ctx, Portal
+from rempart.web.deps import Ctx, Portal, inline
 
 router = APIRouter(prefix="/api/v1", tags=["people"])
 
@@ -70,14 +71,17 @@ def lookup(ctx: Ctx, deps: Portal, ft_id: FtIdParam, birth_date: dt.date) -> Any
     "/persons/{ft_id}",
     responses={404: {"description": "No such person, or outside the caller's scope"}},
 )
-def read_person(
+async def read_person(
+    request: Request,
     ctx: Ctx,
     deps: Portal,
     ft_id: str,
     purpose: Annotated[str | None, Query(max_length=64)] = None,
 ) -> dict[str, Any]:
     """A person's record, limited to what the caller's role and purpose allow."""
-    return consult.consult_person(deps, ctx, ft_id, purpose)
+    if inline(request):  # local stores: decide on the loop, await the journal's commit
+        return await consult.consult_person_async(deps, ctx, ft_id, purpose)
+    return await run_in_threadpool(consult.consult_person, deps, ctx, ft_id, purpose)
 
 
 @router.post("/persons/{ft_id}/notes", status_code=201)

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from rempart.journal.entries import entry_for
+from rempart.journal.model import JournalEntry
 from rempart.kernel.categories import DataCategory
 from rempart.kernel.clock import months_before
 from rempart.kernel.context import RequestContext
@@ -34,10 +35,45 @@ class PortfolioPage:
     next_page: int | None
 
 
+@dataclass(frozen=True, slots=True)
+class Consultation:
+    """A record read decided: the record (None: "not found") and the journal entry that must be
+    durable before anything is answered."""
+
+    record: dict[str, Any] | None
+    entry: JournalEntry
+
+    def answer(self) -> dict[str, Any]:
+        """The record, once the entry is journaled; NotFound for unknown and out of scope."""
+        if self.record is None:
+            raise NotFound()
+        return self.record
+
+
 def consult_person(
     deps: ConsultDeps, ctx: RequestContext, ft_id: str, purpose: str | None
 ) -> dict[str, Any]:
     """A person's record, limited to what the caller's relation, role and purpose allow."""
+    consultation = decide_read(deps, ctx, ft_id, purpose)
+    deps.journal.append([consultation.entry])
+    return consultation.answer()
+
+
+async def consult_person_async(
+    deps: ConsultDeps, ctx: RequestContext, ft_id: str, purpose: str | None
+) -> dict[str, Any]:
+    """``consult_person`` for a caller on the event loop: the same decision and the same
+    durable entry before the answer; the wait for the commit holds no thread."""
+    consultation = decide_read(deps, ctx, ft_id, purpose)
+    await deps.journal.append_async([consultation.entry])
+    return consultation.answer()
+
+
+def decide_read(
+    deps: ConsultDeps, ctx: RequestContext, ft_id: str, purpose: str | None
+) -> Consultation:
+    """Everything a record read decides, before its entry is journaled: the data gate, the
+    scope policy, the guard (which journals and raises its own refusals)."""
     ft_id = parse_ft_id(ft_id)
     declared = scope.resolve_purpose(ctx.agent, purpose)
     ensure_may_access_data(deps, ctx)
@@ -62,36 +98,32 @@ def consult_person(
         ),
     )
     if person is None or decision is None:
-        deps.journal.append(
-            [
-                entry_for(
-                    ctx,
-                    Tag.PORTAL_PERSON_READ,
-                    Decision.NOT_FOUND,
-                    persons=[ft_id],
-                    purpose=declared,
-                    reason="no relation" if person else "unknown",
-                )
-            ]
-        )
-        raise NotFound()
-    extras = _extras(deps, ctx, person, decision.categories)
-    record = scope.render_record(person, decision.categories, extras)
-    deps.journal.append(
-        [
+        return Consultation(
+            None,
             entry_for(
                 ctx,
                 Tag.PORTAL_PERSON_READ,
-                Decision.ALLOW,
+                Decision.NOT_FOUND,
                 persons=[ft_id],
-                categories=decision.categories,
                 purpose=declared,
-                reason=decision.relation,
-            )
-        ]
-    )
+                reason="no relation" if person else "unknown",
+            ),
+        )
+    extras = _extras(deps, ctx, person, decision.categories)
+    record = scope.render_record(person, decision.categories, extras)
     record["purpose"] = str(declared)
-    return record
+    return Consultation(
+        record,
+        entry_for(
+            ctx,
+            Tag.PORTAL_PERSON_READ,
+            Decision.ALLOW,
+            persons=[ft_id],
+            categories=decision.categories,
+            purpose=declared,
+            reason=decision.relation,
+        ),
+    )
 
 
 def _extras(
