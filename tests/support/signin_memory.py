@@ -41,7 +41,9 @@ from tests.support.authenticator import SoftAuthenticator
 PASSWORD = "Quatre chevaux blancs sautent la haie 2026"
 ORIGIN = "https://rempart.test"
 ISSUER = "https://idp.example"
-HOME = ClientInfo(address="192.0.2.10", user_agent="Firefox/140", network="AS:HOME/FR", country="FR")
+HOME = ClientInfo(
+    address="192.0.2.10", user_agent="Firefox/140", network="AS:HOME/FR", country="FR"
+)
 ELSEWHERE = ClientInfo(
     address="203.0.113.66", user_agent="Firefox/140", network="AS:HOSTER/NL", country="NL"
 )
