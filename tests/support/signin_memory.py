@@ -136,7 +136,7 @@ def rig(*, federation: bool = True, **policy: Any) -> Rig:
     clock = ManualClock(NOW)
     directory = MemoryDirectory(organisations=list(ORGS.values()))
     store = MemoryCredentialStore(directory)
-    sessions = MemorySessionStore()
+    sessions = MemorySessionStore(store)
     challenges = MemoryChallengeStore()
     journal = MemoryJournal()
     fed = MemoryFederation(ISSUER)
@@ -152,7 +152,7 @@ def rig(*, federation: bool = True, **policy: Any) -> Rig:
         challenges=challenges,
         sessions=sessions,
         revocations=sessions,
-        portal=directory,
+        directory=directory,
         apps=directory,
         hasher=Argon2PasswordHasher(time_cost=1, memory_kib=8, parallelism=1),
         totp=PyotpTotp(),

@@ -72,7 +72,7 @@ def _memory() -> Backend:
         "memory",
         credentials,
         MemoryChallengeStore(),
-        MemorySessionStore(),
+        MemorySessionStore(credentials),
         directory,
         agents,
         orgs,

@@ -53,6 +53,25 @@ def test_create_and_get(backend: Backend) -> None:
     assert backend.sessions.get("9" * 64) is None
 
 
+def test_holder_brings_the_account_and_its_organisation(backend: Backend) -> None:
+    """The request path's one read: the session, its account's credentials, its organisation."""
+    s = session(backend, 1)
+    backend.sessions.create(s)
+    backend.enrol(s.agent_id, password_hash="h", totp_secret="JBSWY3DPEHPK3PXP", locked=True)
+    held = backend.sessions.holder(s.key)
+    assert held is not None
+    assert held.session == s
+    assert held.credentials == backend.credentials.credentials_by_id(s.agent_id)
+    assert held.credentials is not None
+    assert held.credentials.locked
+    assert held.org == backend.directory.organisation(backend.orgs[ORG_A])
+    backend.sessions.end(s.key, NOW, "logout")
+    ended = backend.sessions.holder(s.key)
+    assert ended is not None
+    assert ended.session.end_reason == "logout"
+    assert backend.sessions.holder("9" * 64) is None
+
+
 def test_keys_and_public_ids_are_unique(backend: Backend) -> None:
     """A second session with a taken key or public id is refused."""
     backend.sessions.create(session(backend, 1))

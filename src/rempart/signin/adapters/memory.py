@@ -24,6 +24,7 @@ from rempart.signin.model import (
     FederationRequest,
     NewWebauthnCredential,
     Session,
+    SessionHolder,
     WebauthnCredential,
 )
 
@@ -31,7 +32,7 @@ MAX_LOCK_ADDRESSES = 32  # as the SQL store: an attacker cycling addresses fills
 
 
 class MemoryDirectory:
-    """Implements ``AgentDirectory`` and ``AppSwitches``: agents, organisations, kill switches."""
+    """Implements kernel's ``Directory`` and ``AppSwitches``: agents, organisations, switches."""
 
     def __init__(
         self, agents: Sequence[Agent] = (), organisations: Sequence[Organisation] = ()
@@ -397,9 +398,10 @@ class MemoryChallengeStore:
 
 
 class MemorySessionStore:
-    """Implements ``SessionStore`` and ``SessionRevocations``."""
+    """Implements ``SessionStore`` and ``SessionRevocations``; accounts come from ``accounts``."""
 
-    def __init__(self) -> None:
+    def __init__(self, accounts: MemoryCredentialStore) -> None:
+        self.accounts = accounts
         self._lock = threading.Lock()
         self._data: dict[str, Session] = {}
 
@@ -424,6 +426,18 @@ class MemorySessionStore:
         """The session whose token hashes to ``key``."""
         with self._lock:
             return self._data.get(key)
+
+    def holder(self, key: str) -> SessionHolder | None:
+        """The session with its account's credentials and organisation."""
+        session = self.get(key)
+        if session is None:
+            return None
+        creds = self.accounts.credentials_by_id(session.agent_id)
+        if creds is None:
+            return SessionHolder(session, None, None)
+        return SessionHolder(
+            session, creds, self.accounts.directory.organisation(creds.agent.org_id)
+        )
 
     def touch(self, key: str, at: dt.datetime) -> None:
         """Note activity on a live session."""
