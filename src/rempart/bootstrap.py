@@ -314,10 +314,19 @@ def build_auth(
         if settings.oidc_issuer
         else None
     )
+    credentials = SqlCredentialStore(db)  # the agents and their factors' tables
+    sessions = SqlSessionStore(db)
     return AuthDeps(
-        credentials=SqlCredentialStore(db),
+        credentials=credentials,
+        logins=credentials,
+        locks=credentials,
+        totp_secrets=credentials,
+        webauthn_keys=credentials,
+        recovery_codes=credentials,
+        identities=credentials,
         challenges=SqlChallengeStore(db),
-        sessions=SqlSessionStore(db),
+        sessions=sessions,
+        revocations=sessions,
         directory=store,
         apps=store,
         hasher=Argon2PasswordHasher(

@@ -324,7 +324,7 @@ def test_federated_identities_link_only_to_four_eyes_accounts(
         == 401
     )
     assert as_fresh("ag.admin").post(path.format("fed2.adv"), json=identity).status_code == 201
-    linked = box.auth.credentials.agent_by_identity(identity["issuer"], "sub-1")  # type: ignore[union-attr]
+    linked = box.auth.identities.agent_by_identity(identity["issuer"], "sub-1")  # type: ignore[union-attr]
     assert linked == box.portal.store.agent_by_login("fed2.adv").id  # type: ignore[union-attr]
     assert as_fresh("ag.admin").post(path.format("fed2.adv"), json=identity).status_code == 409
 

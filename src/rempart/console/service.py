@@ -109,7 +109,7 @@ def lock_account(gov: GovernanceDeps, ctx: RequestContext, login: str, alert_id:
     if agent.id == ctx.agent.id:
         raise Forbidden("no one locks their own account from the console")
     reason = f"locked by {ctx.agent.login} (alert {alert_id})"
-    gov.auth.credentials.lock(AccountLock(agent.id, ctx.now, reason))
+    gov.auth.locks.lock(AccountLock(agent.id, ctx.now, reason))
     emit(
         gov.auth,
         Tag.AUTH_ACCOUNT_LOCKED,

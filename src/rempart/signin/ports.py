@@ -119,76 +119,187 @@ class AttemptCounter(Protocol):
 
 
 class CredentialStore(Protocol):
-    """Agents' credentials and second factors."""
+    """An account's stored credentials: password hash, TOTP state, lock flag."""
 
-    def credentials(self, login: str) -> Credentials | None: ...
-    def credentials_by_id(self, agent_id: int) -> Credentials | None: ...
-    def set_password_hash(self, agent_id: int, password_hash: str) -> None: ...
-    def set_totp(self, agent_id: int, secret: str, last_step: int) -> None: ...
-    def use_totp_step(self, agent_id: int, step: int) -> bool:
-        """Record ``step`` as used if it is newer than the last one; False on a replay."""
+    def credentials(self, login: str) -> Credentials | None:
+        """Credentials of the agent with this login."""
         ...
+
+    def credentials_by_id(self, agent_id: int) -> Credentials | None:
+        """Credentials of the agent with this id."""
+        ...
+
+    def set_password_hash(self, agent_id: int, password_hash: str) -> None:
+        """Store a new password hash."""
+        ...
+
+
+class LoginRecords(Protocol):
+    """Consecutive failed sign-ins of an account, and its last successful one."""
 
     def record_failed_login(self, agent_id: int) -> int:
         """One more consecutive failure; return the new count."""
         ...
 
-    def record_success(self, agent_id: int, at: dt.datetime) -> None: ...
-    def lock(self, lock: AccountLock) -> None: ...
-    def add_lock_address(self, agent_id: int, address: str) -> None: ...
-    def lock_of(self, agent_id: int) -> AccountLock | None: ...
-    def unlock(self, agent_id: int) -> None: ...
-    def webauthn_credentials(self, agent_id: int) -> list[WebauthnCredential]: ...
+    def record_success(self, agent_id: int, at: dt.datetime) -> None:
+        """Reset the failure count and note the sign-in time."""
+        ...
+
+
+class AccountLocks(Protocol):
+    """Locks placed on accounts, with why, when and the addresses that failed."""
+
+    def lock(self, lock: AccountLock) -> None:
+        """Lock the account (replacing any earlier lock record)."""
+        ...
+
+    def add_lock_address(self, agent_id: int, address: str) -> None:
+        """Remember one more address that failed against a locked account."""
+        ...
+
+    def lock_of(self, agent_id: int) -> AccountLock | None:
+        """The lock record of this account, if any."""
+        ...
+
+    def unlock(self, agent_id: int) -> None:
+        """Lift the lock and reset the failure count."""
+        ...
+
+
+class TotpSecrets(Protocol):
+    """An account's TOTP secret and the last time step it used."""
+
+    def set_totp(self, agent_id: int, secret: str, last_step: int) -> None:
+        """Store (or clear, with "") the TOTP secret."""
+        ...
+
+    def use_totp_step(self, agent_id: int, step: int) -> bool:
+        """Record ``step`` as used if it is newer than the last one; False on a replay."""
+        ...
+
+
+class WebauthnKeys(Protocol):
+    """An account's registered security keys and passkeys."""
+
+    def webauthn_credentials(self, agent_id: int) -> list[WebauthnCredential]:
+        """The agent's keys, oldest first."""
+        ...
+
     def add_webauthn_credential(
         self, agent_id: int, cred: NewWebauthnCredential, name: str, at: dt.datetime
-    ) -> WebauthnCredential: ...
-    def update_sign_count(self, cred_id: int, sign_count: int, at: dt.datetime) -> None: ...
-    def remove_webauthn_credential(self, agent_id: int, cred_id: int) -> bool: ...
-    def recovery_codes_left(self, agent_id: int) -> int: ...
+    ) -> WebauthnCredential:
+        """Store a newly registered key."""
+        ...
+
+    def update_sign_count(self, cred_id: int, sign_count: int, at: dt.datetime) -> None:
+        """Remember the authenticator's counter and when it was used."""
+        ...
+
+    def remove_webauthn_credential(self, agent_id: int, cred_id: int) -> bool:
+        """Remove one of the agent's keys; False when it has no such key."""
+        ...
+
+
+class RecoveryCodes(Protocol):
+    """An account's one-time recovery codes, stored as keyed hashes."""
+
+    def recovery_codes_left(self, agent_id: int) -> int:
+        """Unused codes."""
+        ...
+
     def replace_recovery_codes(
         self, agent_id: int, code_hashes: Sequence[str], at: dt.datetime
-    ) -> None: ...
+    ) -> None:
+        """Drop the old codes and store the new ones."""
+        ...
+
     def use_recovery_code(self, agent_id: int, code_hash: str, at: dt.datetime) -> bool:
         """Mark the code used; False when unknown or already used."""
         ...
 
-    def agent_by_identity(self, issuer: str, subject: str) -> int | None: ...
-    def link_identity(self, agent_id: int, issuer: str, subject: str, at: dt.datetime) -> None: ...
-    def unlink_identity(self, agent_id: int, issuer: str, subject: str) -> bool: ...
-    def identities_of(self, agent_id: int) -> list[tuple[str, str]]: ...
+
+class IdentityLinks(Protocol):
+    """Identity-provider accounts (issuer, subject) linked to Rempart accounts."""
+
+    def agent_by_identity(self, issuer: str, subject: str) -> int | None:
+        """The account linked to (issuer, subject), matched on both."""
+        ...
+
+    def link_identity(self, agent_id: int, issuer: str, subject: str, at: dt.datetime) -> None:
+        """Link a provider identity to an account."""
+        ...
+
+    def unlink_identity(self, agent_id: int, issuer: str, subject: str) -> bool:
+        """Remove a link; False when there was none."""
+        ...
+
+    def identities_of(self, agent_id: int) -> list[tuple[str, str]]:
+        """(issuer, subject) pairs linked to the account, oldest first."""
+        ...
 
 
 class ChallengeStore(Protocol):
     """Pending steps of sign-in ceremonies, each used at most once."""
 
-    def put(self, challenge: Challenge) -> None: ...
-    def get(self, key: str) -> Challenge | None: ...
-    def update(self, key: str, *, attempts: int, payload: dict[str, str]) -> None: ...
+    def put(self, challenge: Challenge) -> None:
+        """Store a new challenge."""
+        ...
+
+    def get(self, key: str) -> Challenge | None:
+        """The challenge stored under ``key``."""
+        ...
+
+    def update(self, key: str, *, attempts: int, payload: dict[str, str]) -> None:
+        """Record an attempt or new ceremony data."""
+        ...
+
     def take(self, key: str) -> bool:
         """Delete the challenge; True only for the one caller that deleted it."""
         ...
 
-    def purge(self, before: dt.datetime) -> None: ...
+    def purge(self, before: dt.datetime) -> None:
+        """Forget challenges that expired before ``before``."""
+        ...
 
 
 class SessionStore(Protocol):
     """Server-side sessions, keyed by the hash of the cookie token."""
 
-    def create(self, session: Session) -> None: ...
-    def get(self, key: str) -> Session | None: ...
+    def create(self, session: Session) -> None:
+        """Store a new session."""
+        ...
+
+    def get(self, key: str) -> Session | None:
+        """The session whose token hashes to ``key`` (ended ones included)."""
+        ...
+
     def holder(self, key: str) -> SessionHolder | None:
         """The session with its account's credentials and organisation, in one read (the
         request path resumes a session on every call)."""
         ...
 
-    def touch(self, key: str, at: dt.datetime) -> None: ...
-    def set_fresh_until(self, key: str, until: dt.datetime) -> None: ...
-    def end_public(self, public_id: str, at: dt.datetime, reason: str) -> bool:
-        """End one live session named by its public id."""
+    def touch(self, key: str, at: dt.datetime) -> None:
+        """Note activity on a live session (the idle timeout counts from here)."""
+        ...
+
+    def set_fresh_until(self, key: str, until: dt.datetime) -> None:
+        """The second factor was proven again: privileged actions allowed until ``until``."""
         ...
 
     def end(self, key: str, at: dt.datetime, reason: str) -> bool:
         """End one live session; False when it had already ended."""
+        ...
+
+    def live_of(self, agent_id: int, now: dt.datetime) -> list[Session]:
+        """The agent's sessions not ended nor past their absolute end, newest first."""
+        ...
+
+
+class SessionRevocations(Protocol):
+    """Ending sessions from outside them: by public id, or all of an agent or organisation."""
+
+    def end_public(self, public_id: str, at: dt.datetime, reason: str) -> bool:
+        """End one live session named by its public id."""
         ...
 
     def end_all(
@@ -202,5 +313,3 @@ class SessionStore(Protocol):
     ) -> list[Session]:
         """End every live session of an agent or an organisation; return the sessions ended."""
         ...
-
-    def live_of(self, agent_id: int, now: dt.datetime) -> list[Session]: ...

@@ -91,8 +91,15 @@ def rig() -> Rig:
     )
     auth = AuthDeps(
         credentials=credentials,  # type: ignore[arg-type]
+        logins=Unused("logins"),  # type: ignore[arg-type]
+        locks=credentials,  # type: ignore[arg-type]
+        totp_secrets=Unused("totp secrets"),  # type: ignore[arg-type]
+        webauthn_keys=Unused("webauthn keys"),  # type: ignore[arg-type]
+        recovery_codes=Unused("recovery codes"),  # type: ignore[arg-type]
+        identities=Unused("identities"),  # type: ignore[arg-type]
         challenges=Unused("challenges"),  # type: ignore[arg-type]
         sessions=sessions,  # type: ignore[arg-type]
+        revocations=sessions,  # type: ignore[arg-type]
         directory=portal,  # type: ignore[arg-type]
         apps=portal,  # type: ignore[arg-type]
         hasher=Unused("hasher"),  # type: ignore[arg-type]

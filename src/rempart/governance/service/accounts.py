@@ -841,9 +841,9 @@ INVENTORY_READERS = frozenset({Role.SECURITY_OFFICER, Role.ADMIN})
 
 
 def _factors(gov: GovernanceDeps, agent: Agent) -> tuple[list[str], int]:
-    credentials = gov.auth.credentials
-    creds = credentials.credentials_by_id(agent.id)
-    keys = len(credentials.webauthn_credentials(agent.id))
+    auth = gov.auth
+    creds = auth.credentials.credentials_by_id(agent.id)
+    keys = len(auth.webauthn_keys.webauthn_credentials(agent.id))
     factors = []
     if creds is not None and creds.password_hash:
         factors.append("password")
@@ -851,9 +851,9 @@ def _factors(gov: GovernanceDeps, agent: Agent) -> tuple[list[str], int]:
         factors.append("totp")
     if keys:
         factors.append("webauthn")
-    if credentials.recovery_codes_left(agent.id):
+    if auth.recovery_codes.recovery_codes_left(agent.id):
         factors.append("recovery_code")
-    if credentials.identities_of(agent.id):
+    if auth.identities.identities_of(agent.id):
         factors.append("federated")
     return factors, keys
 

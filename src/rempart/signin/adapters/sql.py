@@ -45,7 +45,11 @@ def _utc_or_none(value: dt.datetime | None) -> dt.datetime | None:
 
 
 class SqlCredentialStore:
-    """Implements ``CredentialStore``: the agents' secrets live in the portal database."""
+    """The agents' secrets in the portal database (agents, locks, keys, codes, identity links).
+
+    Implements ``CredentialStore``, ``LoginRecords``, ``AccountLocks``, ``TotpSecrets``,
+    ``WebauthnKeys``, ``RecoveryCodes`` and ``IdentityLinks``.
+    """
 
     def __init__(self, db: Database | Engine) -> None:
         self.db = as_database(db)
@@ -401,7 +405,7 @@ def _session(r: object) -> Session:
 
 
 class SqlSessionStore:
-    """Implements ``SessionStore``."""
+    """Implements ``SessionStore`` and ``SessionRevocations``."""
 
     def __init__(self, db: Database | Engine) -> None:
         self.db = as_database(db)

@@ -60,7 +60,7 @@ def unlock(deps: AuthDeps, ctx: RequestContext, login: str) -> None:
     creds = deps.credentials.credentials_by_id(target.id)
     if creds is None or not creds.locked:
         return
-    deps.credentials.unlock(target.id)
+    deps.locks.unlock(target.id)
     deps.attempts.clear(login_key(target.login))
     emit(
         deps,
@@ -101,7 +101,7 @@ def unlink_identity(
 ) -> None:
     """Remove a link."""
     target = _admin_target(deps, ctx, login)
-    if not deps.credentials.unlink_identity(target.id, issuer, subject):
+    if not deps.identities.unlink_identity(target.id, issuer, subject):
         raise NotFound()
     emit(
         deps,

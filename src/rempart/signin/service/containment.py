@@ -22,7 +22,9 @@ class SessionContainment:
 
     def revoke_session(self, session_id: str, reason: str) -> None:
         """End one session now; its next request answers ``session_revoked``."""
-        if self.auth.sessions.end_public(session_id, self.auth.clock.now(), str(EndReason.GUARD)):
+        if self.auth.revocations.end_public(
+            session_id, self.auth.clock.now(), str(EndReason.GUARD)
+        ):
             emit(
                 self.auth,
                 Tag.AUTH_SESSION_REVOKED,
@@ -38,7 +40,7 @@ class SessionContainment:
         agent = self.auth.directory.agent_by_login(login)
         if agent is None:
             return
-        self.auth.credentials.lock(AccountLock(agent.id, self.auth.clock.now(), reason))
+        self.auth.locks.lock(AccountLock(agent.id, self.auth.clock.now(), reason))
         emit(
             self.auth,
             Tag.AUTH_ACCOUNT_LOCKED,

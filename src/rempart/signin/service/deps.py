@@ -1,4 +1,4 @@
-"""What the sign-in use cases are given, wired by ``bootstrap``."""
+"""What the sign-in use cases are given, wired by ``bootstrap``: narrow ports, one per role."""
 
 from __future__ import annotations
 
@@ -8,23 +8,37 @@ from rempart.journal.ports import JournalWriter
 from rempart.kernel.ports import AppSwitches, Clock, Directory
 from rempart.signin.model import AuthPolicy
 from rempart.signin.ports import (
+    AccountLocks,
     AttemptCounter,
     ChallengeStore,
     CredentialStore,
     IdentityFederation,
+    IdentityLinks,
+    LoginRecords,
     NetworkLocator,
     PasswordHasher,
+    RecoveryCodes,
+    SessionRevocations,
     SessionStore,
+    TotpSecrets,
     TotpVerifier,
     WebauthnCeremonies,
+    WebauthnKeys,
 )
 
 
 @dataclass(frozen=True, slots=True)
 class AuthDeps:
-    credentials: CredentialStore
+    credentials: CredentialStore  # password hash, TOTP state, lock flag (read)
+    logins: LoginRecords  # consecutive failures, last success
+    locks: AccountLocks
+    totp_secrets: TotpSecrets
+    webauthn_keys: WebauthnKeys
+    recovery_codes: RecoveryCodes
+    identities: IdentityLinks
     challenges: ChallengeStore
     sessions: SessionStore
+    revocations: SessionRevocations
     directory: Directory  # accounts and organisations by id or login
     apps: AppSwitches  # the kill switches containment pulls
     hasher: PasswordHasher

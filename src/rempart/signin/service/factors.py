@@ -101,8 +101,8 @@ def _factor_event(
 def list_factors(deps: AuthDeps, ctx: RequestContext) -> dict[str, Any]:
     """What the agent has enrolled, and what sign-in will accept from them."""
     creds = deps.credentials.credentials_by_id(ctx.agent.id)
-    keys = deps.credentials.webauthn_credentials(ctx.agent.id)
-    left = deps.credentials.recovery_codes_left(ctx.agent.id)
+    keys = deps.webauthn_keys.webauthn_credentials(ctx.agent.id)
+    left = deps.recovery_codes.recovery_codes_left(ctx.agent.id)
     has_totp = bool(creds and creds.totp_secret)
     return {
         "totp": {"enrolled": has_totp},
@@ -112,7 +112,7 @@ def list_factors(deps: AuthDeps, ctx: RequestContext) -> dict[str, Any]:
         ],
         "recovery_codes": {"left": left},
         "federated_identities": [
-            {"issuer": i, "subject": s} for i, s in deps.credentials.identities_of(ctx.agent.id)
+            {"issuer": i, "subject": s} for i, s in deps.identities.identities_of(ctx.agent.id)
         ],
         "sign_in_methods": [
             str(m)
@@ -130,7 +130,7 @@ def list_factors(deps: AuthDeps, ctx: RequestContext) -> dict[str, Any]:
 def webauthn_registration_options(deps: AuthDeps, ctx: RequestContext) -> tuple[str, str]:
     """(challenge handle, creation options JSON) for a new key of the caller."""
     require_fresh(ctx)
-    keys = deps.credentials.webauthn_credentials(ctx.agent.id)
+    keys = deps.webauthn_keys.webauthn_credentials(ctx.agent.id)
     options, raw = deps.webauthn.registration_options(
         user_handle(deps, ctx.agent.id),
         ctx.agent.login,
@@ -148,12 +148,12 @@ def register_webauthn(
     require_fresh(ctx)
     challenge = _own_challenge(deps, ctx, handle, ChallengeKind.WEBAUTHN_REGISTER)
     new = deps.webauthn.verify_registration(credential_json, unb64(challenge.payload["webauthn"]))
-    existing = deps.credentials.webauthn_credentials(ctx.agent.id)
+    existing = deps.webauthn_keys.webauthn_credentials(ctx.agent.id)
     if any(k.credential_id == new.credential_id for k in existing):
         raise Conflict("this security key is already registered")
     if len(existing) >= 10:
         raise Conflict("at most 10 security keys per account")
-    key = deps.credentials.add_webauthn_credential(
+    key = deps.webauthn_keys.add_webauthn_credential(
         ctx.agent.id, new, name.strip() or "security key", deps.clock.now()
     )
     _factor_event(deps, ctx, True, "webauthn", name=key.name, key_id=key.id)
@@ -177,7 +177,7 @@ def _still_signs_in(
 def remove_webauthn(deps: AuthDeps, ctx: RequestContext, key_id: int) -> None:
     """Remove one of the caller's keys, unless it is the last way to sign in."""
     require_fresh(ctx)
-    keys = deps.credentials.webauthn_credentials(ctx.agent.id)
+    keys = deps.webauthn_keys.webauthn_credentials(ctx.agent.id)
     if not any(k.id == key_id for k in keys):
         raise NotFound()
     creds = deps.credentials.credentials_by_id(ctx.agent.id)
@@ -186,10 +186,10 @@ def remove_webauthn(deps: AuthDeps, ctx: RequestContext, key_id: int) -> None:
         ctx,
         totp=bool(creds and creds.totp_secret),
         keys=len(keys) - 1,
-        recovery=deps.credentials.recovery_codes_left(ctx.agent.id),
+        recovery=deps.recovery_codes.recovery_codes_left(ctx.agent.id),
     ):
         raise Conflict("this is your last way to sign in: add another factor first")
-    deps.credentials.remove_webauthn_credential(ctx.agent.id, key_id)
+    deps.webauthn_keys.remove_webauthn_credential(ctx.agent.id, key_id)
     _factor_event(deps, ctx, False, "webauthn", key_id=key_id)
 
 
@@ -213,7 +213,7 @@ def confirm_totp(deps: AuthDeps, ctx: RequestContext, handle: str, code: str) ->
     step = deps.totp.matching_step(secret, normalise_code(code), deps.clock.now())
     if step is None:
         raise Unauthenticated("wrong code: start the enrolment again")
-    deps.credentials.set_totp(ctx.agent.id, secret, step)  # that code is spent already
+    deps.totp_secrets.set_totp(ctx.agent.id, secret, step)  # that code is spent already
     _factor_event(deps, ctx, True, "totp")
 
 
@@ -227,11 +227,11 @@ def remove_totp(deps: AuthDeps, ctx: RequestContext) -> None:
         deps,
         ctx,
         totp=False,
-        keys=len(deps.credentials.webauthn_credentials(ctx.agent.id)),
+        keys=len(deps.webauthn_keys.webauthn_credentials(ctx.agent.id)),
         recovery=0,
     ):
         raise Conflict("this is your last way to sign in: add another factor first")
-    deps.credentials.set_totp(ctx.agent.id, "", 0)
+    deps.totp_secrets.set_totp(ctx.agent.id, "", 0)
     _factor_event(deps, ctx, False, "totp")
 
 
@@ -243,7 +243,7 @@ def new_recovery_codes(deps: AuthDeps, ctx: RequestContext) -> list[str]:
         for _ in range(RECOVERY_CODES)
     ]
     shown = ["-".join(c[i : i + 4] for i in range(0, RECOVERY_LENGTH, 4)) for c in codes]
-    deps.credentials.replace_recovery_codes(
+    deps.recovery_codes.replace_recovery_codes(
         ctx.agent.id, [recovery_code_hash(deps, c) for c in codes], deps.clock.now()
     )
     _factor_event(deps, ctx, True, "recovery_codes", count=RECOVERY_CODES)
@@ -258,7 +258,7 @@ def step_up_totp(deps: AuthDeps, ctx: RequestContext, token: str, code: str) -> 
     methods = allowed_methods(
         ctx.agent,
         has_totp=bool(creds.totp_secret),
-        has_webauthn=bool(deps.credentials.webauthn_credentials(ctx.agent.id)),
+        has_webauthn=bool(deps.webauthn_keys.webauthn_credentials(ctx.agent.id)),
         recovery_codes_left=0,
         policy=deps.policy,
     )
@@ -266,7 +266,7 @@ def step_up_totp(deps: AuthDeps, ctx: RequestContext, token: str, code: str) -> 
         raise Forbidden("confirm with your security key")
     check_throttle(deps, ctx.agent.login, ctx.client)
     step = deps.totp.matching_step(creds.totp_secret, normalise_code(code), deps.clock.now())
-    if step is None or not deps.credentials.use_totp_step(ctx.agent.id, step):
+    if step is None or not deps.totp_secrets.use_totp_step(ctx.agent.id, step):
         count_failure(deps, creds, ctx.agent.login, ctx.client)
         emit(
             deps,
@@ -284,7 +284,7 @@ def step_up_totp(deps: AuthDeps, ctx: RequestContext, token: str, code: str) -> 
 
 def webauthn_step_up_options(deps: AuthDeps, ctx: RequestContext) -> tuple[str, str]:
     """(challenge handle, request options JSON) to confirm with a key inside the session."""
-    keys = deps.credentials.webauthn_credentials(ctx.agent.id)
+    keys = deps.webauthn_keys.webauthn_credentials(ctx.agent.id)
     if not keys:
         raise Conflict("no security key is registered")
     options, raw = deps.webauthn.authentication_options([k.credential_id for k in keys])

@@ -99,7 +99,7 @@ def finish(
         code_verifier=pending.payload["verifier"],
     )
     claims = deps.federation.complete(request, redirect_uri, code, issuer)
-    agent_id = deps.credentials.agent_by_identity(claims.issuer, claims.subject)
+    agent_id = deps.identities.agent_by_identity(claims.issuer, claims.subject)
     creds = deps.credentials.credentials_by_id(agent_id) if agent_id is not None else None
     if creds is None:
         emit(
@@ -138,6 +138,6 @@ def finish(
 
 def link(deps: AuthDeps, agent_id: int, issuer: str, subject: str, at: dt.datetime) -> None:
     """Link (issuer, sub) to an account; refused when it is linked already."""
-    if deps.credentials.agent_by_identity(issuer, subject) is not None:
+    if deps.identities.agent_by_identity(issuer, subject) is not None:
         raise Conflict("this identity is already linked to an account")
-    deps.credentials.link_identity(agent_id, issuer, subject, at)
+    deps.identities.link_identity(agent_id, issuer, subject, at)

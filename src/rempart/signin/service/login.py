@@ -102,11 +102,11 @@ def count_failure(
     agent = creds.agent
     deps.attempts.record_failure(_failed_from_key(agent.id, client.address), now, ATTACKER_MEMORY)
     if creds.locked:
-        deps.credentials.add_lock_address(agent.id, client.address)
+        deps.locks.add_lock_address(agent.id, client.address)
         return
-    count = deps.credentials.record_failed_login(agent.id)
+    count = deps.logins.record_failed_login(agent.id)
     if count >= deps.policy.lock_after:
-        deps.credentials.lock(AccountLock(agent.id, now, "failures", (client.address,)))
+        deps.locks.lock(AccountLock(agent.id, now, "failures", (client.address,)))
         emit(
             deps,
             Tag.AUTH_ACCOUNT_LOCKED,
@@ -120,7 +120,7 @@ def count_failure(
 
 def _may_self_unlock(deps: AuthDeps, creds: Credentials, client: ClientInfo) -> bool:
     """Right password, from an address that never failed against it, long enough after."""
-    lock = deps.credentials.lock_of(creds.agent.id)
+    lock = deps.locks.lock_of(creds.agent.id)
     if lock is None:  # locked by the guard or an administrator: only they lift it
         return False
     now = deps.clock.now()
@@ -172,13 +172,13 @@ def submit_password(
     if deps.hasher.needs_rehash(creds.password_hash):
         # Demo seeds and older parameters: upgrade to today's cost while we hold the password.
         deps.credentials.set_password_hash(agent.id, deps.hasher.hash(password))
-    keys = deps.credentials.webauthn_credentials(agent.id)
+    keys = deps.webauthn_keys.webauthn_credentials(agent.id)
     has_totp = bool(creds.totp_secret)
     methods = allowed_methods(
         agent,
         has_totp=has_totp,
         has_webauthn=bool(keys),
-        recovery_codes_left=deps.credentials.recovery_codes_left(agent.id),
+        recovery_codes_left=deps.recovery_codes.recovery_codes_left(agent.id),
         policy=deps.policy,
     )
     enrol_only = needs_key_enrolment(
@@ -284,7 +284,7 @@ def _finish(
         raise Unauthenticated(UNKNOWN_CHALLENGE)
     deps.attempts.clear(login_key(creds.agent.login))
     if challenge.payload.get("unlock") == "1":
-        deps.credentials.unlock(creds.agent.id)
+        deps.locks.unlock(creds.agent.id)
         emit(
             deps,
             Tag.AUTH_ACCOUNT_UNLOCKED,
@@ -324,7 +324,7 @@ def finish_with_totp(
         reason = "wrong code" if step is None else "code already used"
         _second_factor_failed(deps, challenge, creds, client, Method.TOTP, reason)
         raise Unauthenticated("wrong or already used code")
-    if not deps.credentials.use_totp_step(creds.agent.id, step):
+    if not deps.totp_secrets.use_totp_step(creds.agent.id, step):
         _second_factor_failed(deps, challenge, creds, client, Method.TOTP, "code already used")
         raise Unauthenticated("wrong or already used code")
     return _finish(deps, challenge, creds, client, "password+totp", replaces)
@@ -342,7 +342,9 @@ def finish_with_recovery_code(
     challenge, creds = _pending(deps, handle, client)
     _allows(challenge, Method.RECOVERY)
     now = deps.clock.now()
-    if not deps.credentials.use_recovery_code(creds.agent.id, recovery_code_hash(deps, code), now):
+    if not deps.recovery_codes.use_recovery_code(
+        creds.agent.id, recovery_code_hash(deps, code), now
+    ):
         _second_factor_failed(deps, challenge, creds, client, Method.RECOVERY, "wrong code")
         raise Unauthenticated("wrong or already used recovery code")
     emit(
@@ -351,7 +353,7 @@ def finish_with_recovery_code(
         Decision.ALLOW,
         client,
         agent=creds.agent,
-        details={"left": deps.credentials.recovery_codes_left(creds.agent.id)},
+        details={"left": deps.recovery_codes.recovery_codes_left(creds.agent.id)},
     )
     return _finish(deps, challenge, creds, client, "password+recovery_code", replaces)
 
@@ -370,7 +372,7 @@ def webauthn_options(deps: AuthDeps, handle: str, client: ClientInfo) -> str:
     """Request options (JSON) for the agent's keys; the challenge is kept with the MFA challenge."""
     challenge, creds = _pending(deps, handle, client)
     _allows(challenge, Method.WEBAUTHN)
-    keys = deps.credentials.webauthn_credentials(creds.agent.id)
+    keys = deps.webauthn_keys.webauthn_credentials(creds.agent.id)
     options, raw = deps.webauthn.authentication_options([k.credential_id for k in keys])
     deps.challenges.update(
         challenge.key,
@@ -386,7 +388,7 @@ def verify_assertion(
     """Check an assertion against one of the agent's keys and store the new counter."""
     wanted = deps.webauthn.credential_id(credential_json)
     key = next(
-        (k for k in deps.credentials.webauthn_credentials(agent_id) if k.credential_id == wanted),
+        (k for k in deps.webauthn_keys.webauthn_credentials(agent_id) if k.credential_id == wanted),
         None,
     )
     if key is None:
@@ -394,7 +396,7 @@ def verify_assertion(
     count = deps.webauthn.verify_authentication(
         credential_json, expected, key.public_key, key.sign_count
     )
-    deps.credentials.update_sign_count(key.id, count, deps.clock.now())
+    deps.webauthn_keys.update_sign_count(key.id, count, deps.clock.now())
     return key
 
 

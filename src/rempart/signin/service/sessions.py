@@ -87,7 +87,7 @@ def open_session(
     for old in live[MAX_LIVE_SESSIONS - 1 :]:
         _end(deps, old, agent, client, EndReason.TOO_MANY)
     deps.sessions.create(session)
-    deps.credentials.record_success(agent.id, now)
+    deps.logins.record_success(agent.id, now)
     emit(
         deps,
         Tag.AUTH_LOGIN_SUCCEEDED,
@@ -200,7 +200,7 @@ def resume(
     if creds is None or agent is None or not agent.active:
         _end(deps, session, agent, client, EndReason.ACCOUNT_DISABLED)
         raise SessionRevoked("this account is no longer active")
-    if creds.locked and deps.credentials.lock_of(agent.id) is None:
+    if creds.locked and deps.locks.lock_of(agent.id) is None:
         # Locked by the guard or an administrator (not by password failures): stop now.
         _end(deps, session, agent, client, EndReason.ACCOUNT_LOCKED)
         raise AccountLocked("this account is locked")
@@ -295,7 +295,7 @@ def end_sessions(
     except_key: str | None = None,
 ) -> int:
     """End every live session of an agent or an organisation; one event per session."""
-    ended = deps.sessions.end_all(
+    ended = deps.revocations.end_all(
         deps.clock.now(), str(reason), agent_id=agent_id, org_id=org_id, except_key=except_key
     )
     for session in ended:
