@@ -51,9 +51,16 @@ def make_engine(url: str) -> Engine:
             )
         else:
             path.parent.mkdir(parents=True, exist_ok=True)
+            # A request holds its unit of work's connection until it has answered (the journal's
+            # commit included), so as many stay open as requests are in flight: keep enough that
+            # none is opened and closed per request, and never make the event loop wait for one.
             engine = create_engine(
-                url, connect_args={"check_same_thread": False, "timeout": 10}, pool_size=8
+                url,
+                connect_args={"check_same_thread": False, "timeout": 10},
+                pool_size=64,
+                max_overflow=-1,
             )
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
-    return create_engine(url, pool_size=10, max_overflow=10, pool_pre_ping=True)
+    # One connection per request in flight (the thread pool runs 40 at most): kept open.
+    return create_engine(url, pool_size=32, max_overflow=8, pool_pre_ping=True)
