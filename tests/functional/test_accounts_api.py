@@ -94,7 +94,7 @@ def test_request_then_another_managers_approval_creates_a_pending_account(
     assert created is not None
     assert created.roles == frozenset({Role.ADVISOR})
     assert created.org_id == gworld.orgs[ML]
-    standing = box.governance.store.standing(created.id)  # type: ignore[union-attr]
+    standing = box.governance.standings.standing(created.id)  # type: ignore[union-attr]
     assert standing.created_by == gworld.agents["am.ml"]
     assert standing.approved_by == gworld.agents["am2.ml"]
     assert standing.enrolment_pending
@@ -400,7 +400,7 @@ def test_a_created_account_reads_nothing_before_approval_and_enrolment(
     )
     assert done.status_code == 200, done.text
     assert done.json()["status"] == "enrolled"
-    standing = box.governance.store.standing(gworld.agents["new.adv"])  # type: ignore[union-attr]
+    standing = box.governance.standings.standing(gworld.agents["new.adv"])  # type: ignore[union-attr]
     assert not standing.enrolment_pending
     assert standing.probation_until == clock.now() + dt.timedelta(days=14)
     # The link works once.
