@@ -44,6 +44,8 @@ _HIGH = frozenset(
         g.Refusal.NEEDS_AGENCY_ADMIN,
         g.Refusal.APPROVER_CREATED_BY_REQUESTER,
         g.Refusal.APPROVER_APPROVED_BY_REQUESTER,
+        g.Refusal.REQUESTER_CREATED_BY_APPROVER,
+        g.Refusal.REQUESTER_APPROVED_BY_APPROVER,
     }
 )
 _INPUT = frozenset({g.Refusal.ROLE_NOT_USED_HERE, g.Refusal.NOTHING_TO_CHANGE})
@@ -346,7 +348,15 @@ def list_requests(
             continue
         item["may_approve"] = (
             item["status"] == str(g.RequestStatus.PENDING)
-            and g.approval_refusal(request, agent, standing, ctx.now, gov.rules) is None
+            and g.approval_refusal(
+                request,
+                agent,
+                standing,
+                ctx.now,
+                gov.rules,
+                gov.standings.standing(request.requested_by),
+            )
+            is None
         )
         out.append(item)
     return out
@@ -395,7 +405,8 @@ def approve(gov: GovernanceDeps, ctx: RequestContext, request_id: str) -> dict[s
         "revoke": _roles_list(request.revoke),
     }
     standing = gov.standings.standing(ctx.agent.id)
-    refusal = g.approval_refusal(request, ctx.agent, standing, ctx.now, gov.rules)
+    requester = gov.standings.standing(request.requested_by)
+    refusal = g.approval_refusal(request, ctx.agent, standing, ctx.now, gov.rules, requester)
     if refusal is not None:
         _refuse(gov, ctx, Tag.ACCOUNT_APPROVAL_REFUSED, refusal, facts)
     if not ctx.agent.active or standing.enrolment_pending or standing.org_suspended:
