@@ -29,8 +29,8 @@ from rempart.kernel.transactions import MemoryTransactions
 from rempart.mail.adapters import MemoryMailer
 from rempart.mail.ports import Mailer
 from rempart.people.ports import PortalStore
-from rempart.people.service.deps import PortalDeps
 from rempart.people.scope import ScopeRules
+from rempart.people.service.deps import PortalDeps
 from rempart.signin.adapters.memory_attempts import MemoryAttemptCounter
 from rempart.signin.model import AuthPolicy, Session
 from rempart.signin.ports import CredentialStore, WebauthnCeremonies
