@@ -15,6 +15,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from rempart.bootstrap import Container, build_container
+from rempart.governance.adapters.sql import SqlAccountStore
 from rempart.journal.adapters.memory import MemoryJournal
 from rempart.kernel.actors import Role
 from rempart.kernel.clock import ManualClock
@@ -499,3 +500,28 @@ def test_the_mailed_link_opens_a_plain_enrolment_page(
     assert "activated" in done.text
     assert page.post("/enrol/start", data={"token": token}).status_code == 401
     assert page.post("/enrol/start", data={"token": "<script>"}).text.count("<script>") == 0
+
+
+def test_approve_and_create_is_one_unit_of_work(
+    as_fresh: AsFresh, box: Container, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A failure once the approval is recorded (the account's creation raising) leaves neither
+    the approval nor the account: the request's unit of work is rolled back whole, and the
+    request can be approved again. ASVS V8.3.1 (the four-eyes state is never half-written)."""
+    request_id = ask(as_fresh("am.ml")).json()["request_id"]
+
+    def broken(*args: object, **kwargs: object) -> int:
+        raise RuntimeError("the database went away mid-approval")
+
+    monkeypatch.setattr(SqlAccountStore, "create_agent", broken)
+    r = approve(as_fresh("am2.ml"), request_id)
+    assert r.status_code == 500
+    found = box.governance.requests.request(request_id)  # type: ignore[union-attr]
+    assert found is not None
+    assert found.status == "pending_approval"
+    assert found.decided_by is None
+    assert box.portal.store.agent_by_login("new.adv") is None
+    monkeypatch.undo()
+    r = approve(as_fresh("am2.ml"), request_id)
+    assert r.status_code == 200, r.text
+    assert box.portal.store.agent_by_login("new.adv") is not None
