@@ -405,8 +405,8 @@ def approve(gov: GovernanceDeps, ctx: RequestContext, request_id: str) -> dict[s
         "revoke": _roles_list(request.revoke),
     }
     standing = gov.standings.standing(ctx.agent.id)
-    requester = gov.standings.standing(request.requested_by)
-    refusal = g.approval_refusal(request, ctx.agent, standing, ctx.now, gov.rules, requester)
+    provenance = gov.standings.standing(request.requested_by)
+    refusal = g.approval_refusal(request, ctx.agent, standing, ctx.now, gov.rules, provenance)
     if refusal is not None:
         _refuse(gov, ctx, Tag.ACCOUNT_APPROVAL_REFUSED, refusal, facts)
     if not ctx.agent.active or standing.enrolment_pending or standing.org_suspended:
