@@ -72,7 +72,7 @@ class AccountRecords(Protocol):
         ...
 
 
-class AccountDirectory(Protocol):
+class AccountListings(Protocol):
     """The listings reviews, the inventory and the lifecycle jobs walk through."""
 
     def agents_of_org(self, org_id: str) -> list[Agent]:

@@ -58,7 +58,7 @@ class Backend(ABC):
     """The governance ports of one backend, and how to seed and inspect what they store."""
 
     name: str
-    accounts: Any  # AccountStandings + AccountRecords + AccountDirectory
+    accounts: Any  # AccountStandings + AccountRecords + AccountListings
     requests: Any  # AccountRequests
     tokens: Any  # EnrolmentTokens
     suspensions: Any  # OrgSuspensions

@@ -28,9 +28,6 @@ from rempart.kernel.tags import Tag
 from rempart.kernel.transactions import MemoryTransactions
 from rempart.mail.adapters import MemoryMailer
 from rempart.mail.ports import Mailer
-from rempart.people.ports import PortalStore
-from rempart.people.scope import ScopeRules
-from rempart.people.service.deps import PortalDeps
 from rempart.signin.adapters.memory_attempts import MemoryAttemptCounter
 from rempart.signin.model import AuthPolicy, Session
 from rempart.signin.ports import CredentialStore, WebauthnCeremonies
@@ -157,7 +154,8 @@ def build_deps(u: Unit, mailer: Mailer | None = None) -> GovernanceDeps:
         credentials=cast(CredentialStore, u.credentials),
         challenges=MemoryChallenges(),
         sessions=u.sessions,  # type: ignore[arg-type]
-        portal=cast(PortalStore, u.people),
+        directory=u.people,
+        apps=u.people,
         hasher=SaltedHasher(),
         totp=u.totp,
         webauthn=cast(WebauthnCeremonies, NoCeremonies()),
@@ -172,32 +170,21 @@ def build_deps(u: Unit, mailer: Mailer | None = None) -> GovernanceDeps:
     return GovernanceDeps(
         standings=accounts,
         accounts=accounts,
-        directory=accounts,
+        listings=accounts,
         requests=MemoryAccountRequestStore(t),
         tokens=MemoryEnrolmentTokenStore(t),
         org_suspensions=MemoryOrgSuspensionStore(t),
         campaigns=reviews,
         review_items=reviews,
         transactions=u.transactions,
-        people=cast(PortalStore, u.people),
+        directory=u.people,
+        apps=u.people,
         journal=u.journal,
         alerts=u.alerts,
         clock=u.clock,
         mailer=mailer or u.mailer,
         rules=u.rules,
         auth=auth,
-    )
-
-
-def portal_deps(u: Unit) -> PortalDeps:
-    """The people capability's deps over the same twins (for the data gate)."""
-    return PortalDeps(
-        store=cast(PortalStore, u.people),
-        journal=u.journal,
-        clock=u.clock,
-        rules=ScopeRules(),
-        alerts=u.alerts,
-        governance=MemoryAccountStore(u.tables),
     )
 
 

@@ -1,6 +1,6 @@
 """Memory twins of the ports governance uses from other capabilities, for its unit tests.
 
-The people, guard-alert and sign-in capabilities have no memory twins of their own yet; these
+The people store, guard alerts and sign-in have no memory twins of their own yet; these
 are minimal (only what the governance use cases and the sign-in functions they call reach)
 but correct, and they share ``MemoryGovernanceTables`` with the governance twins, as the SQL
 adapters share one database: an account an approval creates is the people store's account,
@@ -24,7 +24,8 @@ from rempart.signin.model import AccountLock, Challenge, Credentials, Session
 
 
 class MemoryPeople:
-    """``PortalStore``'s account side (agents, organisations, app switches) over the tables."""
+    """``Directory`` and ``AppSwitches`` (kernel's ports, the people store's in production)
+    over the tables."""
 
     def __init__(self, tables: MemoryGovernanceTables) -> None:
         self.tables = tables

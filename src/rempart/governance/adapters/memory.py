@@ -163,7 +163,7 @@ class MemoryGovernanceTables:
 
 
 class MemoryAccountStore:
-    """Implements ``AccountStandings``, ``AccountRecords`` and ``AccountDirectory`` in memory."""
+    """Implements ``AccountStandings``, ``AccountRecords`` and ``AccountListings`` in memory."""
 
     def __init__(self, tables: MemoryGovernanceTables) -> None:
         self.tables = tables

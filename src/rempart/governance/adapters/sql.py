@@ -141,7 +141,7 @@ _SUSPENDED_ORG = (
 
 
 class SqlAccountStore:
-    """Implements ``AccountStandings``, ``AccountRecords`` and ``AccountDirectory``."""
+    """Implements ``AccountStandings``, ``AccountRecords`` and ``AccountListings``."""
 
     def __init__(self, db: Database | Engine) -> None:
         self.db = as_database(db)

@@ -233,7 +233,7 @@ def request_account(
     if org_id is not None and org_id != ctx.org.id:
         # Only an agency administrator works across organisations; for anyone else an
         # unknown and a foreign organisation look the same, and the attempt is refused below.
-        found = gov.people.organisation(org_id)
+        found = gov.directory.organisation(org_id)
         if found is None:
             raise NotFound()
         org = found
@@ -262,7 +262,7 @@ def request_account(
 
 def _target(gov: GovernanceDeps, ctx: RequestContext, login: str, tag: Tag) -> Agent:
     """The account ``login`` if the caller manages its organisation; else 404, journaled."""
-    target = gov.people.agent_by_login(login) if 0 < len(login) <= 64 else None
+    target = gov.directory.agent_by_login(login) if 0 < len(login) <= 64 else None
     if target is None:
         raise NotFound()
     if not g.may_manage(ctx.agent, target.org_id):
@@ -417,7 +417,7 @@ def approve(gov: GovernanceDeps, ctx: RequestContext, request_id: str) -> dict[s
         raise Conflict("this request has expired: ask for a new one")
     if request.status is not g.RequestStatus.PENDING:
         raise Conflict(f"this request is already {request.status}")
-    requester = gov.people.agent_by_id(request.requested_by)
+    requester = gov.directory.agent_by_id(request.requested_by)
     if requester is None or not requester.active:
         # The requester was suspended or left since: their pending requests die with them.
         gov.requests.decide_request(
@@ -455,7 +455,7 @@ def _decide_approved(
 def _approve_creation(
     gov: GovernanceDeps, ctx: RequestContext, request: g.AccountRequest, facts: dict[str, object]
 ) -> dict[str, Any]:
-    if gov.people.agent_by_login(request.login) is not None:
+    if gov.directory.agent_by_login(request.login) is not None:
         raise Conflict("this login was taken meanwhile")
     # Decide first: of two concurrent approvals only one gets past this line.
     _decide_approved(gov, ctx, request)
@@ -470,7 +470,7 @@ def _approve_creation(
         # The newcomer must show a security-training attestation within the grace period.
         training_valid_until=(ctx.now + gov.rules.training_grace).date(),
     )
-    created = gov.people.agent_by_id(agent_id)
+    created = gov.directory.agent_by_id(agent_id)
     assert created is not None
     facts = {**facts, "approved_by": ctx.agent.login}
     record(gov, ctx, Tag.ACCOUNT_REQUEST_APPROVED, Decision.ALLOW, subject=created, details=facts)
@@ -499,7 +499,7 @@ def _approve_role_change(
     gov: GovernanceDeps, ctx: RequestContext, request: g.AccountRequest, facts: dict[str, object]
 ) -> dict[str, Any]:
     target = (
-        gov.people.agent_by_id(request.target_agent_id)
+        gov.directory.agent_by_id(request.target_agent_id)
         if request.target_agent_id is not None
         else None
     )
@@ -634,7 +634,7 @@ def list_accounts(
         raise Forbidden("only the organisation's account managers list its accounts")
     return [
         account_json(agent, gov.standings.standing(agent.id))
-        for agent in gov.directory.agents_of_org(org)
+        for agent in gov.listings.agents_of_org(org)
     ]
 
 
@@ -682,7 +682,7 @@ def set_end_date(
         subject=target,
         details={"end_date": end_date.isoformat()},
     )
-    updated = gov.people.agent_by_id(target.id)
+    updated = gov.directory.agent_by_id(target.id)
     if updated is not None and end_date == ctx.today:
         offboarding.disable_leaver(gov, updated, ctx.now)
     return {"login": target.login, "end_date": end_date.isoformat()}
@@ -775,7 +775,7 @@ def link_federated_identity(
     """Link a provider identity to an approved account; refuse any other account."""
     if not g.is_agency_admin(ctx.agent):
         raise Forbidden("only agency administrators link federated identities")
-    target = gov.people.agent_by_login(login) if 0 < len(login) <= 64 else None
+    target = gov.directory.agent_by_login(login) if 0 < len(login) <= 64 else None
     if target is None:
         raise NotFound()
     facts: dict[str, object] = {"issuer": issuer, "subject": subject}
@@ -848,13 +848,13 @@ def privileged_inventory(gov: GovernanceDeps, ctx: RequestContext) -> list[dict[
         if agent_id is None:
             return None
         if agent_id not in logins:
-            found = gov.people.agent_by_id(agent_id)
+            found = gov.directory.agent_by_id(agent_id)
             logins[agent_id] = found.login if found else None
         return logins[agent_id]
 
     pending = g.RequestStatus.PENDING
     out = []
-    for agent, standing in gov.directory.privileged_accounts():
+    for agent, standing in gov.listings.privileged_accounts():
         factors, keys = _factors(gov, agent)
         made = gov.requests.requests(requested_by=agent.id, status=pending)
         about = gov.requests.requests(target_agent_id=agent.id, status=pending)

@@ -16,7 +16,7 @@ def set_app_enabled(
     """An admin suspends or resumes one app, for everyone or one organisation (July 2025 lesson)."""
     if not ctx.agent.has(Role.ADMIN):
         raise Forbidden("only an administrator switches apps")
-    if org_id is not None and gov.people.organisation(org_id) is None:
+    if org_id is not None and gov.directory.organisation(org_id) is None:
         raise NotFound()
     gov.journal.append(
         [
@@ -28,5 +28,5 @@ def set_app_enabled(
             )
         ]
     )
-    gov.people.set_app_enabled(app, org_id, enabled)
+    gov.apps.set_app_enabled(app, org_id, enabled)
     return {"app": str(app), "org_id": org_id, "enabled": enabled}

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from rempart.governance.model import GovernanceRules
 from rempart.governance.ports import (
-    AccountDirectory,
+    AccountListings,
     AccountRecords,
     AccountRequests,
     AccountStandings,
@@ -17,9 +17,8 @@ from rempart.governance.ports import (
 )
 from rempart.guard.ports import AlertSink
 from rempart.journal.ports import JournalWriter
-from rempart.kernel.ports import Clock, Transactions
+from rempart.kernel.ports import AppSwitches, Clock, Directory, Transactions
 from rempart.mail.ports import Mailer
-from rempart.people.ports import PortalStore
 from rempart.signin.service.deps import AuthDeps
 
 
@@ -29,7 +28,7 @@ class GovernanceDeps:
 
     standings: AccountStandings
     accounts: AccountRecords
-    directory: AccountDirectory
+    listings: AccountListings
     requests: AccountRequests
     tokens: EnrolmentTokens
     org_suspensions: OrgSuspensions
@@ -38,7 +37,8 @@ class GovernanceDeps:
     # The portal database's units of work: each step of a scheduled job is one (an HTTP
     # request already is one, opened by the web layer, and the steps join it).
     transactions: Transactions
-    people: PortalStore  # agents, organisations, app switches
+    directory: Directory  # agents and organisations by id or login
+    apps: AppSwitches  # the partner apps' kill switches
     journal: JournalWriter
     alerts: AlertSink
     clock: Clock

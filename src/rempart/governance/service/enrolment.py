@@ -77,7 +77,7 @@ def _token(gov: GovernanceDeps, token: str) -> tuple[EnrolmentToken, Agent]:
     found = gov.tokens.enrolment_token(digest(token)) if 20 <= len(token) <= 128 else None
     if found is None or not found.usable(now, gov.rules.enrolment_attempts):
         raise Unauthenticated(_INVALID)
-    agent = gov.people.agent_by_id(found.agent_id)
+    agent = gov.directory.agent_by_id(found.agent_id)
     if agent is None or not agent.active:
         raise Unauthenticated(_INVALID)
     return found, agent
@@ -90,7 +90,7 @@ def begin(gov: GovernanceDeps, token: str) -> dict[str, Any]:
     if not secret:
         secret = gov.auth.totp.new_secret()
         gov.tokens.set_pending_totp(found.id, secret)
-    org = gov.people.organisation(agent.org_id)
+    org = gov.directory.organisation(agent.org_id)
     return {
         "login": agent.login,
         "organisation": org.name if org else "",
@@ -107,7 +107,7 @@ def complete(
     found, agent = _token(gov, token)
     if not found.pending_totp_secret:
         raise InvalidRequest("open the enrolment link first to get your authenticator secret")
-    org = gov.people.organisation(agent.org_id)
+    org = gov.directory.organisation(agent.org_id)
     check_password(password, [agent.login, agent.email.split("@", 1)[0], org.name if org else ""])
     now = gov.clock.now()
     where: dict[str, object] = {"address": client.address, "network": client.network}

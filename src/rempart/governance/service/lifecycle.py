@@ -68,7 +68,7 @@ def run_jobs(gov: GovernanceDeps, now: dt.datetime | None = None) -> JobReport:
     report.requests_expired = accounts.expire_requests(gov, now)
     rules = gov.rules
     tx = gov.transactions
-    for agent, standing in gov.directory.idle_agents(now - rules.inactivity_disable):
+    for agent, standing in gov.listings.idle_agents(now - rules.inactivity_disable):
         actions = inactivity_actions(agent, standing, now, rules)
         last = standing.last_used_at or agent.created_at
         idle_days = (now - last).days if last else None
@@ -82,7 +82,7 @@ def run_jobs(gov: GovernanceDeps, now: dt.datetime | None = None) -> JobReport:
             with tx.unit_of_work():
                 _erase_idle_factors(gov, agent, now, idle_days)
             report.factors_erased.append(agent.login)
-    for agent in gov.directory.leavers(now.date()):
+    for agent in gov.listings.leavers(now.date()):
         with tx.unit_of_work():
             if offboarding.disable_leaver(gov, agent, now):
                 report.leavers_disabled.append(agent.login)

@@ -73,7 +73,7 @@ def item_json(item: ReviewItem) -> dict[str, Any]:
 
 def _items_of(gov: GovernanceDeps, org_id: str) -> list[tuple[int, str, str]]:
     items: list[tuple[int, str, str]] = []
-    for agent in gov.directory.agents_of_org(org_id):
+    for agent in gov.listings.agents_of_org(org_id):
         if agent.active:
             items.append((agent.id, agent.login, ACCOUNT_ITEM))
             items.extend((agent.id, agent.login, str(role)) for role in sorted(agent.roles))
@@ -83,14 +83,14 @@ def _items_of(gov: GovernanceDeps, org_id: str) -> list[tuple[int, str, str]]:
 def _reviewers(gov: GovernanceDeps, org_id: str) -> list[Agent]:
     """Who is asked to review: the organisation's managers, else the agency administrators."""
     managers = [
-        a for a in gov.directory.agents_of_org(org_id) if a.active and a.has(Role.ACCOUNT_MANAGER)
+        a for a in gov.listings.agents_of_org(org_id) if a.active and a.has(Role.ACCOUNT_MANAGER)
     ]
     if managers:
         return managers
     return [
         a
-        for org in gov.directory.org_ids_using(App.AGENCY)
-        for a in gov.directory.agents_of_org(org)
+        for org in gov.listings.org_ids_using(App.AGENCY)
+        for a in gov.listings.agents_of_org(org)
         if a.active and is_agency_admin(a)
     ]
 
@@ -166,7 +166,7 @@ def open_campaign(
     refusal = review_refusal(ctx.agent, org)
     if refusal is not None:
         raise Forbidden(REFUSAL_MESSAGES[refusal])
-    if gov.people.organisation(org) is None:
+    if gov.directory.organisation(org) is None:
         raise NotFound()
     try:
         default = ReviewDecision(default_decision)
@@ -228,7 +228,7 @@ def _remove(
     now: dt.datetime,
 ) -> bool:
     """Apply a removal; True when it took something away."""
-    agent = gov.people.agent_by_id(item.agent_id)
+    agent = gov.directory.agent_by_id(item.agent_id)
     if agent is None:
         return False
     facts: dict[str, object] = {"campaign_id": campaign.id, "item_id": item.id}
@@ -281,7 +281,7 @@ def decide(
     item = next((i for i in gov.review_items.items_of(campaign.id) if i.id == item_id), None)
     if item is None:
         raise NotFound()
-    refusal = review_refusal(ctx.agent, campaign.org_id, gov.people.agent_by_id(item.agent_id))
+    refusal = review_refusal(ctx.agent, campaign.org_id, gov.directory.agent_by_id(item.agent_id))
     if refusal is not None:
         record(
             gov,

@@ -32,7 +32,7 @@ def _admin(ctx: RequestContext) -> None:
 
 def _account(gov: GovernanceDeps, ctx: RequestContext, login: str) -> Agent:
     _admin(ctx)
-    target = gov.people.agent_by_login(login) if 0 < len(login) <= 64 else None
+    target = gov.directory.agent_by_login(login) if 0 < len(login) <= 64 else None
     if target is None:
         raise NotFound()
     if target.id == ctx.agent.id:
@@ -94,7 +94,7 @@ def lift_account(gov: GovernanceDeps, ctx: RequestContext, login: str) -> dict[s
 
 def _org(gov: GovernanceDeps, ctx: RequestContext, org_id: str) -> str:
     _admin(ctx)
-    if gov.people.organisation(org_id) is None:
+    if gov.directory.organisation(org_id) is None:
         raise NotFound()
     if org_id == ctx.org.id:
         raise Forbidden("an administrator does not switch off their own organisation")
@@ -166,9 +166,9 @@ def switch_app(
     result = apps.set_app_enabled(gov, ctx, app, org_id, enabled)
     ended = 0
     if not enabled:
-        orgs = [org_id] if org_id is not None else gov.directory.org_ids_using(app)
+        orgs = [org_id] if org_id is not None else gov.listings.org_ids_using(app)
         for org in orgs:
-            found = gov.people.organisation(org)
+            found = gov.directory.organisation(org)
             if found is not None and found.app is app:
                 ended += end_sessions(
                     gov.auth, ctx.client, EndReason.ADMIN, actor=ctx.agent, org_id=org
