@@ -19,6 +19,7 @@ from rempart.governance.adapters.memory import (
 )
 from rempart.governance.model import GovernanceRules
 from rempart.governance.service.deps import GovernanceDeps
+from rempart.guard.adapters.memory_alerts import MemoryAlertStore
 from rempart.journal.adapters.memory import MemoryJournal
 from rempart.kernel.actors import Organisation, OrgKind, Role
 from rempart.kernel.clock import ManualClock
@@ -26,7 +27,7 @@ from rempart.kernel.context import ClientInfo, RequestContext
 from rempart.kernel.identifiers import make_siret
 from rempart.kernel.tags import Tag
 from rempart.kernel.transactions import MemoryTransactions
-from rempart.mail.adapters import MemoryMailer
+from rempart.mail.adapters.memory import MemoryMailer
 from rempart.mail.ports import Mailer
 from rempart.signin.adapters.memory_attempts import MemoryAttemptCounter
 from rempart.signin.model import AuthPolicy, Session
@@ -35,7 +36,6 @@ from rempart.signin.service.deps import AuthDeps
 from tests.factories import NOW
 from tests.unit.governance.twins import (
     FixedLocator,
-    MemoryAlerts,
     MemoryChallenges,
     MemoryCredentials,
     MemoryPeople,
@@ -58,7 +58,7 @@ class Unit:
     tables: MemoryGovernanceTables
     clock: ManualClock
     journal: MemoryJournal
-    alerts: MemoryAlerts
+    alerts: MemoryAlertStore
     mailer: MemoryMailer
     people: MemoryPeople
     credentials: MemoryCredentials
@@ -140,6 +140,10 @@ class Unit:
         """The journal entries of one tag."""
         return [e for e in self.journal.entries if e.tag is tag]
 
+    def alert_rules(self) -> list[str]:
+        """The rules of the alerts raised, oldest first."""
+        return [a.rule for a in self.alerts.items]
+
     def mails_to(self, address: str) -> list[Any]:
         """The messages kept for ``address``."""
         return [m for m in self.mailer.outbox if m.to == address]
@@ -195,7 +199,7 @@ def make_unit(rules: GovernanceRules | None = None) -> Unit:
         tables=tables,
         clock=ManualClock(NOW),
         journal=MemoryJournal(),
-        alerts=MemoryAlerts(),
+        alerts=MemoryAlertStore(),
         mailer=MemoryMailer(),
         people=MemoryPeople(tables),
         credentials=MemoryCredentials(tables),

@@ -39,7 +39,7 @@ def ask(
 
 
 def refusal_of(u: Unit) -> str:
-    return str(u.alerts.raised[-1].evidence["refusal"])
+    return str(u.alerts.items[-1].evidence["refusal"])
 
 
 # --- Requesting ---------------------------------------------------------------------------
@@ -55,7 +55,7 @@ def test_a_request_then_another_managers_approval_creates_an_account_pending_enr
     assert answer["status"] == "pending_approval"
     assert answer["expires_at"] == (NOW + dt.timedelta(hours=24)).isoformat()
     assert unit.people.agent_by_login("new.adv") is None  # nothing exists before approval
-    assert unit.alerts.rules() == ["account_requested"]
+    assert unit.alert_rules() == ["account_requested"]
 
     done = accounts.approve(unit.gov, unit.ctx("am2.ml"), answer["request_id"])
     assert done == {
@@ -89,7 +89,7 @@ def test_a_request_then_another_managers_approval_creates_an_account_pending_enr
         Tag.ACCOUNT_AGENT_CREATED,
         Tag.ACCOUNT_ENROLMENT_SENT,
     } <= set(unit.tags())
-    assert unit.alerts.rules() == ["account_requested", "account_created"]
+    assert unit.alert_rules() == ["account_requested", "account_created"]
     with pytest.raises(Conflict):
         accounts.approve(unit.gov, unit.ctx("am2.ml"), answer["request_id"])
 
@@ -122,7 +122,7 @@ def test_a_manager_requests_only_in_their_own_organisation(unit: Unit) -> None:
             unit.gov, unit.ctx("am.ml"), "x.adv", "x@ml.example", ["advisor"], unit.orgs[DUPONT]
         )
     assert refusal_of(unit) == "other_organisation"
-    assert unit.alerts.raised[-1].severity == "high"
+    assert unit.alerts.items[-1].severity == "high"
     with pytest.raises(NotFound):
         accounts.request_account(
             unit.gov, unit.ctx("am.ml"), "x.adv", "x@ml.example", ["advisor"], "NOPE-0001"
@@ -167,7 +167,7 @@ def test_a_burst_of_requests_is_throttled_and_alerted(unit: Unit) -> None:
     assert caught.value.retry_after == 7 * 60  # the first leaves the window in 7 minutes
     throttled = unit.entries(Tag.ACCOUNT_REQUEST_THROTTLED)
     assert [(e.decision, e.details["limit"]) for e in throttled] == [(Decision.THROTTLE, "burst")]
-    assert unit.alerts.rules()[-1] == "account_request_burst"
+    assert unit.alert_rules()[-1] == "account_request_burst"
     assert len(unit.gov.requests.requests()) == 3
     advance(unit, dt.timedelta(minutes=8))
     ask(unit, login="burst3.adv")  # the window moved on
@@ -180,7 +180,7 @@ def test_the_weekly_cap_bounds_what_one_manager_requests(unit: Unit) -> None:
         advance(unit, dt.timedelta(hours=6))
     with pytest.raises(Throttled):
         ask(unit, login="week4.adv")
-    assert unit.alerts.rules()[-1] == "account_request_weekly_cap"
+    assert unit.alert_rules()[-1] == "account_request_weekly_cap"
     ask(unit, by="am2.ml", login="week4.adv")  # another manager's own cap
     advance(unit, dt.timedelta(days=7))
     ask(unit, login="week5.adv")
@@ -195,8 +195,8 @@ def test_the_requester_cannot_approve_their_own_request(unit: Unit) -> None:
     with pytest.raises(Forbidden):
         accounts.approve(unit.gov, unit.ctx("am.ml"), request_id)
     assert refusal_of(unit) == "self_approval"
-    assert unit.alerts.raised[-1].rule == "four_eyes_refused"
-    assert unit.alerts.raised[-1].severity == "high"
+    assert unit.alerts.items[-1].rule == "four_eyes_refused"
+    assert unit.alerts.items[-1].severity == "high"
     refused = unit.entries(Tag.ACCOUNT_APPROVAL_REFUSED)
     assert [(e.decision, e.reason) for e in refused] == [(Decision.DENY, "self_approval")]
     request = unit.gov.requests.request(request_id)
@@ -257,7 +257,7 @@ def test_the_account_that_brought_the_requester_in_cannot_approve_for_it(
 
 def test_granting_account_manager_needs_an_agency_administrator(unit: Unit) -> None:
     request_id = ask(unit, roles=("account_manager",))
-    assert unit.alerts.raised[-1].severity == "high"  # a privileged grant asked for
+    assert unit.alerts.items[-1].severity == "high"  # a privileged grant asked for
     with pytest.raises(Forbidden):
         accounts.approve(unit.gov, unit.ctx("am2.ml"), request_id)
     assert refusal_of(unit) == "account_manager_role_needs_agency_admin"
@@ -323,14 +323,14 @@ def test_a_role_change_takes_effect_on_approval(unit: Unit) -> None:
     answer = accounts.request_role_change(
         unit.gov, unit.ctx("am.ml"), "ml.adv1", ["account_manager"], ["advisor"]
     )
-    assert unit.alerts.rules() == ["roles_change_requested"]
+    assert unit.alert_rules() == ["roles_change_requested"]
     done = accounts.approve(unit.gov, unit.ctx("ag.admin"), answer["request_id"])
     assert done["roles"] == ["account_manager"]
     agent = unit.people.agent_by_login("ml.adv1")
     assert agent is not None
     assert agent.roles == frozenset({Role.ACCOUNT_MANAGER})
     assert {Tag.ACCOUNT_ROLE_GRANTED, Tag.ACCOUNT_ROLE_REVOKED} <= set(unit.tags())
-    assert unit.alerts.rules()[-1] == "roles_changed"
+    assert unit.alert_rules()[-1] == "roles_changed"
 
 
 def test_no_one_requests_a_change_of_their_own_roles_or_of_a_national_account(unit: Unit) -> None:
@@ -427,7 +427,7 @@ def test_resetting_factors_erases_them_ends_sessions_and_mails_a_new_link(unit: 
     assert row.id not in unit.tables.security_keys
     assert unit.sessions.sessions[session.key].ended_at is not None
     assert "/enrol?token=" in unit.mails_to("ml.adv1@example.fr")[-1].body
-    assert unit.alerts.rules()[-1] == "account_factors_reset"
+    assert unit.alert_rules()[-1] == "account_factors_reset"
     with pytest.raises(Conflict):  # an enrolled account gets no new link this way
         accounts.resend_enrolment_link(unit.gov, unit.ctx("am.ml"), "am2.ml")
     assert accounts.resend_enrolment_link(unit.gov, unit.ctx("am.ml"), "ml.adv1")[
@@ -442,9 +442,9 @@ def test_unlocking_a_locked_account_is_alerted(unit: Unit) -> None:
         "locked": False,
     }
     assert not unit.row("ml.adv1").locked
-    assert unit.alerts.rules() == ["account_unlocked"]
+    assert unit.alert_rules() == ["account_unlocked"]
     accounts.unlock(unit.gov, unit.ctx("am.ml"), "ml.adv1")  # not locked: nothing to alert
-    assert unit.alerts.rules() == ["account_unlocked"]
+    assert unit.alert_rules() == ["account_unlocked"]
 
 
 def test_a_federated_identity_links_only_to_an_account_created_by_four_eyes(unit: Unit) -> None:
@@ -453,7 +453,7 @@ def test_a_federated_identity_links_only_to_an_account_created_by_four_eyes(unit
         accounts.link_federated_identity(
             unit.gov, unit.ctx("ag.admin"), "ml.adv1", "https://idp", "s1"
         )
-    assert unit.alerts.rules() == ["federated_identity_refused"]
+    assert unit.alert_rules() == ["federated_identity_refused"]
     unit.agent(
         "approved.adv",
         ML,

@@ -58,7 +58,7 @@ def test_the_link_enrols_once_and_starts_probation(unit: Unit) -> None:
     assert row.probation_until == unit.clock.now() + unit.rules.probation
     assert row.password_hash
     assert row.password_hash != STRONG
-    assert unit.alerts.rules() == ["account_factor_enrolled"]
+    assert unit.alert_rules() == ["account_factor_enrolled"]
     assert Tag.ACCOUNT_ENROLMENT_COMPLETED in unit.tags()
     with pytest.raises(Unauthenticated):
         enrolment.begin(unit.gov, token)  # used
@@ -84,13 +84,13 @@ def test_wrong_codes_are_counted_and_burn_the_link(unit: Unit) -> None:
         assert stored is not None
         assert stored.failed_attempts == attempt
         assert stored.revoked_at is None
-    assert unit.alerts.rules() == []
+    assert unit.alert_rules() == []
     with pytest.raises(Unauthenticated):
         enrolment.complete(unit.gov, token, STRONG, "000000", CLIENT)
     stored = unit.gov.tokens.enrolment_token(digest(token))
     assert stored is not None
     assert stored.revoked_at is not None
-    assert unit.alerts.rules() == ["enrolment_link_abused"]
+    assert unit.alert_rules() == ["enrolment_link_abused"]
     failed = unit.entries(Tag.ACCOUNT_ENROLMENT_FAILED)
     assert [e.details["failures"] for e in failed] == [1, 2, 3, 4, 5]
     with pytest.raises(Unauthenticated):  # even the right code is too late now

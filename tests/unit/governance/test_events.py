@@ -72,7 +72,7 @@ def test_alerts_carry_the_actor_or_the_system(unit: Unit) -> None:
         action_taken="accounts_disabled",
     )
     assert (first, second) == (1, 2)
-    by_person, by_job = unit.alerts.raised
+    by_person, by_job = unit.alerts.items
     assert (by_person.agent_login, by_person.org_id, by_person.session_id, by_person.evidence) == (
         "am.ml",
         unit.orgs[ML],

@@ -34,7 +34,7 @@ def test_unused_accounts_are_disabled_at_90_days_and_erased_at_180(unit: Unit) -
     assert (erased.totp_secret, erased.enrolment_pending) == ("", True)
     assert erased.id not in unit.tables.security_keys
     assert unit.row("busy").active
-    assert unit.alerts.rules() == ["accounts_disabled"]
+    assert unit.alert_rules() == ["accounts_disabled"]
     assert {Tag.LIFECYCLE_AGENT_DISABLED, Tag.LIFECYCLE_FACTORS_ERASED} <= set(unit.tags())
     again = lifecycle.run_jobs(unit.gov)  # idempotent
     assert (again.disabled_inactive, again.factors_erased) == ([], [])

@@ -101,8 +101,8 @@ def test_removing_an_account_disables_it_at_once(unit: Unit) -> None:
     row = unit.row("ml.adv1")
     assert (row.active, row.disabled_reason) == (False, "review")
     assert unit.sessions.sessions[session.key].ended_at is not None
-    assert unit.alerts.rules()[-1] == "review_removed_access"
-    assert unit.alerts.raised[-1].severity == "medium"
+    assert unit.alert_rules()[-1] == "review_removed_access"
+    assert unit.alerts.items[-1].severity == "medium"
 
 
 def test_removing_a_role_takes_only_that_role(unit: Unit) -> None:
@@ -154,7 +154,7 @@ def test_at_the_deadline_undecided_items_follow_the_default_and_the_campaign_clo
         "undecided": 0,
     }
     assert report["reviewers"] == ["am.ml", "am2.ml"]
-    assert unit.alerts.rules()[-1] == "review_removed_access"
+    assert unit.alert_rules()[-1] == "review_removed_access"
     with pytest.raises(Conflict):
         reviews.decide(
             unit.gov, unit.ctx("am.ml"), campaign_id, item(unit, campaign_id, "ml.adv1"), "keep"

@@ -24,7 +24,7 @@ def test_suspending_an_account_stops_it_ends_sessions_and_cancels_its_requests(u
     }
     assert (unit.row("am.ml").active, unit.row("am.ml").disabled_reason) == (False, "suspended")
     assert unit.sessions.sessions[session.key].ended_at is not None
-    assert unit.alerts.rules()[-1] == "account_suspended"
+    assert unit.alert_rules()[-1] == "account_suspended"
     with pytest.raises(StepUpRequired):  # lifting re-opens a door
         suspensions.lift_account(unit.gov, ctx, "am.ml")
     assert suspensions.lift_account(unit.gov, unit.ctx("ag.admin"), "am.ml")["suspended"] is False
@@ -70,7 +70,7 @@ def test_suspending_an_organisation_stops_every_account_of_it(unit: Unit) -> Non
     assert unit.gov.requests.requests(status=None)[0].status == "cancelled"
     again = suspensions.suspend_org(unit.gov, unit.ctx("ag.admin"), unit.orgs[ML])
     assert again["suspended"] is True
-    assert unit.alerts.raised[-1].evidence["already_suspended"] is True
+    assert unit.alerts.items[-1].evidence["already_suspended"] is True
     with pytest.raises(StepUpRequired):
         suspensions.lift_org(unit.gov, unit.ctx("ag.admin", fresh=False), unit.orgs[ML])
     assert suspensions.lift_org(unit.gov, unit.ctx("ag.admin"), unit.orgs[ML])["suspended"] is False
@@ -90,7 +90,7 @@ def test_switching_one_organisations_app_off_ends_only_its_sessions(unit: Unit) 
     assert unit.people.app_enabled(App.TRAINING_FOLLOW_UP, unit.orgs["Formations Martin"])
     assert unit.sessions.sessions[dupont.key].ended_at is not None
     assert unit.sessions.sessions[martin.key].ended_at is None
-    assert unit.alerts.raised[-1].severity == "high"
+    assert unit.alerts.items[-1].severity == "high"
     everywhere = suspensions.switch_app(
         unit.gov, unit.ctx("ag.admin"), App.TRAINING_FOLLOW_UP, None, False
     )
@@ -99,4 +99,4 @@ def test_switching_one_organisations_app_off_ends_only_its_sessions(unit: Unit) 
         unit.gov, unit.ctx("ag.admin"), App.TRAINING_FOLLOW_UP, unit.orgs[DUPONT], True
     )
     assert (resumed["enabled"], resumed["sessions_ended"]) == (True, 0)
-    assert unit.alerts.rules()[-1] == "app_resumed"
+    assert unit.alert_rules()[-1] == "app_resumed"

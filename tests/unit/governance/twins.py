@@ -1,6 +1,6 @@
 """Memory twins of the ports governance uses from other capabilities, for its unit tests.
 
-The people store, guard alerts and sign-in have no memory twins of their own yet; these
+The people store and sign-in have no memory twins of their own yet; these
 are minimal (only what the governance use cases and the sign-in functions they call reach)
 but correct, and they share ``MemoryGovernanceTables`` with the governance twins, as the SQL
 adapters share one database: an account an approval creates is the people store's account,
@@ -18,7 +18,6 @@ from collections.abc import Sequence
 from dataclasses import replace
 
 from rempart.governance.adapters.memory import MemoryGovernanceTables
-from rempart.guard.alerts import Alert
 from rempart.kernel.actors import Agent, App, Organisation
 from rempart.signin.model import AccountLock, Challenge, Credentials, Session
 
@@ -58,38 +57,6 @@ class MemoryPeople:
             self.apps_off.discard((app, org_id))
         else:
             self.apps_off.add((app, org_id))
-
-
-class MemoryAlerts:
-    """``AlertSink`` in memory."""
-
-    def __init__(self) -> None:
-        self.raised: list[Alert] = []
-        self._lock = threading.Lock()
-
-    def raise_alert(self, alert: Alert) -> int:
-        """Keep the alert; return its id."""
-        with self._lock:
-            stored = replace(alert, id=len(self.raised) + 1)
-            self.raised.append(stored)
-            return stored.id
-
-    def alerts_since(self, since: dt.datetime | None, limit: int) -> list[Alert]:
-        """Alerts newest first, optionally only those at or after ``since``."""
-        with self._lock:
-            found = [a for a in reversed(self.raised) if since is None or a.at >= since]
-        return found[:limit]
-
-    def counts_by_rule(self) -> dict[str, int]:
-        """How many alerts each rule raised."""
-        counts: dict[str, int] = {}
-        for a in self.raised:
-            counts[a.rule] = counts.get(a.rule, 0) + 1
-        return counts
-
-    def rules(self) -> list[str]:
-        """The rules raised, oldest first."""
-        return [a.rule for a in self.raised]
 
 
 class MemoryCredentials:
