@@ -14,7 +14,7 @@ from collections.abc import Sequence
 
 from sqlalchemy import Engine, and_, delete, func, insert, or_, select, update
 
-from rempart.db.rows import agent_from_mapping
+from rempart.db.rows import agent_from_row
 from rempart.db.schema.core import AgentRow, OrganisationRow
 from rempart.db.schema.governance import (
     AccountRequestRow,
@@ -63,7 +63,7 @@ _AGENT_COLUMNS = [*AgentRow.__table__.c, OrganisationRow.kind.label("org_kind")]
 
 
 def _agent(row: object) -> Agent:
-    return agent_from_mapping(row._mapping)  # type: ignore[attr-defined]
+    return agent_from_row(row, row.org_kind)  # type: ignore[attr-defined]
 
 
 def _standing(row: object, org_suspended: bool) -> AccountStanding:
