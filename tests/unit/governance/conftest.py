@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import secrets
 from dataclasses import dataclass, field, replace
-from typing import Any, cast
+from typing import Any
 
 import pytest
 
@@ -31,7 +31,6 @@ from rempart.mail.adapters.memory import MemoryMailer
 from rempart.mail.ports import Mailer
 from rempart.signin.adapters.memory_attempts import MemoryAttemptCounter
 from rempart.signin.model import AuthPolicy, Session
-from rempart.signin.ports import CredentialStore, WebauthnCeremonies
 from rempart.signin.service.deps import AuthDeps
 from tests.factories import NOW
 from tests.unit.governance.twins import (
@@ -40,10 +39,10 @@ from tests.unit.governance.twins import (
     MemoryCredentials,
     MemoryPeople,
     MemorySessions,
-    NoCeremonies,
     SaltedHasher,
     StepTotp,
 )
+from tests.unit.twins import Unused
 
 CLIENT = ClientInfo(address="192.0.2.10", user_agent="pytest", network="AS-TEST")
 ML = "Mission Locale Nord"
@@ -154,15 +153,23 @@ def build_deps(u: Unit, mailer: Mailer | None = None) -> GovernanceDeps:
     t = u.tables
     accounts = MemoryAccountStore(t)
     reviews = MemoryReviewStore(t)
+    creds: Any = u.credentials  # one twin for the credential ports governance reaches
     auth = AuthDeps(
-        credentials=cast(CredentialStore, u.credentials),
+        credentials=creds,
+        logins=Unused("login records"),  # type: ignore[arg-type]
+        locks=creds,
+        totp_secrets=Unused("TOTP secrets"),  # type: ignore[arg-type]
+        webauthn_keys=creds,
+        recovery_codes=creds,
+        identities=creds,
         challenges=MemoryChallenges(),
         sessions=u.sessions,  # type: ignore[arg-type]
+        revocations=u.sessions,  # type: ignore[arg-type]
         directory=u.people,
         apps=u.people,
         hasher=SaltedHasher(),
         totp=u.totp,
-        webauthn=cast(WebauthnCeremonies, NoCeremonies()),
+        webauthn=Unused("WebAuthn ceremonies"),  # type: ignore[arg-type]
         federation=None,
         locator=FixedLocator(),
         attempts=MemoryAttemptCounter(),

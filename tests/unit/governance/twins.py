@@ -60,7 +60,8 @@ class MemoryPeople:
 
 
 class MemoryCredentials:
-    """``CredentialStore``'s reading side, locks and identity links over the tables."""
+    """Sign-in's credential reading, account locks, security keys, recovery codes and identity
+    links, over the tables (the ports governance and the sign-in functions it calls reach)."""
 
     def __init__(self, tables: MemoryGovernanceTables) -> None:
         self.tables = tables
@@ -126,7 +127,7 @@ class MemoryCredentials:
 
 
 class MemorySessions:
-    """``SessionStore`` in memory (what ending sessions needs, and creating them for tests)."""
+    """``SessionStore`` and ``SessionRevocations`` in memory (what ending sessions needs)."""
 
     def __init__(self) -> None:
         self.sessions: dict[str, Session] = {}
@@ -266,14 +267,6 @@ class FixedLocator:
     def locate(self, address: str) -> tuple[str, str]:
         """(network label, country)."""
         return ("AS-TEST", "FR")
-
-
-class NoCeremonies:
-    """Stands where sign-in's deps want ``WebauthnCeremonies``: governance runs none, and a
-    use case that tried would fail loudly here instead of passing on a fake."""
-
-    def __getattr__(self, name: str) -> object:
-        raise AssertionError(f"governance does not run WebAuthn ceremonies ({name})")
 
 
 class FailingMailer:
