@@ -17,8 +17,15 @@ from rempart.citizen.service import CitizenDeps
 from rempart.db.engine import is_sqlite, make_engine, sqlite_path
 from rempart.db.migrate import is_initialised, upgrade, upgrade_connection
 from rempart.db.uow import Database
-from rempart.governance.adapters.sql import SqlGovernanceStore
+from rempart.governance.adapters.sql import (
+    SqlAccountRequestStore,
+    SqlAccountStore,
+    SqlEnrolmentTokenStore,
+    SqlOrgSuspensionStore,
+    SqlReviewStore,
+)
 from rempart.governance.model import GovernanceRules
+from rempart.governance.service.deps import GovernanceDeps
 from rempart.guard.adapters.sql_alerts import SqlAlertStore
 from rempart.guard.ports import AlertSink
 from rempart.guard.service.inline import Guard
@@ -34,7 +41,7 @@ from rempart.mail.adapters.smtp import SmtpMailer
 from rempart.mail.ports import Mailer
 from rempart.people.adapters.sql import SqlPortalStore
 from rempart.people.scope import ScopeRules
-from rempart.people.service.deps import GovernanceDeps, PortalDeps
+from rempart.people.service.deps import PortalDeps
 from rempart.settings import Settings
 from rempart.signin.service.deps import AuthDeps
 
@@ -264,9 +271,23 @@ def governance_rules(settings: Settings) -> GovernanceRules:
 def build_governance(settings: Settings, box: Container) -> GovernanceDeps:
     """Wire privileged-account governance on the portal database and sign-in's services."""
     assert box.auth is not None
+    accounts = SqlAccountStore(box.db)
+    reviews = SqlReviewStore(box.db)
     return GovernanceDeps(
-        portal=box.portal,
-        store=SqlGovernanceStore(box.db),
+        standings=accounts,
+        accounts=accounts,
+        listings=accounts,
+        requests=SqlAccountRequestStore(box.db),
+        tokens=SqlEnrolmentTokenStore(box.db),
+        org_suspensions=SqlOrgSuspensionStore(box.db),
+        campaigns=reviews,
+        review_items=reviews,
+        transactions=box.db,
+        directory=box.portal.store,
+        apps=box.portal.store,
+        journal=box.portal.journal,
+        alerts=box.portal.alerts,
+        clock=box.portal.clock,
         mailer=box.mailer,
         rules=governance_rules(settings),
         auth=box.auth,

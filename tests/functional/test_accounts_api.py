@@ -15,6 +15,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from rempart.bootstrap import Container, build_container
+from rempart.governance.adapters.sql import SqlAccountStore
 from rempart.journal.adapters.memory import MemoryJournal
 from rempart.kernel.actors import Role
 from rempart.kernel.clock import ManualClock
@@ -94,7 +95,7 @@ def test_request_then_another_managers_approval_creates_a_pending_account(
     assert created is not None
     assert created.roles == frozenset({Role.ADVISOR})
     assert created.org_id == gworld.orgs[ML]
-    standing = box.governance.store.standing(created.id)  # type: ignore[union-attr]
+    standing = box.governance.standings.standing(created.id)  # type: ignore[union-attr]
     assert standing.created_by == gworld.agents["am.ml"]
     assert standing.approved_by == gworld.agents["am2.ml"]
     assert standing.enrolment_pending
@@ -400,7 +401,7 @@ def test_a_created_account_reads_nothing_before_approval_and_enrolment(
     )
     assert done.status_code == 200, done.text
     assert done.json()["status"] == "enrolled"
-    standing = box.governance.store.standing(gworld.agents["new.adv"])  # type: ignore[union-attr]
+    standing = box.governance.standings.standing(gworld.agents["new.adv"])  # type: ignore[union-attr]
     assert not standing.enrolment_pending
     assert standing.probation_until == clock.now() + dt.timedelta(days=14)
     # The link works once.
@@ -499,3 +500,28 @@ def test_the_mailed_link_opens_a_plain_enrolment_page(
     assert "activated" in done.text
     assert page.post("/enrol/start", data={"token": token}).status_code == 401
     assert page.post("/enrol/start", data={"token": "<script>"}).text.count("<script>") == 0
+
+
+def test_approve_and_create_is_one_unit_of_work(
+    as_fresh: AsFresh, box: Container, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A failure once the approval is recorded (the account's creation raising) leaves neither
+    the approval nor the account: the request's unit of work is rolled back whole, and the
+    request can be approved again. ASVS V8.3.1 (the four-eyes state is never half-written)."""
+    request_id = ask(as_fresh("am.ml")).json()["request_id"]
+
+    def broken(*args: object, **kwargs: object) -> int:
+        raise RuntimeError("the database went away mid-approval")
+
+    monkeypatch.setattr(SqlAccountStore, "create_agent", broken)
+    r = approve(as_fresh("am2.ml"), request_id)
+    assert r.status_code == 500
+    found = box.governance.requests.request(request_id)  # type: ignore[union-attr]
+    assert found is not None
+    assert found.status == "pending_approval"
+    assert found.decided_by is None
+    assert box.portal.store.agent_by_login("new.adv") is None
+    monkeypatch.undo()
+    r = approve(as_fresh("am2.ml"), request_id)
+    assert r.status_code == 200, r.text
+    assert box.portal.store.agent_by_login("new.adv") is not None

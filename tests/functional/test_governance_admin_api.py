@@ -376,7 +376,7 @@ def test_leaver_end_date_today_disables_at_once(
     agent = box.portal.store.agent_by_login("ml.adv2")
     assert agent is not None
     assert not agent.active
-    assert box.governance.store.standing(agent.id).disabled_reason == "end_date"  # type: ignore[union-attr]
+    assert box.governance.standings.standing(agent.id).disabled_reason == "end_date"  # type: ignore[union-attr]
     assert (
         as_fresh("am.ml")
         .post("/api/v1/accounts/ml.adv1/end-date", json={"end_date": "2020-01-01"})

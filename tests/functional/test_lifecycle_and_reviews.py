@@ -287,7 +287,7 @@ def test_serve_runs_the_jobs_periodically(
     with TestClient(app):  # runs the lifespan: the scheduler starts, and stops at the end
         deadline = time.monotonic() + 15
         while time.monotonic() < deadline:
-            found = box.governance.store.request(request_id)  # type: ignore[union-attr]
+            found = box.governance.requests.request(request_id)  # type: ignore[union-attr]
             if found is not None and found.status == "expired":
                 break
             time.sleep(0.2)

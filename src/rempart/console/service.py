@@ -14,13 +14,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from rempart.governance.model import GovernanceAlert
+from rempart.governance.service.deps import GovernanceDeps
 from rempart.governance.service.events import alert, record
 from rempart.guard.alerts import Alert, Severity
 from rempart.kernel.actors import Role
 from rempart.kernel.context import RequestContext
 from rempart.kernel.errors import Forbidden, NotFound
 from rempart.kernel.tags import Decision, Tag
-from rempart.people.service.deps import GovernanceDeps, PortalDeps
+from rempart.people.service.deps import PortalDeps
 from rempart.signin.model import AccountLock, EndReason
 from rempart.signin.service.events import emit
 from rempart.signin.service.sessions import end_sessions
@@ -83,10 +84,10 @@ class AccountState:
 def account_state(gov: GovernanceDeps, ctx: RequestContext, login: str) -> AccountState | None:
     """The account an alert is about (None for alerts raised by the system itself)."""
     _team(ctx)
-    agent = gov.portal.store.agent_by_login(login) if 0 < len(login) <= 64 else None
+    agent = gov.directory.agent_by_login(login) if 0 < len(login) <= 64 else None
     if agent is None:
         return None
-    org = gov.portal.store.organisation(agent.org_id)
+    org = gov.directory.organisation(agent.org_id)
     creds = gov.auth.credentials.credentials_by_id(agent.id)
     live = gov.auth.sessions.live_of(agent.id, ctx.now)
     return AccountState(
@@ -96,14 +97,14 @@ def account_state(gov: GovernanceDeps, ctx: RequestContext, login: str) -> Accou
         locked=bool(creds and creds.locked),
         live_sessions=sum(1 for s in live if s.expiry_reason(ctx.now, gov.auth.policy) is None),
         app=str(org.app) if org else "",
-        app_enabled=gov.portal.store.app_enabled(org.app, org.id) if org else True,
+        app_enabled=gov.apps.app_enabled(org.app, org.id) if org else True,
     )
 
 
 def lock_account(gov: GovernanceDeps, ctx: RequestContext, login: str, alert_id: int) -> int:
     """Lock the account and end its sessions; only an account manager or an admin unlocks it."""
     _team(ctx)
-    agent = gov.portal.store.agent_by_login(login) if 0 < len(login) <= 64 else None
+    agent = gov.directory.agent_by_login(login) if 0 < len(login) <= 64 else None
     if agent is None:
         raise NotFound()
     if agent.id == ctx.agent.id:
@@ -131,12 +132,12 @@ def suspend_org_app(
     """Switch the organisation's partner app off and end its sessions (July 2025: one
     training body, not every partner app)."""
     _team(ctx)
-    org = gov.portal.store.organisation(org_id) if 0 < len(org_id) <= 32 else None
+    org = gov.directory.organisation(org_id) if 0 < len(org_id) <= 32 else None
     if org is None:
         raise NotFound()
     if org.id == ctx.org.id:
         raise Forbidden("an administrator does not switch off their own organisation")
-    gov.portal.store.set_app_enabled(org.app, org.id, False)
+    gov.apps.set_app_enabled(org.app, org.id, False)
     ended = end_sessions(gov.auth, ctx.client, EndReason.ADMIN, actor=ctx.agent, org_id=org.id)
     facts: dict[str, object] = {
         "app": str(org.app),

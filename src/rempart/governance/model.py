@@ -8,8 +8,9 @@ accounts, which then read 1.6 million youth records. So, here:
   granted this way, and ``account_manager`` only with an agency administrator's approval;
 - a request takes effect once a *different* authorised person approves it: another account
   manager of the same organisation, or an agency administrator — never the requester, never an
-  account the requester created or approved (a rogue manager's own creatures), never an
-  account too young or still on probation to be trusted with it;
+  account the requester created or approved (a rogue manager's own creatures), never the
+  account that created or approved the requester (a rogue manager approving for its own
+  creature), never an account too young or still on probation to be trusted with it;
 - requests expire, bursts are throttled and a weekly cap bounds what one manager can do.
 
 Every function here is pure: the services load the facts and apply the verdicts.
@@ -113,6 +114,8 @@ class Refusal(StrEnum):
     NEEDS_AGENCY_ADMIN = "account_manager_role_needs_agency_admin"
     APPROVER_CREATED_BY_REQUESTER = "approver_created_by_requester"
     APPROVER_APPROVED_BY_REQUESTER = "approver_approved_by_requester"
+    REQUESTER_CREATED_BY_APPROVER = "requester_created_by_approver"
+    REQUESTER_APPROVED_BY_APPROVER = "requester_approved_by_approver"
     APPROVER_TOO_YOUNG = "approver_account_too_young"
     APPROVER_ON_PROBATION = "approver_on_probation"
     NOT_IN_GOOD_STANDING = "not_in_good_standing"
@@ -134,6 +137,12 @@ REFUSAL_MESSAGES: dict[Refusal, str] = {
     ),
     Refusal.APPROVER_CREATED_BY_REQUESTER: "an account created by the requester cannot approve",
     Refusal.APPROVER_APPROVED_BY_REQUESTER: "an account approved by the requester cannot approve",
+    Refusal.REQUESTER_CREATED_BY_APPROVER: (
+        "the account that requested the requester's account cannot approve its requests"
+    ),
+    Refusal.REQUESTER_APPROVED_BY_APPROVER: (
+        "the account that approved the requester's account cannot approve its requests"
+    ),
     Refusal.APPROVER_TOO_YOUNG: "this account is too recent to approve requests",
     Refusal.APPROVER_ON_PROBATION: "an account on probation cannot approve requests",
     Refusal.NOT_IN_GOOD_STANDING: "this account or its organisation is suspended",
@@ -357,9 +366,16 @@ def approval_refusal(
     approver_standing: AccountStanding,
     now: dt.datetime,
     rules: GovernanceRules,
+    requester_standing: AccountStanding | None = None,
 ) -> Refusal | None:
-    """Why ``approver`` may not approve ``request``, or None when the approval stands."""
+    """Why ``approver`` may not approve ``request``, or None when the approval stands.
+
+    Provenance counts both ways: an account the requester brought in never approves for
+    them, and neither does the account that brought the requester in (without
+    ``requester_standing`` that second check cannot be made).
+    """
     too_young = approver.created_at is None or now - approver.created_at < rules.approver_min_age
+    requester = requester_standing or AccountStanding(agent_id=request.requested_by)
     return _first(
         [
             (approver.id == request.requested_by, Refusal.SELF_APPROVAL),
@@ -374,6 +390,8 @@ def approval_refusal(
                 approver_standing.approved_by == request.requested_by,
                 Refusal.APPROVER_APPROVED_BY_REQUESTER,
             ),
+            (requester.created_by == approver.id, Refusal.REQUESTER_CREATED_BY_APPROVER),
+            (requester.approved_by == approver.id, Refusal.REQUESTER_APPROVED_BY_APPROVER),
             (too_young, Refusal.APPROVER_TOO_YOUNG),
             (approver_standing.on_probation(now), Refusal.APPROVER_ON_PROBATION),
         ]

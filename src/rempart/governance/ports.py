@@ -1,4 +1,10 @@
-"""Ports: what the use cases need from the outside world, named for their role."""
+"""Ports: what the use cases need from the outside world, named for their role.
+
+Each port is one seam of the use cases: the standing the data gate reads on every request,
+the account records the approvals write, the four-eyes requests, the enrolment links, the
+organisation kill switch, the access reviews, and the listings the lifecycle jobs walk. The
+SQL adapters implement several of them per class; the memory twins implement each of them.
+"""
 
 from __future__ import annotations
 
@@ -19,15 +25,17 @@ from rempart.governance.model import (
 from rempart.kernel.actors import Agent, App, Role
 
 
-class GovernanceStore(Protocol):
-    """Account provenance and state, four-eyes requests, enrolment links, reviews, suspensions."""
+class AccountStandings(Protocol):
+    """Governance facts about one account that ``Agent`` does not carry (read per request)."""
 
-    # Accounts
     def standing(self, agent_id: int) -> AccountStanding:
         """Governance facts about one account (an unknown id gets a blank standing)."""
         ...
 
-    def agents_of_org(self, org_id: str) -> list[Agent]: ...
+
+class AccountRecords(Protocol):
+    """Writing accounts: creation by an approved request, roles, on/off, dates, factors."""
+
     def create_agent(
         self,
         login: str,
@@ -43,19 +51,32 @@ class GovernanceStore(Protocol):
         """Store a new account that must enrol before anything else; return its id."""
         ...
 
-    def set_roles(self, agent_id: int, roles: frozenset[Role]) -> None: ...
-    def set_active(self, agent_id: int, active: bool, reason: str) -> bool:
-        """Switch an account on or off; False when it already was."""
+    def set_roles(self, agent_id: int, roles: frozenset[Role]) -> None:
+        """Replace the account's roles."""
         ...
 
-    def set_training_valid_until(self, agent_id: int, day: dt.date) -> None: ...
-    def set_end_date(self, agent_id: int, day: dt.date | None) -> None: ...
+    def set_active(self, agent_id: int, active: bool, reason: str) -> bool:
+        """Switch an account on or off (recording why); False when it already was."""
+        ...
+
+    def set_training_valid_until(self, agent_id: int, day: dt.date) -> None:
+        """Record a renewed security-training attestation."""
+        ...
+
+    def set_end_date(self, agent_id: int, day: dt.date | None) -> None:
+        """Set (or clear) the day the account stops: a leaver."""
+        ...
+
     def erase_factors(self, agent_id: int) -> None:
         """Forget password, TOTP secret, security keys and recovery codes; enrol again."""
         ...
 
-    def login_taken(self, login: str) -> bool:
-        """True when an account or a pending request already uses ``login``."""
+
+class AccountListings(Protocol):
+    """The listings reviews, the inventory and the lifecycle jobs walk through."""
+
+    def agents_of_org(self, org_id: str) -> list[Agent]:
+        """Every account of one organisation, by login."""
         ...
 
     def idle_agents(self, cutoff: dt.datetime) -> list[tuple[Agent, AccountStanding]]:
@@ -66,11 +87,26 @@ class GovernanceStore(Protocol):
         """Active accounts whose end date is today or past."""
         ...
 
-    def privileged_accounts(self) -> list[tuple[Agent, AccountStanding]]: ...
+    def privileged_accounts(self) -> list[tuple[Agent, AccountStanding]]:
+        """Accounts holding a privileged or never-grantable role, by login."""
+        ...
 
-    # Four-eyes requests
-    def add_request(self, request: AccountRequest) -> None: ...
-    def request(self, request_id: str) -> AccountRequest | None: ...
+    def org_ids_using(self, app: App) -> list[str]:
+        """The organisations whose agents work in ``app``."""
+        ...
+
+
+class AccountRequests(Protocol):
+    """Four-eyes requests to create an account or change its roles, decided once."""
+
+    def add_request(self, request: AccountRequest) -> None:
+        """Store a new request."""
+        ...
+
+    def request(self, request_id: str) -> AccountRequest | None:
+        """One request by id."""
+        ...
+
     def requests(
         self,
         *,
@@ -101,22 +137,40 @@ class GovernanceStore(Protocol):
         """Move a pending request to ``status``; False when it was no longer pending."""
         ...
 
-    def expired_requests(self, now: dt.datetime) -> list[AccountRequest]: ...
+    def expired_requests(self, now: dt.datetime) -> list[AccountRequest]:
+        """Pending requests whose validity has passed."""
+        ...
 
-    # Enrolment links
+    def login_taken(self, login: str) -> bool:
+        """True when an account or a pending request already uses ``login``."""
+        ...
+
+
+class EnrolmentTokens(Protocol):
+    """One-time enrolment links, stored as the hash of the token mailed to the person."""
+
     def add_enrolment_token(
         self, agent_id: int, token_hash: str, at: dt.datetime, expires_at: dt.datetime
     ) -> int:
         """Store a new link for the agent, revoking the agent's earlier ones; return its id."""
         ...
 
-    def enrolment_token(self, token_hash: str) -> EnrolmentToken | None: ...
-    def set_pending_totp(self, token_id: int, secret: str) -> None: ...
+    def enrolment_token(self, token_hash: str) -> EnrolmentToken | None:
+        """The link whose token hashes to ``token_hash``."""
+        ...
+
+    def set_pending_totp(self, token_id: int, secret: str) -> None:
+        """Keep the TOTP secret shown to the person until they prove they hold it."""
+        ...
+
     def count_enrolment_failure(self, token_id: int) -> int:
         """One more failed attempt on the link; return the new count."""
         ...
 
-    def revoke_enrolment_tokens(self, agent_id: int, at: dt.datetime) -> int: ...
+    def revoke_enrolment_tokens(self, agent_id: int, at: dt.datetime) -> int:
+        """Revoke every unused link of the agent; return how many."""
+        ...
+
     def complete_enrolment(
         self,
         token_id: int,
@@ -131,15 +185,26 @@ class GovernanceStore(Protocol):
         """Use the link once and set the credentials; False when it was already used."""
         ...
 
-    # Organisation kill switch
-    def org_suspension(self, org_id: str) -> OrgSuspension | None: ...
-    def suspend_org(self, org_id: str, by: str, at: dt.datetime, reason: str) -> bool: ...
-    def lift_org(self, org_id: str, by: str, at: dt.datetime) -> bool: ...
-    def org_ids_using(self, app: App) -> list[str]:
-        """The organisations whose agents work in ``app``."""
+
+class OrgSuspensions(Protocol):
+    """The organisation kill switch, with its history."""
+
+    def org_suspension(self, org_id: str) -> OrgSuspension | None:
+        """The organisation's suspension in force, if any."""
         ...
 
-    # Access reviews
+    def suspend_org(self, org_id: str, by: str, at: dt.datetime, reason: str) -> bool:
+        """Suspend the organisation; False when it already was."""
+        ...
+
+    def lift_org(self, org_id: str, by: str, at: dt.datetime) -> bool:
+        """Lift the organisation's suspension; False when none was in force."""
+        ...
+
+
+class ReviewCampaigns(Protocol):
+    """Access-review campaigns: opened per organisation, reminded, closed once."""
+
     def open_campaign(
         self,
         org_id: str,
@@ -152,14 +217,38 @@ class GovernanceStore(Protocol):
         """Open a campaign over (agent id, login, role) items; return its id."""
         ...
 
-    def campaign(self, campaign_id: int) -> ReviewCampaign | None: ...
-    def campaigns(self, org_id: str | None = None) -> list[ReviewCampaign]: ...
-    def open_campaigns(self) -> list[ReviewCampaign]: ...
-    def orgs_due_for_review(self, opened_before: dt.datetime) -> list[str]:
-        """Organisations with accounts and no campaign opened since ``opened_before``."""
+    def campaign(self, campaign_id: int) -> ReviewCampaign | None:
+        """One campaign."""
         ...
 
-    def review_items(self, campaign_id: int) -> list[ReviewItem]: ...
+    def campaigns(self, org_id: str | None = None) -> list[ReviewCampaign]:
+        """Campaigns, newest first, of one organisation or all."""
+        ...
+
+    def open_campaigns(self) -> list[ReviewCampaign]:
+        """Campaigns not yet closed."""
+        ...
+
+    def orgs_due_for_review(self, opened_before: dt.datetime) -> list[str]:
+        """Organisations with active accounts and no campaign opened since ``opened_before``."""
+        ...
+
+    def close_campaign(self, campaign_id: int, at: dt.datetime) -> bool:
+        """Close an open campaign; False when it was already closed."""
+        ...
+
+    def mark_reminded(self, campaign_id: int, at: dt.datetime) -> None:
+        """Remember when the reviewers were last reminded."""
+        ...
+
+
+class ReviewItems(Protocol):
+    """The items of a campaign (an account, or one of its roles), each decided once."""
+
+    def items_of(self, campaign_id: int) -> list[ReviewItem]:
+        """A campaign's items, by login then role (the account item first)."""
+        ...
+
     def decide_item(
         self,
         item_id: int,
@@ -171,6 +260,3 @@ class GovernanceStore(Protocol):
     ) -> bool:
         """Record a decision on an undecided item; False when already decided."""
         ...
-
-    def close_campaign(self, campaign_id: int, at: dt.datetime) -> bool: ...
-    def mark_reminded(self, campaign_id: int, at: dt.datetime) -> None: ...

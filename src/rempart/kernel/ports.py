@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from contextlib import AbstractContextManager
 from typing import Protocol
 
 from rempart.kernel.actors import Agent, App, Organisation
@@ -31,4 +32,16 @@ class AppSwitches(Protocol):
 
     def set_app_enabled(self, app: App, org_id: str | None, enabled: bool) -> None:
         """Switch an app on or off, for everyone (``org_id`` None) or one organisation."""
+        ...
+
+
+class Transactions(Protocol):
+    """Units of work: what a use case writes inside one is committed together, or not at all.
+
+    ``rempart.db.uow.Database`` is the portal database's; a nested unit of work joins the one
+    already open (the web layer opens one per HTTP request).
+    """
+
+    def unit_of_work(self) -> AbstractContextManager[object]:
+        """Run the block in one transaction: commit when it returns, roll back when it raises."""
         ...

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import pytest
 
 from rempart.console import service
+from rempart.governance.service.deps import GovernanceDeps
 from rempart.guard.adapters.memory_alerts import MemoryAlertStore
 from rempart.guard.alerts import Alert, Severity
 from rempart.journal.adapters.memory import MemoryJournal
@@ -22,7 +23,7 @@ from rempart.kernel.context import ClientInfo, RequestContext
 from rempart.kernel.errors import Forbidden, NotFound
 from rempart.kernel.tags import Tag
 from rempart.people.scope import ScopeRules
-from rempart.people.service.deps import GovernanceDeps, PortalDeps
+from rempart.people.service.deps import PortalDeps
 from rempart.signin.model import AuthPolicy, Session
 from rempart.signin.service.deps import AuthDeps
 from tests.factories import NOW, make_agent
@@ -36,6 +37,7 @@ NOT_TEAM = [Role.ADVISOR, Role.ACCOUNT_MANAGER, Role.TRAINING_MANAGER, Role.DPO]
 @dataclass
 class Rig:
     gov: GovernanceDeps
+    deps: PortalDeps
     portal: MemoryPortalStore
     sessions: MemorySessionStore
     credentials: MemoryCredentialStore
@@ -113,14 +115,32 @@ def rig() -> Rig:
         policy=AuthPolicy(),
         secret=b"s" * 32,
     )
+    unused = {
+        name: Unused(name)
+        for name in (
+            "standings",
+            "accounts",
+            "listings",
+            "requests",
+            "tokens",
+            "org_suspensions",
+            "campaigns",
+            "review_items",
+            "transactions",
+            "mailer",
+            "rules",
+        )
+    }
     gov = GovernanceDeps(
-        portal=deps,
-        store=Unused("governance store"),  # type: ignore[arg-type]
-        mailer=Unused("mailer"),  # type: ignore[arg-type]
-        rules=Unused("rules"),  # type: ignore[arg-type]
+        directory=portal,  # type: ignore[arg-type]
+        apps=portal,  # type: ignore[arg-type]
+        journal=journal,
+        alerts=alerts,
+        clock=clock,
         auth=auth,
+        **unused,  # type: ignore[arg-type]
     )
-    return Rig(gov, portal, sessions, credentials, journal, alerts, officer, suspect)
+    return Rig(gov, deps, portal, sessions, credentials, journal, alerts, officer, suspect)
 
 
 def raise_alert(rig: Rig, rule: str, minutes: int = 0) -> int:
@@ -134,10 +154,10 @@ def test_the_team_opens_an_alert_by_id(rig: Rig, role: Role) -> None:
     """V8.2.1: security officers and admins read alerts."""
     raise_alert(rig, "guard:canary")
     second = raise_alert(rig, "guard:velocity")
-    found = service.alert_by_id(rig.gov.portal, rig.ctx(role), second)
+    found = service.alert_by_id(rig.deps, rig.ctx(role), second)
     assert (found.id, found.rule) == (second, "guard:velocity")
     with pytest.raises(NotFound):
-        service.alert_by_id(rig.gov.portal, rig.ctx(role), 999)
+        service.alert_by_id(rig.deps, rig.ctx(role), 999)
 
 
 @pytest.mark.parametrize("role", NOT_TEAM)
@@ -145,23 +165,23 @@ def test_nobody_else_reads_alerts_or_volumes(rig: Rig, role: Role) -> None:
     """V8.2.1: any other role is refused, whatever the alert."""
     alert_id = raise_alert(rig, "guard:canary")
     with pytest.raises(Forbidden):
-        service.alert_by_id(rig.gov.portal, rig.ctx(role), alert_id)
+        service.alert_by_id(rig.deps, rig.ctx(role), alert_id)
     with pytest.raises(Forbidden):
-        service.alerts_per_rule(rig.gov.portal, rig.ctx(role), NOW)
+        service.alerts_per_rule(rig.deps, rig.ctx(role), NOW)
     with pytest.raises(Forbidden):
-        service.journal_volumes(rig.gov.portal, rig.ctx(role), NOW, NOW)
+        service.journal_volumes(rig.deps, rig.ctx(role), NOW, NOW)
 
 
 def test_alerts_per_rule_most_frequent_first(rig: Rig) -> None:
     for rule, minutes in [("b", 0), ("a", 1), ("b", 2), ("c", -5)]:
         raise_alert(rig, rule, minutes)
-    assert service.alerts_per_rule(rig.gov.portal, rig.ctx(), NOW) == [("b", 2), ("a", 1)]
+    assert service.alerts_per_rule(rig.deps, rig.ctx(), NOW) == [("b", 2), ("a", 1)]
 
 
 def test_journal_volumes(rig: Rig) -> None:
     rig.session("k1", rig.suspect)
     service.lock_account(rig.gov, rig.ctx(), "of.adv", 1)
-    rows = service.journal_volumes(rig.gov.portal, rig.ctx(), NOW, NOW + dt.timedelta(days=1))
+    rows = service.journal_volumes(rig.deps, rig.ctx(), NOW, NOW + dt.timedelta(days=1))
     assert rows == [(NOW.date(), TRAINER.id, 2)]
 
 

@@ -1,4 +1,7 @@
-"""``SqlGovernanceStore``: four-eyes requests, enrolment links, reviews and suspensions in SQL.
+"""Governance in SQL: accounts, four-eyes requests, enrolment links, suspensions and reviews.
+
+One class per table family, each implementing one or more of ``governance.ports``; all of
+them take the portal ``Database`` and so share its unit of work when one is open.
 
 State changes that must happen once (deciding a request, using a link, deciding a review item)
 are compare-and-set updates: with several replicas, or a double click, only one caller wins.
@@ -60,9 +63,7 @@ _AGENT_COLUMNS = [*AgentRow.__table__.c, OrganisationRow.kind.label("org_kind")]
 
 
 def _agent(row: object) -> Agent:
-    mapping = dict(row._mapping)  # type: ignore[attr-defined]
-    kind = mapping.pop("org_kind")
-    return agent_from_row(AgentRow(**mapping), kind)
+    return agent_from_row(row, row.org_kind)  # type: ignore[attr-defined]
 
 
 def _standing(row: object, org_suspended: bool) -> AccountStanding:
@@ -139,13 +140,11 @@ _SUSPENDED_ORG = (
 )
 
 
-class SqlGovernanceStore:
-    """Implements ``GovernanceStore`` on any SQLAlchemy engine (SQLite or PostgreSQL)."""
+class SqlAccountStore:
+    """Implements ``AccountStandings``, ``AccountRecords`` and ``AccountListings``."""
 
     def __init__(self, db: Database | Engine) -> None:
         self.db = as_database(db)
-
-    # --- Accounts ------------------------------------------------------------------------
 
     def standing(self, agent_id: int) -> AccountStanding:
         """Governance facts about one account (an unknown id gets a blank standing)."""
@@ -178,11 +177,7 @@ class SqlGovernanceStore:
         out = []
         with self.db.connect() as conn:
             for r in conn.execute(stmt):
-                mapping = dict(r._mapping)
-                suspended = bool(mapping.pop("org_suspended"))
-                kind = mapping.pop("org_kind")
-                agent = agent_from_row(AgentRow(**mapping), kind)
-                out.append((agent, _standing(r, suspended)))
+                out.append((_agent(r), _standing(r, bool(r.org_suspended))))
         return out
 
     def agents_of_org(self, org_id: str) -> list[Agent]:
@@ -266,19 +261,6 @@ class SqlGovernanceStore:
             )
             conn.execute(delete(RecoveryCodeRow).where(RecoveryCodeRow.agent_id == agent_id))
 
-    def login_taken(self, login: str) -> bool:
-        """True when an account or a pending request already uses ``login``."""
-        with self.db.connect() as conn:
-            agent = conn.execute(select(AgentRow.id).where(AgentRow.login == login)).first()
-            pending = conn.execute(
-                select(AccountRequestRow.id).where(
-                    AccountRequestRow.login == login,
-                    AccountRequestRow.kind == str(RequestKind.CREATE_ACCOUNT),
-                    AccountRequestRow.status == str(RequestStatus.PENDING),
-                )
-            ).first()
-        return agent is not None or pending is not None
-
     def idle_agents(self, cutoff: dt.datetime) -> list[tuple[Agent, AccountStanding]]:
         """Accounts whose last use (or creation, if never used) is before ``cutoff``."""
         return self._agents_with_standing(
@@ -296,7 +278,23 @@ class SqlGovernanceStore:
         padded = " " + AgentRow.roles + " "
         return self._agents_with_standing(or_(*(padded.like(f"% {r} %") for r in watched)))
 
-    # --- Four-eyes requests --------------------------------------------------------------
+    def org_ids_using(self, app: App) -> list[str]:
+        """The organisations whose agents work in ``app``."""
+        kinds = [str(kind) for kind, used in APP_OF_ORG_KIND.items() if used is app]
+        with self.db.connect() as conn:
+            rows = conn.execute(
+                select(OrganisationRow.id)
+                .where(OrganisationRow.kind.in_(kinds))
+                .order_by(OrganisationRow.id)
+            ).all()
+        return [r.id for r in rows]
+
+
+class SqlAccountRequestStore:
+    """Implements ``AccountRequests``: four-eyes requests, decided by compare-and-set."""
+
+    def __init__(self, db: Database | Engine) -> None:
+        self.db = as_database(db)
 
     def add_request(self, request: AccountRequest) -> None:
         """Store a new request."""
@@ -398,7 +396,25 @@ class SqlGovernanceStore:
         with self.db.connect() as conn:
             return [_request(row) for row in conn.execute(stmt)]
 
-    # --- Enrolment links -----------------------------------------------------------------
+    def login_taken(self, login: str) -> bool:
+        """True when an account or a pending request already uses ``login``."""
+        with self.db.connect() as conn:
+            agent = conn.execute(select(AgentRow.id).where(AgentRow.login == login)).first()
+            pending = conn.execute(
+                select(AccountRequestRow.id).where(
+                    AccountRequestRow.login == login,
+                    AccountRequestRow.kind == str(RequestKind.CREATE_ACCOUNT),
+                    AccountRequestRow.status == str(RequestStatus.PENDING),
+                )
+            ).first()
+        return agent is not None or pending is not None
+
+
+class SqlEnrolmentTokenStore:
+    """Implements ``EnrolmentTokens``: one-time links, used by compare-and-set."""
+
+    def __init__(self, db: Database | Engine) -> None:
+        self.db = as_database(db)
 
     def add_enrolment_token(
         self, agent_id: int, token_hash: str, at: dt.datetime, expires_at: dt.datetime
@@ -495,7 +511,12 @@ class SqlGovernanceStore:
             )
         return True
 
-    # --- Organisation kill switch --------------------------------------------------------
+
+class SqlOrgSuspensionStore:
+    """Implements ``OrgSuspensions``: the organisation kill switch and its history."""
+
+    def __init__(self, db: Database | Engine) -> None:
+        self.db = as_database(db)
 
     def org_suspension(self, org_id: str) -> OrgSuspension | None:
         """The organisation's suspension in force, if any."""
@@ -538,18 +559,12 @@ class SqlGovernanceStore:
             )
         return res.rowcount > 0
 
-    def org_ids_using(self, app: App) -> list[str]:
-        """The organisations whose agents work in ``app``."""
-        kinds = [str(kind) for kind, used in APP_OF_ORG_KIND.items() if used is app]
-        with self.db.connect() as conn:
-            rows = conn.execute(
-                select(OrganisationRow.id)
-                .where(OrganisationRow.kind.in_(kinds))
-                .order_by(OrganisationRow.id)
-            ).all()
-        return [r.id for r in rows]
 
-    # --- Access reviews ------------------------------------------------------------------
+class SqlReviewStore:
+    """Implements ``ReviewCampaigns`` and ``ReviewItems``."""
+
+    def __init__(self, db: Database | Engine) -> None:
+        self.db = as_database(db)
 
     def open_campaign(
         self,
@@ -629,7 +644,7 @@ class SqlGovernanceStore:
         with self.db.connect() as conn:
             return [r.id for r in conn.execute(stmt)]
 
-    def review_items(self, campaign_id: int) -> list[ReviewItem]:
+    def items_of(self, campaign_id: int) -> list[ReviewItem]:
         """A campaign's items, by login then role (the account item first)."""
         i = ReviewItemRow
         with self.db.connect() as conn:

@@ -14,8 +14,8 @@ from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 
 from rempart.governance.service import accounts, enrolment
+from rempart.governance.service.deps import GovernanceDeps
 from rempart.kernel.errors import Unauthenticated
-from rempart.people.service.deps import GovernanceDeps
 from rempart.web.deps import Ctx, client_info, container
 
 router = APIRouter(prefix="/api/v1", tags=["accounts"])

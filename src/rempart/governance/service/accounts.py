@@ -14,7 +14,8 @@ import secrets
 from typing import Any, NoReturn
 
 from rempart.governance import model as g
-from rempart.governance.service import enrolment
+from rempart.governance.service import enrolment, offboarding
+from rempart.governance.service.deps import GovernanceDeps
 from rempart.governance.service.events import alert, record
 from rempart.guard.alerts import Severity
 from rempart.kernel.actors import Agent, Role
@@ -28,8 +29,8 @@ from rempart.kernel.errors import (
     Throttled,
 )
 from rempart.kernel.tags import Decision, Tag
-from rempart.people.service.deps import GovernanceDeps
 from rempart.signin.model import EndReason
+from rempart.signin.service import admin as signin_admin
 from rempart.signin.service import federation
 from rempart.signin.service.sessions import end_sessions, require_fresh
 
@@ -43,6 +44,8 @@ _HIGH = frozenset(
         g.Refusal.NEEDS_AGENCY_ADMIN,
         g.Refusal.APPROVER_CREATED_BY_REQUESTER,
         g.Refusal.APPROVER_APPROVED_BY_REQUESTER,
+        g.Refusal.REQUESTER_CREATED_BY_APPROVER,
+        g.Refusal.REQUESTER_APPROVED_BY_APPROVER,
     }
 )
 _INPUT = frozenset({g.Refusal.ROLE_NOT_USED_HERE, g.Refusal.NOTHING_TO_CHANGE})
@@ -80,7 +83,7 @@ def _refuse(
 
 
 def _in_good_standing(gov: GovernanceDeps, agent: Agent) -> g.AccountStanding:
-    standing = gov.store.standing(agent.id)
+    standing = gov.standings.standing(agent.id)
     if not agent.active or standing.enrolment_pending or standing.org_suspended:
         raise AccessSuspended(g.REFUSAL_MESSAGES[g.Refusal.NOT_IN_GOOD_STANDING])
     return standing
@@ -121,7 +124,7 @@ def request_json(request: g.AccountRequest, now: dt.datetime) -> dict[str, Any]:
 def _throttle(gov: GovernanceDeps, ctx: RequestContext) -> None:
     """Refuse (and alert) a burst of requests, or one over the weekly cap."""
     since = ctx.now - dt.timedelta(days=7)
-    times = gov.store.request_times(ctx.agent.id, since)
+    times = gov.requests.request_times(ctx.agent.id, since)
     throttle = g.request_throttle(times, ctx.now, gov.rules)
     if throttle is None:
         return
@@ -183,7 +186,7 @@ def _new_request(
         expires_at=ctx.now + gov.rules.request_ttl,
         target_agent_id=target.id if target is not None else None,
     )
-    gov.store.add_request(request)
+    gov.requests.add_request(request)
     facts: dict[str, object] = {
         "request_id": request.id,
         "kind": str(kind),
@@ -230,7 +233,7 @@ def request_account(
     if org_id is not None and org_id != ctx.org.id:
         # Only an agency administrator works across organisations; for anyone else an
         # unknown and a foreign organisation look the same, and the attempt is refused below.
-        found = gov.portal.store.organisation(org_id)
+        found = gov.directory.organisation(org_id)
         if found is None:
             raise NotFound()
         org = found
@@ -242,7 +245,7 @@ def request_account(
     for problem in (g.login_problem(login), g.email_problem(email)):
         if problem:
             raise InvalidRequest(problem)
-    if gov.store.login_taken(login):
+    if gov.requests.login_taken(login):
         raise Conflict("this login is already in use or requested")
     return _new_request(
         gov,
@@ -259,7 +262,7 @@ def request_account(
 
 def _target(gov: GovernanceDeps, ctx: RequestContext, login: str, tag: Tag) -> Agent:
     """The account ``login`` if the caller manages its organisation; else 404, journaled."""
-    target = gov.portal.store.agent_by_login(login) if 0 < len(login) <= 64 else None
+    target = gov.directory.agent_by_login(login) if 0 < len(login) <= 64 else None
     if target is None:
         raise NotFound()
     if not g.may_manage(ctx.agent, target.org_id):
@@ -315,7 +318,7 @@ def request_role_change(
 
 
 def _visible_request(gov: GovernanceDeps, ctx: RequestContext, request_id: str) -> g.AccountRequest:
-    request = gov.store.request(request_id) if 0 < len(request_id) <= 32 else None
+    request = gov.requests.request(request_id) if 0 < len(request_id) <= 32 else None
     if request is None or not g.may_see_request(ctx.agent, request):
         raise NotFound()
     return request
@@ -336,8 +339,8 @@ def list_requests(
     org_id = None if everywhere else agent.org_id
     # Expired ones are still stored as pending until the job passes: filter on the fly.
     stored = g.RequestStatus.PENDING if wanted is g.RequestStatus.EXPIRED else wanted
-    found = gov.store.requests(org_id=org_id, status=stored)
-    standing = gov.store.standing(agent.id)
+    found = gov.requests.requests(org_id=org_id, status=stored)
+    standing = gov.standings.standing(agent.id)
     out = []
     for request in found:
         item = request_json(request, ctx.now)
@@ -345,7 +348,15 @@ def list_requests(
             continue
         item["may_approve"] = (
             item["status"] == str(g.RequestStatus.PENDING)
-            and g.approval_refusal(request, agent, standing, ctx.now, gov.rules) is None
+            and g.approval_refusal(
+                request,
+                agent,
+                standing,
+                ctx.now,
+                gov.rules,
+                gov.standings.standing(request.requested_by),
+            )
+            is None
         )
         out.append(item)
     return out
@@ -357,7 +368,7 @@ def get_request(gov: GovernanceDeps, ctx: RequestContext, request_id: str) -> di
 
 
 def _expire(gov: GovernanceDeps, request: g.AccountRequest, at: dt.datetime) -> bool:
-    if not gov.store.decide_request(
+    if not gov.requests.decide_request(
         request.id, g.RequestStatus.EXPIRED, by_id=None, by_login="", at=at, reason="expired"
     ):
         return False
@@ -375,7 +386,11 @@ def _expire(gov: GovernanceDeps, request: g.AccountRequest, at: dt.datetime) -> 
 
 def expire_requests(gov: GovernanceDeps, now: dt.datetime) -> int:
     """Expire every pending request past its validity; return how many (a scheduled job)."""
-    return sum(_expire(gov, r, now) for r in gov.store.expired_requests(now))
+    expired = 0
+    for request in gov.requests.expired_requests(now):
+        with gov.transactions.unit_of_work():
+            expired += _expire(gov, request, now)
+    return expired
 
 
 def approve(gov: GovernanceDeps, ctx: RequestContext, request_id: str) -> dict[str, Any]:
@@ -389,8 +404,9 @@ def approve(gov: GovernanceDeps, ctx: RequestContext, request_id: str) -> dict[s
         "grant": _roles_list(request.grant),
         "revoke": _roles_list(request.revoke),
     }
-    standing = gov.store.standing(ctx.agent.id)
-    refusal = g.approval_refusal(request, ctx.agent, standing, ctx.now, gov.rules)
+    standing = gov.standings.standing(ctx.agent.id)
+    provenance = gov.standings.standing(request.requested_by)
+    refusal = g.approval_refusal(request, ctx.agent, standing, ctx.now, gov.rules, provenance)
     if refusal is not None:
         _refuse(gov, ctx, Tag.ACCOUNT_APPROVAL_REFUSED, refusal, facts)
     if not ctx.agent.active or standing.enrolment_pending or standing.org_suspended:
@@ -401,10 +417,10 @@ def approve(gov: GovernanceDeps, ctx: RequestContext, request_id: str) -> dict[s
         raise Conflict("this request has expired: ask for a new one")
     if request.status is not g.RequestStatus.PENDING:
         raise Conflict(f"this request is already {request.status}")
-    requester = gov.portal.store.agent_by_id(request.requested_by)
+    requester = gov.directory.agent_by_id(request.requested_by)
     if requester is None or not requester.active:
         # The requester was suspended or left since: their pending requests die with them.
-        gov.store.decide_request(
+        gov.requests.decide_request(
             request.id,
             g.RequestStatus.DENIED,
             by_id=ctx.agent.id,
@@ -425,7 +441,7 @@ def _decide_approved(
     request: g.AccountRequest,
     created_agent_id: int | None = None,
 ) -> None:
-    if not gov.store.decide_request(
+    if not gov.requests.decide_request(
         request.id,
         g.RequestStatus.APPROVED,
         by_id=ctx.agent.id,
@@ -439,11 +455,11 @@ def _decide_approved(
 def _approve_creation(
     gov: GovernanceDeps, ctx: RequestContext, request: g.AccountRequest, facts: dict[str, object]
 ) -> dict[str, Any]:
-    if gov.portal.store.agent_by_login(request.login) is not None:
+    if gov.directory.agent_by_login(request.login) is not None:
         raise Conflict("this login was taken meanwhile")
     # Decide first: of two concurrent approvals only one gets past this line.
     _decide_approved(gov, ctx, request)
-    agent_id = gov.store.create_agent(
+    agent_id = gov.accounts.create_agent(
         request.login,
         request.email,
         request.org_id,
@@ -454,7 +470,7 @@ def _approve_creation(
         # The newcomer must show a security-training attestation within the grace period.
         training_valid_until=(ctx.now + gov.rules.training_grace).date(),
     )
-    created = gov.portal.store.agent_by_id(agent_id)
+    created = gov.directory.agent_by_id(agent_id)
     assert created is not None
     facts = {**facts, "approved_by": ctx.agent.login}
     record(gov, ctx, Tag.ACCOUNT_REQUEST_APPROVED, Decision.ALLOW, subject=created, details=facts)
@@ -483,7 +499,7 @@ def _approve_role_change(
     gov: GovernanceDeps, ctx: RequestContext, request: g.AccountRequest, facts: dict[str, object]
 ) -> dict[str, Any]:
     target = (
-        gov.portal.store.agent_by_id(request.target_agent_id)
+        gov.directory.agent_by_id(request.target_agent_id)
         if request.target_agent_id is not None
         else None
     )
@@ -491,7 +507,7 @@ def _approve_role_change(
         raise Conflict("the account of this request no longer exists")
     _decide_approved(gov, ctx, request)
     roles = (target.roles | request.grant) - request.revoke
-    gov.store.set_roles(target.id, roles)
+    gov.accounts.set_roles(target.id, roles)
     facts = {**facts, "approved_by": ctx.agent.login, "roles_now": _roles_list(roles)}
     record(gov, ctx, Tag.ACCOUNT_REQUEST_APPROVED, Decision.ALLOW, subject=target, details=facts)
     if request.grant:
@@ -526,7 +542,7 @@ def deny(
         raise Forbidden("a request is denied by another account manager or an administrator")
     if request.status is not g.RequestStatus.PENDING or request.is_expired(ctx.now):
         raise Conflict("this request is no longer pending")
-    if not gov.store.decide_request(
+    if not gov.requests.decide_request(
         request.id,
         g.RequestStatus.DENIED,
         by_id=ctx.agent.id,
@@ -553,7 +569,7 @@ def cancel(gov: GovernanceDeps, ctx: RequestContext, request_id: str) -> dict[st
         raise Forbidden("only the requester cancels a request")
     if request.status is not g.RequestStatus.PENDING or request.is_expired(ctx.now):
         raise Conflict("this request is no longer pending")
-    if not gov.store.decide_request(
+    if not gov.requests.decide_request(
         request.id,
         g.RequestStatus.CANCELLED,
         by_id=ctx.agent.id,
@@ -570,34 +586,6 @@ def cancel(gov: GovernanceDeps, ctx: RequestContext, request_id: str) -> dict[st
         details={"request_id": request.id, "login": request.login, "org_id": request.org_id},
     )
     return {"status": str(g.RequestStatus.CANCELLED), "request_id": request.id}
-
-
-def cancel_requests_of(
-    gov: GovernanceDeps, ctx: RequestContext | None, agent_id: int, reason: str
-) -> int:
-    """Cancel every pending request made by an account being suspended; return how many."""
-    now = ctx.now if ctx is not None else gov.portal.clock.now()
-    count = 0
-    for request in gov.store.requests(requested_by=agent_id, status=g.RequestStatus.PENDING):
-        if gov.store.decide_request(
-            request.id,
-            g.RequestStatus.CANCELLED,
-            by_id=ctx.agent.id if ctx is not None else None,
-            by_login=ctx.agent.login if ctx is not None else "",
-            at=now,
-            reason=reason,
-        ):
-            count += 1
-            record(
-                gov,
-                ctx,
-                Tag.ACCOUNT_REQUEST_CANCELLED,
-                Decision.DENY,
-                reason=reason,
-                details={"request_id": request.id, "login": request.login},
-                at=now,
-            )
-    return count
 
 
 # --- What managers do to existing accounts ------------------------------------------------
@@ -645,7 +633,8 @@ def list_accounts(
     if not g.may_manage(ctx.agent, org):
         raise Forbidden("only the organisation's account managers list its accounts")
     return [
-        account_json(agent, gov.store.standing(agent.id)) for agent in gov.store.agents_of_org(org)
+        account_json(agent, gov.standings.standing(agent.id))
+        for agent in gov.listings.agents_of_org(org)
     ]
 
 
@@ -659,7 +648,7 @@ def record_training(
         raise InvalidRequest(problem)
     _in_good_standing(gov, ctx.agent)
     require_fresh(ctx)
-    gov.store.set_training_valid_until(target.id, valid_until)
+    gov.accounts.set_training_valid_until(target.id, valid_until)
     record(
         gov,
         ctx,
@@ -684,7 +673,7 @@ def set_end_date(
     if end_date < ctx.today:
         raise InvalidRequest("an end date is today or later")
     _in_good_standing(gov, ctx.agent)
-    gov.store.set_end_date(target.id, end_date)
+    gov.accounts.set_end_date(target.id, end_date)
     record(
         gov,
         ctx,
@@ -693,18 +682,14 @@ def set_end_date(
         subject=target,
         details={"end_date": end_date.isoformat()},
     )
-    updated = gov.portal.store.agent_by_id(target.id)
+    updated = gov.directory.agent_by_id(target.id)
     if updated is not None and end_date == ctx.today:
-        from rempart.governance.service import lifecycle
-
-        lifecycle.disable_leaver(gov, updated, ctx.now)
+        offboarding.disable_leaver(gov, updated, ctx.now)
     return {"login": target.login, "end_date": end_date.isoformat()}
 
 
 def unlock(gov: GovernanceDeps, ctx: RequestContext, login: str) -> dict[str, Any]:
     """Unlock an account locked after failures (sign-in's rule), and alert the security team."""
-    from rempart.signin.service import admin as signin_admin
-
     target = _managed_target(gov, ctx, login, Tag.ACCOUNT_AGENT_UNLOCKED)
     creds = gov.auth.credentials.credentials_by_id(target.id)
     was_locked = creds is not None and creds.locked
@@ -732,7 +717,7 @@ def reset_factors(gov: GovernanceDeps, ctx: RequestContext, login: str) -> dict[
     target = _managed_target(gov, ctx, login, Tag.ACCOUNT_FACTORS_RESET)
     _in_good_standing(gov, ctx.agent)
     require_fresh(ctx)
-    erase_all_factors(gov, target, ctx.now)
+    offboarding.erase_all_factors(gov, target, ctx.now)
     ended = end_sessions(gov.auth, ctx.client, EndReason.ADMIN, actor=ctx.agent, agent_id=target.id)
     record(
         gov,
@@ -756,16 +741,10 @@ def reset_factors(gov: GovernanceDeps, ctx: RequestContext, login: str) -> dict[
     return {"login": target.login, "enrolment_link_sent": sent, "sessions_ended": ended}
 
 
-def erase_all_factors(gov: GovernanceDeps, target: Agent, at: dt.datetime) -> None:
-    """Forget password, TOTP, security keys and recovery codes; enrolment becomes pending."""
-    gov.store.erase_factors(target.id)
-    gov.store.revoke_enrolment_tokens(target.id, at)
-
-
 def resend_enrolment_link(gov: GovernanceDeps, ctx: RequestContext, login: str) -> dict[str, Any]:
     """Send a fresh link (revoking the previous one) to an account still pending enrolment."""
     target = _managed_target(gov, ctx, login, Tag.ACCOUNT_ENROLMENT_SENT)
-    if not gov.store.standing(target.id).enrolment_pending:
+    if not gov.standings.standing(target.id).enrolment_pending:
         raise Conflict("this account has already enrolled")
     _in_good_standing(gov, ctx.agent)
     return {"login": target.login, "enrolment_link_sent": enrolment.send_link(gov, ctx, target)}
@@ -780,7 +759,7 @@ def link_refusal(gov: GovernanceDeps, agent: Agent) -> str | None:
     Dec 2025: the rogue accounts were created *through* the federation. An identity only
     links to an account that went through the four-eyes flow, is active and has enrolled.
     """
-    standing = gov.store.standing(agent.id)
+    standing = gov.standings.standing(agent.id)
     if not standing.went_through_four_eyes:
         return "this account was not created through an approved request"
     if not agent.active or standing.org_suspended:
@@ -796,7 +775,7 @@ def link_federated_identity(
     """Link a provider identity to an approved account; refuse any other account."""
     if not g.is_agency_admin(ctx.agent):
         raise Forbidden("only agency administrators link federated identities")
-    target = gov.portal.store.agent_by_login(login) if 0 < len(login) <= 64 else None
+    target = gov.directory.agent_by_login(login) if 0 < len(login) <= 64 else None
     if target is None:
         raise NotFound()
     facts: dict[str, object] = {"issuer": issuer, "subject": subject}
@@ -869,16 +848,16 @@ def privileged_inventory(gov: GovernanceDeps, ctx: RequestContext) -> list[dict[
         if agent_id is None:
             return None
         if agent_id not in logins:
-            found = gov.portal.store.agent_by_id(agent_id)
+            found = gov.directory.agent_by_id(agent_id)
             logins[agent_id] = found.login if found else None
         return logins[agent_id]
 
     pending = g.RequestStatus.PENDING
     out = []
-    for agent, standing in gov.store.privileged_accounts():
+    for agent, standing in gov.listings.privileged_accounts():
         factors, keys = _factors(gov, agent)
-        made = gov.store.requests(requested_by=agent.id, status=pending)
-        about = gov.store.requests(target_agent_id=agent.id, status=pending)
+        made = gov.requests.requests(requested_by=agent.id, status=pending)
+        about = gov.requests.requests(target_agent_id=agent.id, status=pending)
         out.append(
             {
                 **account_json(agent, standing),

@@ -14,13 +14,13 @@ import secrets
 from typing import Any
 
 from rempart.governance.model import EnrolmentToken, GovernanceAlert
+from rempart.governance.service.deps import GovernanceDeps
 from rempart.governance.service.events import alert, record
 from rempart.guard.alerts import Severity
 from rempart.kernel.actors import Agent
 from rempart.kernel.context import ClientInfo, RequestContext
 from rempart.kernel.errors import InvalidRequest, Unauthenticated
 from rempart.kernel.tags import Decision, Tag
-from rempart.people.service.deps import GovernanceDeps
 from rempart.signin.model import digest
 from rempart.signin.passwords import check_password
 
@@ -41,10 +41,10 @@ def send_link(gov: GovernanceDeps, ctx: RequestContext | None, agent: Agent) -> 
     Returns False when the mail could not be sent: the approval stands, the failure is
     journaled, and an account manager can send a new link.
     """
-    now = ctx.now if ctx is not None else gov.portal.clock.now()
+    now = ctx.now if ctx is not None else gov.clock.now()
     token = secrets.token_urlsafe(32)
     expires_at = now + gov.rules.enrolment_ttl
-    gov.store.add_enrolment_token(agent.id, digest(token), now, expires_at)
+    gov.tokens.add_enrolment_token(agent.id, digest(token), now, expires_at)
     hours = int(gov.rules.enrolment_ttl.total_seconds() // 3600)
     body = (
         f"Hello,\n\nA Rempart account ({agent.login}) was opened for you.\n"
@@ -73,11 +73,11 @@ def send_link(gov: GovernanceDeps, ctx: RequestContext | None, agent: Agent) -> 
 
 
 def _token(gov: GovernanceDeps, token: str) -> tuple[EnrolmentToken, Agent]:
-    now = gov.portal.clock.now()
-    found = gov.store.enrolment_token(digest(token)) if 20 <= len(token) <= 128 else None
+    now = gov.clock.now()
+    found = gov.tokens.enrolment_token(digest(token)) if 20 <= len(token) <= 128 else None
     if found is None or not found.usable(now, gov.rules.enrolment_attempts):
         raise Unauthenticated(_INVALID)
-    agent = gov.portal.store.agent_by_id(found.agent_id)
+    agent = gov.directory.agent_by_id(found.agent_id)
     if agent is None or not agent.active:
         raise Unauthenticated(_INVALID)
     return found, agent
@@ -89,8 +89,8 @@ def begin(gov: GovernanceDeps, token: str) -> dict[str, Any]:
     secret = found.pending_totp_secret
     if not secret:
         secret = gov.auth.totp.new_secret()
-        gov.store.set_pending_totp(found.id, secret)
-    org = gov.portal.store.organisation(agent.org_id)
+        gov.tokens.set_pending_totp(found.id, secret)
+    org = gov.directory.organisation(agent.org_id)
     return {
         "login": agent.login,
         "organisation": org.name if org else "",
@@ -107,13 +107,13 @@ def complete(
     found, agent = _token(gov, token)
     if not found.pending_totp_secret:
         raise InvalidRequest("open the enrolment link first to get your authenticator secret")
-    org = gov.portal.store.organisation(agent.org_id)
+    org = gov.directory.organisation(agent.org_id)
     check_password(password, [agent.login, agent.email.split("@", 1)[0], org.name if org else ""])
-    now = gov.portal.clock.now()
+    now = gov.clock.now()
     where: dict[str, object] = {"address": client.address, "network": client.network}
     step = gov.auth.totp.matching_step(found.pending_totp_secret, code.strip(), now)
     if step is None:
-        failures = gov.store.count_enrolment_failure(found.id)
+        failures = gov.tokens.count_enrolment_failure(found.id)
         record(
             gov,
             None,
@@ -125,7 +125,7 @@ def complete(
         )
         if failures >= gov.rules.enrolment_attempts:
             # Someone is guessing codes on a stolen link: burn it, the manager sends another.
-            gov.store.revoke_enrolment_tokens(agent.id, now)
+            gov.tokens.revoke_enrolment_tokens(agent.id, now)
             alert(
                 gov,
                 None,
@@ -138,7 +138,7 @@ def complete(
             )
         raise Unauthenticated("this code is not the one your authenticator app shows")
     probation_until = now + gov.rules.probation if gov.rules.probation else None
-    if not gov.store.complete_enrolment(
+    if not gov.tokens.complete_enrolment(
         found.id,
         agent.id,
         at=now,

@@ -9,13 +9,13 @@ from __future__ import annotations
 import datetime as dt
 
 from rempart.governance.model import GovernanceAlert
+from rempart.governance.service.deps import GovernanceDeps
 from rempart.guard.alerts import Alert, Severity
 from rempart.journal.entries import entry_for
 from rempart.journal.model import JournalEntry
 from rempart.kernel.actors import Agent
 from rempart.kernel.context import RequestContext
 from rempart.kernel.tags import Decision, Tag
-from rempart.people.service.deps import GovernanceDeps
 
 SYSTEM = "system"  # the actor recorded when a scheduled job acts
 
@@ -40,7 +40,7 @@ def record(
         entry = entry_for(ctx, tag, decision, reason=reason, details=facts)
     else:
         entry = JournalEntry(
-            at=at or gov.portal.clock.now(),
+            at=at or gov.clock.now(),
             tag=tag,
             decision=decision,
             agent_login=SYSTEM,
@@ -48,7 +48,7 @@ def record(
             reason=reason,
             details=facts,
         )
-    gov.portal.journal.append([entry])
+    gov.journal.append([entry])
 
 
 def alert(
@@ -64,9 +64,9 @@ def alert(
     at: dt.datetime | None = None,
 ) -> int:
     """Raise an alert to the security team; return its id."""
-    return gov.portal.alerts.raise_alert(
+    return gov.alerts.raise_alert(
         Alert(
-            at=ctx.now if ctx is not None else (at or gov.portal.clock.now()),
+            at=ctx.now if ctx is not None else (at or gov.clock.now()),
             rule=str(rule),
             severity=severity,
             explanation=explanation,

@@ -3,7 +3,9 @@
 Accounts unused for 90 days are disabled and after 180 days their factors are erased (CNIL,
 Dec 2025 lessons: dormant accounts are what attackers reuse); an end date disables an account
 on that very day. ``rempart jobs run`` runs these once; ``serve`` runs them periodically.
-Every job is idempotent, so several replicas running them at once do no harm.
+Every job is idempotent, so several replicas running them at once do no harm. Each step (one
+account disabled, one account's factors erased, one request expired, one campaign opened or
+closed) is one unit of work: a failure undoes that step only, never half of it.
 """
 
 from __future__ import annotations
@@ -16,19 +18,13 @@ from rempart.governance.model import (
     GovernanceAlert,
     LifecycleAction,
     inactivity_actions,
-    leaves_today,
 )
-from rempart.governance.service import accounts, reviews
+from rempart.governance.service import accounts, offboarding, reviews
+from rempart.governance.service.deps import GovernanceDeps
 from rempart.governance.service.events import alert, record
 from rempart.guard.alerts import Severity
 from rempart.kernel.actors import Agent
-from rempart.kernel.context import ClientInfo
 from rempart.kernel.tags import Decision, Tag
-from rempart.people.service.deps import GovernanceDeps
-from rempart.signin.model import EndReason
-from rempart.signin.service.sessions import end_sessions
-
-_NO_CLIENT = ClientInfo(address="")
 
 
 @dataclass
@@ -49,70 +45,47 @@ class JobReport:
         return asdict(self)
 
 
-def _disable(
-    gov: GovernanceDeps, agent: Agent, reason: DisabledReason, now: dt.datetime, **facts: object
-) -> bool:
-    if not gov.store.set_active(agent.id, False, str(reason)):
-        return False
-    ended = end_sessions(
-        gov.auth, _NO_CLIENT, EndReason.ACCOUNT_DISABLED, actor=None, agent_id=agent.id
-    )
-    accounts.cancel_requests_of(gov, None, agent.id, f"account disabled ({reason})")
-    gov.store.revoke_enrolment_tokens(agent.id, now)
+def _erase_idle_factors(
+    gov: GovernanceDeps, agent: Agent, now: dt.datetime, idle_days: int | None
+) -> None:
+    offboarding.erase_all_factors(gov, agent, now)
     record(
         gov,
         None,
-        Tag.LIFECYCLE_AGENT_DISABLED,
+        Tag.LIFECYCLE_FACTORS_ERASED,
         Decision.REVOKE,
         subject=agent,
-        reason=str(reason),
-        details={"sessions_ended": ended, **facts},
+        reason="inactive",
+        details={"idle_days": idle_days},
         at=now,
-    )
-    return True
-
-
-def disable_leaver(gov: GovernanceDeps, agent: Agent, now: dt.datetime) -> bool:
-    """Disable an account whose end date has come."""
-    return leaves_today(agent, now.date()) and _disable(
-        gov,
-        agent,
-        DisabledReason.END_DATE,
-        now,
-        end_date=agent.end_date.isoformat() if agent.end_date else None,
     )
 
 
 def run_jobs(gov: GovernanceDeps, now: dt.datetime | None = None) -> JobReport:
-    """Run every governance job once."""
-    now = now or gov.portal.clock.now()
+    """Run every governance job once, each step in its own unit of work."""
+    now = now or gov.clock.now()
     report = JobReport(at=now.isoformat())
     report.requests_expired = accounts.expire_requests(gov, now)
     rules = gov.rules
-    for agent, standing in gov.store.idle_agents(now - rules.inactivity_disable):
+    tx = gov.transactions
+    for agent, standing in gov.listings.idle_agents(now - rules.inactivity_disable):
         actions = inactivity_actions(agent, standing, now, rules)
         last = standing.last_used_at or agent.created_at
         idle_days = (now - last).days if last else None
-        if LifecycleAction.DISABLE in actions and _disable(
-            gov, agent, DisabledReason.INACTIVE, now, idle_days=idle_days
-        ):
-            report.disabled_inactive.append(agent.login)
+        if LifecycleAction.DISABLE in actions:
+            with tx.unit_of_work():
+                if offboarding.disable(
+                    gov, agent, DisabledReason.INACTIVE, now, idle_days=idle_days
+                ):
+                    report.disabled_inactive.append(agent.login)
         if LifecycleAction.ERASE_FACTORS in actions and not standing.enrolment_pending:
-            accounts.erase_all_factors(gov, agent, now)
-            record(
-                gov,
-                None,
-                Tag.LIFECYCLE_FACTORS_ERASED,
-                Decision.REVOKE,
-                subject=agent,
-                reason="inactive",
-                details={"idle_days": idle_days},
-                at=now,
-            )
+            with tx.unit_of_work():
+                _erase_idle_factors(gov, agent, now, idle_days)
             report.factors_erased.append(agent.login)
-    for agent in gov.store.leavers(now.date()):
-        if disable_leaver(gov, agent, now):
-            report.leavers_disabled.append(agent.login)
+    for agent in gov.listings.leavers(now.date()):
+        with tx.unit_of_work():
+            if offboarding.disable_leaver(gov, agent, now):
+                report.leavers_disabled.append(agent.login)
     report.campaigns_closed = reviews.close_due_campaigns(gov, now)
     report.campaigns_opened = reviews.open_due_campaigns(gov, now)
     report.reminders_sent = reviews.send_reminders(gov, now)

@@ -25,14 +25,14 @@ from rempart.governance.model import (
     may_manage,
     review_refusal,
 )
-from rempart.governance.service import accounts
+from rempart.governance.service import offboarding
+from rempart.governance.service.deps import GovernanceDeps
 from rempart.governance.service.events import SYSTEM, alert, record
 from rempart.guard.alerts import Severity
 from rempart.kernel.actors import PRIVILEGED_ROLES, Agent, App, Role
 from rempart.kernel.context import ClientInfo, RequestContext
 from rempart.kernel.errors import Conflict, Forbidden, InvalidRequest, NotFound
 from rempart.kernel.tags import Decision, Tag
-from rempart.people.service.deps import GovernanceDeps
 from rempart.signin.model import EndReason
 from rempart.signin.service.sessions import end_sessions
 
@@ -73,7 +73,7 @@ def item_json(item: ReviewItem) -> dict[str, Any]:
 
 def _items_of(gov: GovernanceDeps, org_id: str) -> list[tuple[int, str, str]]:
     items: list[tuple[int, str, str]] = []
-    for agent in gov.store.agents_of_org(org_id):
+    for agent in gov.listings.agents_of_org(org_id):
         if agent.active:
             items.append((agent.id, agent.login, ACCOUNT_ITEM))
             items.extend((agent.id, agent.login, str(role)) for role in sorted(agent.roles))
@@ -83,14 +83,14 @@ def _items_of(gov: GovernanceDeps, org_id: str) -> list[tuple[int, str, str]]:
 def _reviewers(gov: GovernanceDeps, org_id: str) -> list[Agent]:
     """Who is asked to review: the organisation's managers, else the agency administrators."""
     managers = [
-        a for a in gov.store.agents_of_org(org_id) if a.active and a.has(Role.ACCOUNT_MANAGER)
+        a for a in gov.listings.agents_of_org(org_id) if a.active and a.has(Role.ACCOUNT_MANAGER)
     ]
     if managers:
         return managers
     return [
         a
-        for org in gov.store.org_ids_using(App.AGENCY)
-        for a in gov.store.agents_of_org(org)
+        for org in gov.listings.org_ids_using(App.AGENCY)
+        for a in gov.listings.agents_of_org(org)
         if a.active and is_agency_admin(a)
     ]
 
@@ -122,24 +122,28 @@ def _open(
     default: ReviewDecision,
 ) -> ReviewCampaign:
     opened_by = ctx.agent.login if ctx is not None else SYSTEM
-    items = _items_of(gov, org_id)
-    campaign_id = gov.store.open_campaign(org_id, opened_by, now, deadline, default, items)
-    campaign = gov.store.campaign(campaign_id)
-    assert campaign is not None
-    record(
-        gov,
-        ctx,
-        Tag.REVIEW_CAMPAIGN_OPENED,
-        Decision.ALLOW,
-        details={
-            "campaign_id": campaign_id,
-            "org_id": org_id,
-            "items": len(items),
-            "deadline": deadline.isoformat(),
-            "default_decision": str(default),
-        },
-        at=now,
-    )
+    with gov.transactions.unit_of_work():
+        items = _items_of(gov, org_id)
+        campaign_id = gov.campaigns.open_campaign(org_id, opened_by, now, deadline, default, items)
+        gov.campaigns.mark_reminded(campaign_id, now)
+        campaign = gov.campaigns.campaign(campaign_id)
+        assert campaign is not None
+        record(
+            gov,
+            ctx,
+            Tag.REVIEW_CAMPAIGN_OPENED,
+            Decision.ALLOW,
+            details={
+                "campaign_id": campaign_id,
+                "org_id": org_id,
+                "items": len(items),
+                "deadline": deadline.isoformat(),
+                "default_decision": str(default),
+            },
+            at=now,
+        )
+    # Mailed once the campaign is stored (and, in a job, committed): a slow mail server does
+    # not hold the database, and a reviewer is never invited to a campaign that was undone.
     _mail_reviewers(
         gov,
         campaign,
@@ -147,7 +151,6 @@ def _open(
         "Please confirm or remove each account and role of your organisation "
         f"({len(items)} items).",
     )
-    gov.store.mark_reminded(campaign_id, now)
     return campaign
 
 
@@ -163,13 +166,13 @@ def open_campaign(
     refusal = review_refusal(ctx.agent, org)
     if refusal is not None:
         raise Forbidden(REFUSAL_MESSAGES[refusal])
-    if gov.portal.store.organisation(org) is None:
+    if gov.directory.organisation(org) is None:
         raise NotFound()
     try:
         default = ReviewDecision(default_decision)
     except ValueError:
         raise InvalidRequest("the default decision is keep or remove") from None
-    if any(c.org_id == org for c in gov.store.open_campaigns()):
+    if any(c.org_id == org for c in gov.campaigns.open_campaigns()):
         raise Conflict("a review campaign is already open for this organisation")
     duration = dt.timedelta(days=duration_days) if duration_days else gov.rules.review_duration
     return campaign_json(_open(gov, ctx, org, ctx.now, ctx.now + duration, default))
@@ -177,9 +180,9 @@ def open_campaign(
 
 def open_due_campaigns(gov: GovernanceDeps, now: dt.datetime) -> int:
     """Open the periodic campaign of every organisation due one; return how many (a job)."""
-    busy = {c.org_id for c in gov.store.open_campaigns()}
+    busy = {c.org_id for c in gov.campaigns.open_campaigns()}
     opened = 0
-    for org_id in gov.store.orgs_due_for_review(now - gov.rules.review_period):
+    for org_id in gov.campaigns.orgs_due_for_review(now - gov.rules.review_period):
         if org_id not in busy:
             _open(gov, None, org_id, now, now + gov.rules.review_duration, ReviewDecision.REMOVE)
             opened += 1
@@ -191,7 +194,7 @@ def _may_see(ctx: RequestContext, org_id: str) -> bool:
 
 
 def _visible(gov: GovernanceDeps, ctx: RequestContext, campaign_id: int) -> ReviewCampaign:
-    campaign = gov.store.campaign(campaign_id)
+    campaign = gov.campaigns.campaign(campaign_id)
     if campaign is None or not _may_see(ctx, campaign.org_id):
         raise NotFound()
     return campaign
@@ -205,7 +208,7 @@ def list_campaigns(
     if not (everywhere or ctx.agent.has(Role.ACCOUNT_MANAGER)):
         raise Forbidden("only reviewers and the security team see access reviews")
     wanted = org_id if everywhere else ctx.org.id
-    return [campaign_json(c) for c in gov.store.campaigns(wanted)]
+    return [campaign_json(c) for c in gov.campaigns.campaigns(wanted)]
 
 
 def campaign_detail(gov: GovernanceDeps, ctx: RequestContext, campaign_id: int) -> dict[str, Any]:
@@ -213,7 +216,7 @@ def campaign_detail(gov: GovernanceDeps, ctx: RequestContext, campaign_id: int) 
     campaign = _visible(gov, ctx, campaign_id)
     return {
         **campaign_json(campaign),
-        "items": [item_json(i) for i in gov.store.review_items(campaign.id)],
+        "items": [item_json(i) for i in gov.review_items.items_of(campaign.id)],
     }
 
 
@@ -225,12 +228,12 @@ def _remove(
     now: dt.datetime,
 ) -> bool:
     """Apply a removal; True when it took something away."""
-    agent = gov.portal.store.agent_by_id(item.agent_id)
+    agent = gov.directory.agent_by_id(item.agent_id)
     if agent is None:
         return False
     facts: dict[str, object] = {"campaign_id": campaign.id, "item_id": item.id}
     if item.role == ACCOUNT_ITEM:
-        if not gov.store.set_active(agent.id, False, str(DisabledReason.REVIEW)):
+        if not gov.accounts.set_active(agent.id, False, str(DisabledReason.REVIEW)):
             return False
         client = ctx.client if ctx is not None else ClientInfo(address="")
         end_sessions(
@@ -240,13 +243,13 @@ def _remove(
             actor=ctx.agent if ctx is not None else None,
             agent_id=agent.id,
         )
-        accounts.cancel_requests_of(gov, ctx, agent.id, "account removed in review")
+        offboarding.cancel_requests_of(gov, ctx, agent.id, "account removed in review")
         tag = Tag.LIFECYCLE_AGENT_DISABLED
     else:
         role = Role(item.role)
         if role not in agent.roles:
             return False
-        gov.store.set_roles(agent.id, agent.roles - {role})
+        gov.accounts.set_roles(agent.id, agent.roles - {role})
         facts["role"] = item.role
         tag = Tag.ACCOUNT_ROLE_REVOKED
     record(
@@ -275,12 +278,10 @@ def decide(
         verdict = ReviewDecision(decision)
     except ValueError:
         raise InvalidRequest("a decision is keep or remove") from None
-    item = next((i for i in gov.store.review_items(campaign.id) if i.id == item_id), None)
+    item = next((i for i in gov.review_items.items_of(campaign.id) if i.id == item_id), None)
     if item is None:
         raise NotFound()
-    refusal = review_refusal(
-        ctx.agent, campaign.org_id, gov.portal.store.agent_by_id(item.agent_id)
-    )
+    refusal = review_refusal(ctx.agent, campaign.org_id, gov.directory.agent_by_id(item.agent_id))
     if refusal is not None:
         record(
             gov,
@@ -293,7 +294,7 @@ def decide(
         raise Forbidden(REFUSAL_MESSAGES[refusal])
     if not campaign.is_open:
         raise Conflict("this campaign is closed")
-    if not gov.store.decide_item(item.id, verdict, ctx.agent.login, ctx.now):
+    if not gov.review_items.decide_item(item.id, verdict, ctx.agent.login, ctx.now):
         raise Conflict("this item is already decided")
     record(
         gov,
@@ -321,7 +322,7 @@ def decide(
             evidence={"campaign_id": campaign.id, "login": item.login, "role": item.role},
             action_taken="access_removed",
         )
-    updated = next(i for i in gov.store.review_items(campaign.id) if i.id == item.id)
+    updated = next(i for i in gov.review_items.items_of(campaign.id) if i.id == item.id)
     return item_json(updated)
 
 
@@ -329,10 +330,10 @@ def _close(gov: GovernanceDeps, campaign: ReviewCampaign, now: dt.datetime) -> d
     """Apply the default decision to every undecided item, then close the campaign."""
     applied = removed = 0
     removals: list[str] = []
-    for item in gov.store.review_items(campaign.id):
+    for item in gov.review_items.items_of(campaign.id):
         if item.decision is not None:
             continue
-        if not gov.store.decide_item(
+        if not gov.review_items.decide_item(
             item.id, campaign.default_decision, DEADLINE, now, by_default=True
         ):
             continue
@@ -359,7 +360,7 @@ def _close(gov: GovernanceDeps, campaign: ReviewCampaign, now: dt.datetime) -> d
             removals.append(
                 item.login if item.role == ACCOUNT_ITEM else f"{item.login}:{item.role}"
             )
-    if not gov.store.close_campaign(campaign.id, now):
+    if not gov.campaigns.close_campaign(campaign.id, now):
         return {"defaulted": applied, "removed": removed}
     counts = {"defaulted": applied, "removed": removed}
     record(
@@ -388,22 +389,23 @@ def _close(gov: GovernanceDeps, campaign: ReviewCampaign, now: dt.datetime) -> d
 
 def close_due_campaigns(gov: GovernanceDeps, now: dt.datetime) -> int:
     """Close every campaign past its deadline; return how many (a scheduled job)."""
-    due = [c for c in gov.store.open_campaigns() if c.deadline <= now]
+    due = [c for c in gov.campaigns.open_campaigns() if c.deadline <= now]
     for campaign in due:
-        _close(gov, campaign, now)
+        with gov.transactions.unit_of_work():
+            _close(gov, campaign, now)
     return len(due)
 
 
 def send_reminders(gov: GovernanceDeps, now: dt.datetime) -> int:
     """Remind reviewers of open campaigns with undecided items; return mails sent (a job)."""
     sent = 0
-    for campaign in gov.store.open_campaigns():
+    for campaign in gov.campaigns.open_campaigns():
         if campaign.deadline <= now:
             continue
         last = campaign.last_reminder_at or campaign.opened_at
         if now - last < gov.rules.review_remind_every:
             continue
-        undecided = sum(1 for i in gov.store.review_items(campaign.id) if i.decision is None)
+        undecided = sum(1 for i in gov.review_items.items_of(campaign.id) if i.decision is None)
         if not undecided:
             continue
         mails = _mail_reviewers(
@@ -412,15 +414,16 @@ def send_reminders(gov: GovernanceDeps, now: dt.datetime) -> int:
             "Rempart: access review reminder",
             f"{undecided} item(s) are still undecided.",
         )
-        gov.store.mark_reminded(campaign.id, now)
-        record(
-            gov,
-            None,
-            Tag.REVIEW_CAMPAIGN_REMINDED,
-            Decision.ALLOW,
-            details={"campaign_id": campaign.id, "undecided": undecided, "mails": mails},
-            at=now,
-        )
+        with gov.transactions.unit_of_work():
+            gov.campaigns.mark_reminded(campaign.id, now)
+            record(
+                gov,
+                None,
+                Tag.REVIEW_CAMPAIGN_REMINDED,
+                Decision.ALLOW,
+                details={"campaign_id": campaign.id, "undecided": undecided, "mails": mails},
+                at=now,
+            )
         sent += mails
     return sent
 
@@ -428,7 +431,7 @@ def send_reminders(gov: GovernanceDeps, now: dt.datetime) -> int:
 def report(gov: GovernanceDeps, ctx: RequestContext, campaign_id: int) -> dict[str, Any]:
     """What a campaign decided, item by item, with totals: the auditor's record."""
     campaign = _visible(gov, ctx, campaign_id)
-    items = gov.store.review_items(campaign.id)
+    items = gov.review_items.items_of(campaign.id)
 
     def count(decision: ReviewDecision | None, by_default: bool | None = None) -> int:
         return sum(

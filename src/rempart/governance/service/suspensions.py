@@ -13,14 +13,14 @@ from __future__ import annotations
 from typing import Any
 
 from rempart.governance.model import DisabledReason, GovernanceAlert, RequestStatus
-from rempart.governance.service import accounts, apps
+from rempart.governance.service import apps, offboarding
+from rempart.governance.service.deps import GovernanceDeps
 from rempart.governance.service.events import alert, record
 from rempart.guard.alerts import Severity
 from rempart.kernel.actors import Agent, App, Role
 from rempart.kernel.context import RequestContext
 from rempart.kernel.errors import Conflict, Forbidden, NotFound
 from rempart.kernel.tags import Decision, Tag
-from rempart.people.service.deps import GovernanceDeps
 from rempart.signin.model import EndReason
 from rempart.signin.service.sessions import end_sessions, require_fresh
 
@@ -32,7 +32,7 @@ def _admin(ctx: RequestContext) -> None:
 
 def _account(gov: GovernanceDeps, ctx: RequestContext, login: str) -> Agent:
     _admin(ctx)
-    target = gov.portal.store.agent_by_login(login) if 0 < len(login) <= 64 else None
+    target = gov.directory.agent_by_login(login) if 0 < len(login) <= 64 else None
     if target is None:
         raise NotFound()
     if target.id == ctx.agent.id:
@@ -45,9 +45,9 @@ def suspend_account(
 ) -> dict[str, Any]:
     """Suspend one account now: data access stops, sessions end, its pending requests die."""
     target = _account(gov, ctx, login)
-    gov.store.set_active(target.id, False, str(DisabledReason.SUSPENDED))
+    gov.accounts.set_active(target.id, False, str(DisabledReason.SUSPENDED))
     ended = end_sessions(gov.auth, ctx.client, EndReason.ADMIN, actor=ctx.agent, agent_id=target.id)
-    cancelled = accounts.cancel_requests_of(gov, ctx, target.id, "requester suspended")
+    cancelled = offboarding.cancel_requests_of(gov, ctx, target.id, "requester suspended")
     facts: dict[str, object] = {"sessions_ended": ended, "requests_cancelled": cancelled}
     record(
         gov,
@@ -75,10 +75,10 @@ def lift_account(gov: GovernanceDeps, ctx: RequestContext, login: str) -> dict[s
     """Lift an administrator's suspension of one account (other reasons are not lifted here)."""
     target = _account(gov, ctx, login)
     require_fresh(ctx)
-    standing = gov.store.standing(target.id)
+    standing = gov.standings.standing(target.id)
     if target.active or standing.disabled_reason != DisabledReason.SUSPENDED:
         raise Conflict("this account is not suspended by an administrator")
-    gov.store.set_active(target.id, True, "")
+    gov.accounts.set_active(target.id, True, "")
     record(gov, ctx, Tag.ADMIN_ACCOUNT_LIFTED, Decision.ALLOW, subject=target)
     alert(
         gov,
@@ -94,7 +94,7 @@ def lift_account(gov: GovernanceDeps, ctx: RequestContext, login: str) -> dict[s
 
 def _org(gov: GovernanceDeps, ctx: RequestContext, org_id: str) -> str:
     _admin(ctx)
-    if gov.portal.store.organisation(org_id) is None:
+    if gov.directory.organisation(org_id) is None:
         raise NotFound()
     if org_id == ctx.org.id:
         raise Forbidden("an administrator does not switch off their own organisation")
@@ -106,11 +106,11 @@ def suspend_org(
 ) -> dict[str, Any]:
     """Suspend one organisation now: every account of it stops, sessions end, requests die."""
     _org(gov, ctx, org_id)
-    changed = gov.store.suspend_org(org_id, ctx.agent.login, ctx.now, reason[:500])
+    changed = gov.org_suspensions.suspend_org(org_id, ctx.agent.login, ctx.now, reason[:500])
     ended = end_sessions(gov.auth, ctx.client, EndReason.ADMIN, actor=ctx.agent, org_id=org_id)
     cancelled = 0
-    for request in gov.store.requests(org_id=org_id, status=RequestStatus.PENDING):
-        if gov.store.decide_request(
+    for request in gov.requests.requests(org_id=org_id, status=RequestStatus.PENDING):
+        if gov.requests.decide_request(
             request.id,
             RequestStatus.CANCELLED,
             by_id=ctx.agent.id,
@@ -143,7 +143,7 @@ def lift_org(gov: GovernanceDeps, ctx: RequestContext, org_id: str) -> dict[str,
     """Lift an organisation's suspension."""
     _org(gov, ctx, org_id)
     require_fresh(ctx)
-    if not gov.store.lift_org(org_id, ctx.agent.login, ctx.now):
+    if not gov.org_suspensions.lift_org(org_id, ctx.agent.login, ctx.now):
         raise Conflict("this organisation is not suspended")
     record(gov, ctx, Tag.ADMIN_ORG_LIFTED, Decision.ALLOW, details={"org_id": org_id})
     alert(
@@ -163,12 +163,12 @@ def switch_app(
 ) -> dict[str, Any]:
     """Switch one app off (or on) for one organisation or everyone; revoke sessions it served."""
     _admin(ctx)
-    result = apps.set_app_enabled(gov.portal, ctx, app, org_id, enabled)
+    result = apps.set_app_enabled(gov, ctx, app, org_id, enabled)
     ended = 0
     if not enabled:
-        orgs = [org_id] if org_id is not None else gov.store.org_ids_using(app)
+        orgs = [org_id] if org_id is not None else gov.listings.org_ids_using(app)
         for org in orgs:
-            found = gov.portal.store.organisation(org)
+            found = gov.directory.organisation(org)
             if found is not None and found.app is app:
                 ended += end_sessions(
                     gov.auth, ctx.client, EndReason.ADMIN, actor=ctx.agent, org_id=org

@@ -10,13 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
-from rempart.governance.model import GovernanceRules
-from rempart.governance.ports import GovernanceStore
 from rempart.guard.ports import AlertSink
 from rempart.journal.ports import JournalWriter
 from rempart.kernel.exposure import ExposureGuard
 from rempart.kernel.ports import Clock
-from rempart.mail.ports import Mailer
 from rempart.people.ports import (
     AccessStandings,
     AttendanceRegister,
@@ -26,7 +23,6 @@ from rempart.people.ports import (
     Trainings,
 )
 from rempart.people.scope import ScopeRules
-from rempart.signin.service.deps import AuthDeps
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,14 +73,3 @@ class TrainingDeps(GateDeps, Protocol):
     def journal(self) -> JournalWriter: ...
     @property
     def rules(self) -> ScopeRules: ...
-
-
-@dataclass(frozen=True, slots=True)
-class GovernanceDeps:
-    """What the privileged-account governance use cases are given (four eyes, reviews, ...)."""
-
-    portal: PortalDeps
-    store: GovernanceStore
-    mailer: Mailer
-    rules: GovernanceRules
-    auth: AuthDeps  # sign-in: credentials, sessions to revoke, password hashing, TOTP
