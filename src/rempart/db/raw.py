@@ -78,12 +78,22 @@ class RawSql:
 
     def one(self, sql: str, params: Sequence[Any]) -> tuple[Any, ...] | None:
         """The first row, or None."""
+        uow = self.db.active()
+        if uow is not None:  # the request path: the unit of work's own cursor
+            cur = uow.cursor()
+            cur.execute(self._text(sql), params)
+            return cur.fetchone()  # type: ignore[no-any-return]
         with self._cursor() as cur:
             cur.execute(self._text(sql), params)
             return cur.fetchone()  # type: ignore[no-any-return]
 
     def all(self, sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
         """Every row."""
+        uow = self.db.active()
+        if uow is not None:
+            cur = uow.cursor()
+            cur.execute(self._text(sql), params)
+            return list(cur.fetchall())
         with self._cursor() as cur:
             cur.execute(self._text(sql), params)
             return list(cur.fetchall())

@@ -18,6 +18,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar, Token
+from typing import Any
 
 from sqlalchemy import Connection, Engine
 
@@ -27,17 +28,25 @@ _current: ContextVar[UnitOfWork | None] = ContextVar("rempart_unit_of_work", def
 class UnitOfWork:
     """One connection, opened on first use, and its transaction."""
 
-    __slots__ = ("_conn", "database")
+    __slots__ = ("_conn", "_cursor", "database")
 
     def __init__(self, database: Database) -> None:
         self.database = database
         self._conn: Connection | None = None
+        self._cursor: Any = None
 
     def connection(self) -> Connection:
         """The unit of work's connection (checked out of the pool on first use)."""
         if self._conn is None:
             self._conn = self.database.engine.connect()
         return self._conn
+
+    def cursor(self) -> Any:
+        """A driver cursor on the unit of work's connection, for hand-written statements
+        (``rempart.db.raw``); one per unit of work, reused statement after statement."""
+        if self._cursor is None:
+            self._cursor = self.connection().connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+        return self._cursor
 
     def commit(self) -> None:
         """Commit what the use case wrote (nothing to do when it touched no table)."""
@@ -51,6 +60,9 @@ class UnitOfWork:
 
     def close(self) -> None:
         """Give the connection back to the pool."""
+        if self._cursor is not None:
+            self._cursor.close()
+            self._cursor = None
         if self._conn is not None:
             self._conn.close()
             self._conn = None
@@ -63,6 +75,10 @@ class Database:
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
+
+    def active(self) -> UnitOfWork | None:
+        """The unit of work this database is in, in this context, if any."""
+        return self._active()
 
     def _active(self) -> UnitOfWork | None:
         uow = _current.get()

@@ -48,11 +48,13 @@ def create_app(settings: Settings, container: Container | None = None) -> FastAP
     app.state.trusted_proxies = parse_proxies(settings.trusted_proxies)
     app.state.authenticate = authenticate  # sessions: web/session.py
     errors.install(app)
+    # The router tries routes in order: the data path first, sign-in and the rest after it.
+    for router in (people.router, me.router, training.router):
+        app.include_router(router)
     for auth_router in (auth_api.router, auth_api.admin_router):
         app.include_router(auth_router)
     app.include_router(metrics.router)
-    for router in (me.router, people.router, training.router, alerts.router):
-        app.include_router(router)
+    app.include_router(alerts.router)
     for router in (accounts.router, reviews.router, admin.router, enrol_page.router):
         app.include_router(router)
     app.include_router(citizen_api.router)  # "who consulted my file": people, not agents

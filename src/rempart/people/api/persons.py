@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
 from rempart.people.service import consult, trainings
-from rempart.web.deps import Ctx, Portal, inline
+from rempart.web.deps import Ctx, Portal, inline, portal
 
 router = APIRouter(prefix="/api/v1", tags=["people"])
 
@@ -74,11 +74,11 @@ def lookup(ctx: Ctx, deps: Portal, ft_id: FtIdParam, birth_date: dt.date) -> Any
 async def read_person(
     request: Request,
     ctx: Ctx,
-    deps: Portal,
     ft_id: str,
     purpose: Annotated[str | None, Query(max_length=64)] = None,
 ) -> dict[str, Any]:
     """A person's record, limited to what the caller's role and purpose allow."""
+    deps = portal(request)  # not a dependency: the hot route resolves as few as it can
     if inline(request):  # local stores: decide on the loop, await the journal's commit
         return await consult.consult_person_async(deps, ctx, ft_id, purpose)
     return await run_in_threadpool(consult.consult_person, deps, ctx, ft_id, purpose)

@@ -7,6 +7,7 @@ so that a session opened on an office LAN or on this machine keeps a stable netw
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import threading
 from typing import Any
@@ -37,9 +38,15 @@ class GeoipLocator:
 
     def __init__(self, use_database: bool = True) -> None:
         self.use_database = use_database
+        # Every request is located (sessions are bound to the network); the database never
+        # changes while the process runs, and a partner's requests come from a few addresses.
+        self._cached = functools.lru_cache(maxsize=16_384)(self._locate)
 
     def locate(self, address: str) -> tuple[str, str]:
         """(``AS:<name>``, country) when known; else the /24 or /48 prefix."""
+        return self._cached(address)
+
+    def _locate(self, address: str) -> tuple[str, str]:
         try:
             ip = ipaddress.ip_address(address)
         except ValueError:
