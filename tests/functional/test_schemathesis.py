@@ -6,6 +6,7 @@ generic error messages without internals)."""
 from __future__ import annotations
 
 import tempfile
+from typing import Any
 
 import schemathesis
 from hypothesis import HealthCheck, settings
@@ -45,7 +46,7 @@ schema = schemathesis.openapi.from_asgi("/openapi.json", app)
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
 )
-def test_no_input_gives_a_server_error(case: schemathesis.Case) -> None:
+def test_no_input_gives_a_server_error(case: schemathesis.Case[Any]) -> None:
     response = case.call()
     assert response.status_code < 500, (case.method, case.path, response.text[:300])
     if response.status_code >= 400:
