@@ -1,13 +1,20 @@
 """Property-based fuzzing of the whole OpenAPI surface: no input yields a 5xx, every error is
-problem+json (ASVS 5.0: V1.2.x injection defences, V2.2.1 input validation, V16.5.1 generic
-error messages without internals)."""
+problem+json, every answer has a documented status, media type and body schema (ASVS 5.0:
+V1.2.x injection defences, V2.2.1 input validation, V4.2.1 documented messages, V16.5.1
+generic error messages without internals)."""
 
 from __future__ import annotations
 
 import tempfile
+from typing import Any
 
 import schemathesis
 from hypothesis import HealthCheck, settings
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+)
 
 from rempart.bootstrap import build_container
 from rempart.journal.adapters.memory import MemoryJournal
@@ -39,7 +46,7 @@ schema = schemathesis.openapi.from_asgi("/openapi.json", app)
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
 )
-def test_no_input_gives_a_server_error(case: schemathesis.Case) -> None:
+def test_no_input_gives_a_server_error(case: schemathesis.Case[Any]) -> None:
     response = case.call()
     assert response.status_code < 500, (case.method, case.path, response.text[:300])
     if response.status_code >= 400:
@@ -47,3 +54,7 @@ def test_no_input_gives_a_server_error(case: schemathesis.Case) -> None:
         body = response.json()
         assert isinstance(body["code"], str)
         assert "Traceback" not in response.text
+    case.validate_response(
+        response,
+        checks=[status_code_conformance, content_type_conformance, response_schema_conformance],
+    )

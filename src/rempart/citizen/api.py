@@ -8,22 +8,24 @@ can flag one they do not recognise, which raises an alert for the security team.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from rempart.citizen import service as citizen
 from rempart.citizen.model import CitizenSession
 from rempart.citizen.service import CitizenDeps
+from rempart.kernel.categories import DataCategory
+from rempart.kernel.tags import Decision
 from rempart.signin.api.session import CSRF_HEADER, AppSettings
 from rempart.web.deps import client_info, container
+from rempart.web.openapi import no_content, problems
 
 router = APIRouter(prefix="/api/v1/citizen", tags=["who consulted my file"])
 
 COOKIE = "rempart_citizen"
 COOKIE_PATH = "/api/v1/citizen"
-_PROBLEM: dict[str, Any] = {"content": {"application/problem+json": {}}}
 SENT = "If these details match our records, a code was sent to the e-mail address we hold."
 
 
@@ -49,14 +51,14 @@ class _In(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
-class ChallengeIn(_In):
+class CodeRequestIn(_In):
     ft_id: str = Field(min_length=1, max_length=32, description="7 digits and a letter")
     birth_date: dt.date
 
 
 class ChallengeOut(BaseModel):
     challenge_id: str
-    expires_at: dt.datetime
+    expires_at: AwareDatetime
     detail: str = Field(description="The same words whether or not the person exists.")
 
 
@@ -67,19 +69,19 @@ class VerifyIn(_In):
 
 class VerifyOut(BaseModel):
     csrf_token: str = Field(description="Send it as X-CSRF-Token with every POST.")
-    expires_at: dt.datetime
+    expires_at: AwareDatetime
 
 
 class AccessOut(BaseModel):
     seq: int = Field(description="The journal entry; quote it to flag this access.")
-    at: dt.datetime
+    at: AwareDatetime
     organisation: str
-    role: str
-    action: str
+    role: str = Field(description="The agent's roles, comma-separated")
+    action: str = Field(description="The journal tag, source:subject:action")
     action_label: str
     purpose: str
-    decision: str = Field(description="allow, or the refusal the person was spared")
-    data_categories: list[str]
+    decision: Decision = Field(description="allow, or the refusal the person was spared")
+    data_categories: list[DataCategory] = Field(description="What was served (empty if refused)")
 
 
 class AccessesOut(BaseModel):
@@ -92,22 +94,22 @@ class FlagIn(_In):
 
 
 class FlagOut(BaseModel):
-    status: str
+    status: Literal["received"]
 
 
 @router.post(
     "/challenge",
     status_code=202,
     response_model=ChallengeOut,
-    responses={400: _PROBLEM, 429: _PROBLEM},
+    responses=problems(400, 429),
 )
-def request_code(request: Request, deps: Citizen, body: ChallengeIn) -> Any:
+def request_code(request: Request, deps: Citizen, body: CodeRequestIn) -> Any:
     """Ask for a one-time code. The answer is the same whether or not the person exists."""
     issued = citizen.request_code(deps, body.ft_id, body.birth_date, client_info(request))
     return {"challenge_id": issued.challenge_id, "expires_at": issued.expires_at, "detail": SENT}
 
 
-@router.post("/verify", response_model=VerifyOut, responses={401: _PROBLEM})
+@router.post("/verify", response_model=VerifyOut, responses=problems(400, 401))
 def verify(
     request: Request, response: Response, deps: Citizen, settings: AppSettings, body: VerifyIn
 ) -> Any:
@@ -126,7 +128,7 @@ def verify(
     return {"csrf_token": opened.csrf_token, "expires_at": s.expires_at}
 
 
-@router.get("/accesses", response_model=AccessesOut, responses={401: _PROBLEM})
+@router.get("/accesses", response_model=AccessesOut, responses=problems(400, 401))
 def list_accesses(
     request: Request,
     deps: Citizen,
@@ -141,7 +143,7 @@ def list_accesses(
     "/accesses/{seq}/flag",
     status_code=202,
     response_model=FlagOut,
-    responses={401: _PROBLEM, 403: _PROBLEM, 404: _PROBLEM},
+    responses=problems(400, 401, 403, 404),
 )
 def flag(
     request: Request,
@@ -156,7 +158,11 @@ def flag(
     return {"status": "received"}
 
 
-@router.post("/logout", status_code=204, responses={401: _PROBLEM, 403: _PROBLEM})
+@router.post(
+    "/logout",
+    status_code=204,
+    responses={**no_content("The session is over; the cookie is cleared"), **problems(401, 403)},
+)
 def logout(deps: Citizen, person: Person, settings: AppSettings) -> Response:
     """End the session."""
     citizen.end_session(deps, person)

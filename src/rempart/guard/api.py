@@ -2,35 +2,38 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
-from pydantic import AwareDatetime, BaseModel
+from pydantic import AwareDatetime, BaseModel, Field
 
+from rempart.guard.alerts import Severity
 from rempart.guard.service import alerts
 from rempart.web.deps import Ctx, Portal
+from rempart.web.openapi import problems
 
 router = APIRouter(prefix="/api/v1", tags=["security team"])
 
 
 class AlertOut(BaseModel):
     id: int
-    at: dt.datetime
-    rule: str
-    severity: str
+    at: AwareDatetime
+    rule: str = Field(description="source:subject:action, like the journal's tags")
+    severity: Severity
     agent_login: str
     org_id: str
     action_taken: str
-    explanation: str
-    evidence: dict[str, Any]
+    explanation: str = Field(description="One human-readable sentence")
+    evidence: dict[str, Any] = Field(
+        description="The observed values, thresholds and baseline behind the decision"
+    )
 
 
 class AlertsOut(BaseModel):
     items: list[AlertOut]
 
 
-@router.get("/alerts", response_model=AlertsOut)
+@router.get("/alerts", response_model=AlertsOut, responses=problems(400, 401, 403))
 def list_alerts(
     ctx: Ctx,
     deps: Portal,

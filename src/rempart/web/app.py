@@ -20,7 +20,7 @@ from rempart.settings import Settings
 from rempart.signin.api import auth as auth_api
 from rempart.signin.api import me
 from rempart.signin.api.session import authenticate
-from rempart.web import errors, ui
+from rempart.web import errors, openapi, ui
 from rempart.web.client import parse_proxies
 from rempart.web.middleware import BodyLimit, SecurityHeaders, UnitOfWorkPerRequest
 
@@ -58,6 +58,7 @@ def create_app(settings: Settings, container: Container | None = None) -> FastAP
     for router in (accounts.router, reviews.router, admin.router, enrol_page.router):
         app.include_router(router)
     app.include_router(citizen_api.router)  # "who consulted my file": people, not agents
+    openapi.install(app)  # every error answer documented as the one Problem schema
     ui.install(app)  # the pages: web/ui/ (after the API, so that its error handlers wrap theirs)
     app.add_middleware(UnitOfWorkPerRequest, database=box.db)
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)

@@ -8,8 +8,10 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Path
 from pydantic import BaseModel, ConfigDict, Field
 
+from rempart.people.model import AttendanceMark
 from rempart.people.service import trainings
 from rempart.web.deps import Ctx, Portal
+from rempart.web.openapi import problems
 
 router = APIRouter(prefix="/api/v1", tags=["training follow-up"])
 
@@ -29,31 +31,105 @@ class EnrolIn(BaseModel):
     birth_date: dt.date
 
 
-@router.get("/trainings")
-def list_trainings(ctx: Ctx, deps: Portal) -> dict[str, Any]:
+class TrainingOut(BaseModel):
+    id: int
+    title: str
+    start_date: dt.date
+    end_date: dt.date
+
+
+class TrainingsOut(BaseModel):
+    items: list[TrainingOut]
+
+
+class TrainingSessionOut(BaseModel):
+    id: int
+    day: dt.date
+    label: str
+
+
+class EnrolledOut(BaseModel):
+    ft_id: str
+    last_name: str
+    first_name: str
+    start_date: dt.date
+    end_date: dt.date
+
+
+class TrainingDetailOut(TrainingOut):
+    sessions: list[TrainingSessionOut]
+    enrolled: list[EnrolledOut]
+
+
+class EnrolmentOut(EnrolledOut):
+    training_id: int
+
+
+class TrainingRef(BaseModel):
+    id: int
+    title: str
+
+
+class MarkOut(BaseModel):
+    ft_id: str
+    last_name: str
+    first_name: str
+    mark: AttendanceMark | None = Field(description="null until a mark is recorded")
+
+
+class AttendanceOut(BaseModel):
+    session: TrainingSessionOut
+    training: TrainingRef
+    attendance: list[MarkOut]
+
+
+class AttendanceRecorded(BaseModel):
+    session_id: int
+    recorded: int = Field(description="How many marks were recorded")
+
+
+@router.get("/trainings", response_model=TrainingsOut, responses=problems(401, 403, 503))
+def list_trainings(ctx: Ctx, deps: Portal) -> Any:
     """The caller's training body's trainings."""
     return {"items": trainings.list_trainings(deps, ctx)}
 
 
-@router.get("/trainings/{training_id}")
-def training(ctx: Ctx, deps: Portal, training_id: Id) -> dict[str, Any]:
+@router.get(
+    "/trainings/{training_id}",
+    response_model=TrainingDetailOut,
+    responses=problems(400, 401, 403, 404, 429, 503),
+)
+def training(ctx: Ctx, deps: Portal, training_id: Id) -> Any:
     """One training, its sessions and its trainees."""
     return trainings.training_detail(deps, ctx, training_id)
 
 
-@router.post("/trainings/{training_id}/enrolments", status_code=201)
-def enrol(ctx: Ctx, deps: Portal, training_id: Id, body: EnrolIn) -> dict[str, Any]:
+@router.post(
+    "/trainings/{training_id}/enrolments",
+    status_code=201,
+    response_model=EnrolmentOut,
+    responses=problems(400, 401, 403, 404, 429, 503),
+)
+def enrol(ctx: Ctx, deps: Portal, training_id: Id, body: EnrolIn) -> Any:
     """Enrol a person who gave the caller their ft_id and birth date."""
     return trainings.enrol_person(deps, ctx, training_id, body.ft_id, body.birth_date)
 
 
-@router.get("/training-sessions/{session_id}/attendance")
-def attendance(ctx: Ctx, deps: Portal, session_id: Id) -> dict[str, Any]:
+@router.get(
+    "/training-sessions/{session_id}/attendance",
+    response_model=AttendanceOut,
+    responses=problems(400, 401, 403, 404, 429, 503),
+)
+def attendance(ctx: Ctx, deps: Portal, session_id: Id) -> Any:
     """A session's roster with the marks recorded so far."""
     return trainings.session_attendance(deps, ctx, session_id)
 
 
-@router.put("/training-sessions/{session_id}/attendance")
-def record_attendance(ctx: Ctx, deps: Portal, session_id: Id, body: AttendanceIn) -> dict[str, Any]:
+@router.put(
+    "/training-sessions/{session_id}/attendance",
+    response_model=AttendanceRecorded,
+    responses=problems(400, 401, 403, 404, 429, 503),
+)
+def record_attendance(ctx: Ctx, deps: Portal, session_id: Id, body: AttendanceIn) -> Any:
     """Record presence marks for a whole session at once."""
     return trainings.record_attendance(deps, ctx, session_id, dict(body.marks))

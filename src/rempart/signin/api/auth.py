@@ -6,15 +6,14 @@ rest is documented here and in the OpenAPI spec.
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Request, Response
 from fastapi.responses import RedirectResponse
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
-from rempart.governance.api.accounts import Gov
+from rempart.governance.api.accounts import Gov, IdentityLinked
 from rempart.governance.service import accounts
 from rempart.kernel.errors import Unauthenticated
 from rempart.signin.api.session import (
@@ -28,14 +27,15 @@ from rempart.signin.api.session import (
     session_token,
     set_session_cookie,
 )
+from rempart.signin.model import Method
 from rempart.signin.service import admin, factors, federation, login, sessions
 from rempart.signin.service.sessions import OpenedSession
 from rempart.web.deps import client_info
+from rempart.web.openapi import no_content, problems
 
 router = APIRouter(prefix="/api/v1/auth", tags=["sign-in"])
 admin_router = APIRouter(prefix="/api/v1/admin", tags=["sign-in administration"])
 
-_PROBLEM: dict[str, Any] = {"content": {"application/problem+json": {}}}
 Challenge = Annotated[str, Field(min_length=1, max_length=128)]
 Code = Annotated[str, Field(min_length=1, max_length=64)]
 Login = Annotated[str, Path(min_length=1, max_length=64)]
@@ -53,7 +53,7 @@ class LoginIn(_In):
 class LoginOut(BaseModel):
     mfa_required: bool
     challenge: str
-    methods: list[str]
+    methods: list[Method] = Field(description="The second factors this account may finish with")
 
 
 class TotpIn(_In):
@@ -79,19 +79,97 @@ class CodeIn(_In):
 
 
 class SessionOut(BaseModel):
-    csrf_token: str
-    expires_at: dt.datetime
-    idle_expires_at: dt.datetime
-    fresh_until: dt.datetime | None
+    csrf_token: str = Field(description="Send it as X-CSRF-Token with every unsafe method.")
+    expires_at: AwareDatetime
+    idle_expires_at: AwareDatetime
+    fresh_until: AwareDatetime | None
 
 
 class FreshOut(BaseModel):
-    fresh_until: dt.datetime
+    fresh_until: AwareDatetime
 
 
 class OptionsOut(BaseModel):
     challenge: str
-    options: dict[str, Any]
+    options: dict[str, Any] = Field(description="WebAuthn options, for navigator.credentials")
+
+
+class SessionInfo(BaseModel):
+    id: str
+    csrf_token: str
+    expires_at: AwareDatetime
+    idle_expires_at: AwareDatetime
+    fresh_until: AwareDatetime | None
+    method: str = Field(description="totp, webauthn, recovery_code, or oidc:ACR")
+    enrol_only: bool = Field(description="May only manage its own factors")
+
+
+class LiveSession(BaseModel):
+    id: str
+    created_at: AwareDatetime
+    last_seen_at: AwareDatetime
+    network: str
+    country: str
+    user_agent: str
+    method: str
+    current: bool
+
+
+class LiveSessions(BaseModel):
+    items: list[LiveSession]
+
+
+class Revoked(BaseModel):
+    revoked: int = Field(description="How many sessions ended")
+
+
+class TotpStatus(BaseModel):
+    enrolled: bool
+
+
+class KeyOut(BaseModel):
+    id: int
+    name: str
+    created_at: AwareDatetime
+
+
+class KeyInfo(KeyOut):
+    last_used_at: AwareDatetime | None
+
+
+class CodesLeft(BaseModel):
+    left: int
+
+
+class Identity(BaseModel):
+    issuer: str
+    subject: str
+
+
+class FactorsOut(BaseModel):
+    totp: TotpStatus
+    webauthn: list[KeyInfo]
+    recovery_codes: CodesLeft
+    federated_identities: list[Identity]
+    sign_in_methods: list[Method]
+
+
+class TotpEnrolment(BaseModel):
+    challenge: str
+    secret: str = Field(description="Base32, to add to an authenticator app")
+    otpauth_uri: str
+
+
+class RecoveryCodes(BaseModel):
+    codes: list[str] = Field(description="Shown once")
+
+
+class PasswordChanged(BaseModel):
+    sessions_ended: int
+
+
+class Unlocked(BaseModel):
+    locked: bool
 
 
 class PasswordIn(_In):
@@ -120,7 +198,7 @@ def _session_out(
 @router.post(
     "/login",
     response_model=LoginOut,
-    responses={401: _PROBLEM, 403: _PROBLEM, 429: _PROBLEM},
+    responses=problems(400, 401, 403, 429),
 )
 def password_step(request: Request, auth: Auth, body: LoginIn) -> Any:
     """First factor. Never opens a session: answers a challenge for the second factor."""
@@ -128,9 +206,7 @@ def password_step(request: Request, auth: Auth, body: LoginIn) -> Any:
     return {"mfa_required": True, "challenge": accepted.challenge, "methods": accepted.methods}
 
 
-@router.post(
-    "/mfa/totp", response_model=SessionOut, responses={401: _PROBLEM, 403: _PROBLEM, 429: _PROBLEM}
-)
+@router.post("/mfa/totp", response_model=SessionOut, responses=problems(400, 401, 403, 429))
 def mfa_totp(
     request: Request, response: Response, auth: Auth, settings: AppSettings, body: TotpIn
 ) -> Any:
@@ -144,7 +220,7 @@ def mfa_totp(
 @router.post(
     "/mfa/recovery-code",
     response_model=SessionOut,
-    responses={401: _PROBLEM, 403: _PROBLEM, 429: _PROBLEM},
+    responses=problems(400, 401, 403, 429),
 )
 def mfa_recovery_code(
     request: Request, response: Response, auth: Auth, settings: AppSettings, body: TotpIn
@@ -156,7 +232,9 @@ def mfa_recovery_code(
     return _session_out(request, response, settings, opened, auth)
 
 
-@router.post("/webauthn/login/begin", response_model=OptionsOut, responses={401: _PROBLEM})
+@router.post(
+    "/webauthn/login/begin", response_model=OptionsOut, responses=problems(400, 401, 403, 429)
+)
 def webauthn_login_begin(request: Request, auth: Auth, body: ChallengeIn) -> Any:
     """WebAuthn request options for the challenge's account (user verification required)."""
     options = login.webauthn_options(auth, body.challenge, client_info(request))
@@ -166,7 +244,7 @@ def webauthn_login_begin(request: Request, auth: Auth, body: ChallengeIn) -> Any
 @router.post(
     "/webauthn/login/finish",
     response_model=SessionOut,
-    responses={400: _PROBLEM, 401: _PROBLEM, 403: _PROBLEM, 429: _PROBLEM},
+    responses=problems(400, 401, 403, 429),
 )
 def webauthn_login_finish(
     request: Request, response: Response, auth: Auth, settings: AppSettings, body: WebauthnIn
@@ -182,7 +260,11 @@ def webauthn_login_finish(
     return _session_out(request, response, settings, opened, auth)
 
 
-@router.post("/logout", status_code=204, responses={401: _PROBLEM, 403: _PROBLEM})
+@router.post(
+    "/logout",
+    status_code=204,
+    responses={**no_content("Signed out; the cookie is cleared"), **problems(401, 403)},
+)
 def logout(request: Request, auth: Auth, settings: AppSettings) -> Response:
     """End the session on the server and clear the cookie."""
     token = session_token(request)
@@ -206,39 +288,41 @@ def logout(request: Request, auth: Auth, settings: AppSettings) -> Response:
     return response
 
 
-@router.get("/session", responses={401: _PROBLEM})
-def current_session(request: Request, auth: Auth, ctx: EnrolSession) -> dict[str, Any]:
+@router.get("/session", response_model=SessionInfo, responses=problems(401, 403))
+def current_session(request: Request, auth: Auth, ctx: EnrolSession) -> Any:
     """The current session: its CSRF token and timeouts (after a federated sign-in, say)."""
     return sessions.describe(auth, ctx, session_token(request) or "")
 
 
-@router.get("/sessions", responses={401: _PROBLEM})
-def my_sessions(auth: Auth, ctx: Session) -> dict[str, Any]:
+@router.get("/sessions", response_model=LiveSessions, responses=problems(401, 403))
+def my_sessions(auth: Auth, ctx: Session) -> Any:
     """The caller's live sessions."""
     return {"items": sessions.list_own(auth, ctx)}
 
 
-@router.post("/sessions/revoke-others", responses={401: _PROBLEM, 403: _PROBLEM})
-def revoke_my_other_sessions(request: Request, auth: Auth, ctx: Session) -> dict[str, int]:
+@router.post("/sessions/revoke-others", response_model=Revoked, responses=problems(401, 403))
+def revoke_my_other_sessions(request: Request, auth: Auth, ctx: Session) -> Any:
     """End every other session of the caller (after a fresh second-factor proof)."""
     return {"revoked": sessions.revoke_others(auth, ctx, session_token(request) or "")}
 
 
-@router.post("/step-up/totp", response_model=FreshOut, responses={401: _PROBLEM, 403: _PROBLEM})
+@router.post("/step-up/totp", response_model=FreshOut, responses=problems(400, 401, 403, 429))
 def step_up_totp(request: Request, auth: Auth, ctx: Session, body: CodeIn) -> Any:
     """Prove the TOTP factor again; privileged actions are allowed until ``fresh_until``."""
     until = factors.step_up_totp(auth, ctx, session_token(request) or "", body.code)
     return {"fresh_until": until}
 
 
-@router.post("/step-up/webauthn/begin", response_model=OptionsOut, responses={401: _PROBLEM})
+@router.post("/step-up/webauthn/begin", response_model=OptionsOut, responses=problems(401, 403))
 def step_up_webauthn_begin(auth: Auth, ctx: Session) -> Any:
     """WebAuthn request options to confirm inside the session."""
     handle, options = factors.webauthn_step_up_options(auth, ctx)
     return {"challenge": handle, "options": json.loads(options)}
 
 
-@router.post("/step-up/webauthn/finish", response_model=FreshOut, responses={401: _PROBLEM})
+@router.post(
+    "/step-up/webauthn/finish", response_model=FreshOut, responses=problems(400, 401, 403, 429)
+)
 def step_up_webauthn_finish(request: Request, auth: Auth, ctx: Session, body: WebauthnIn) -> Any:
     """Prove the security key again."""
     until = factors.step_up_webauthn(
@@ -247,13 +331,13 @@ def step_up_webauthn_finish(request: Request, auth: Auth, ctx: Session, body: We
     return {"fresh_until": until}
 
 
-@router.get("/factors", responses={401: _PROBLEM})
-def list_factors(auth: Auth, ctx: EnrolSession) -> dict[str, Any]:
+@router.get("/factors", response_model=FactorsOut, responses=problems(401, 403))
+def list_factors(auth: Auth, ctx: EnrolSession) -> Any:
     """The caller's enrolled factors and the sign-in methods they allow."""
     return factors.list_factors(auth, ctx)
 
 
-@router.post("/webauthn/register/begin", response_model=OptionsOut, responses={401: _PROBLEM})
+@router.post("/webauthn/register/begin", response_model=OptionsOut, responses=problems(401, 403))
 def webauthn_register_begin(auth: Auth, ctx: EnrolSession) -> Any:
     """Creation options for a new security key (needs a fresh second-factor proof)."""
     handle, options = factors.webauthn_registration_options(auth, ctx)
@@ -263,11 +347,10 @@ def webauthn_register_begin(auth: Auth, ctx: EnrolSession) -> Any:
 @router.post(
     "/webauthn/register/finish",
     status_code=201,
-    responses={400: _PROBLEM, 401: _PROBLEM, 409: _PROBLEM},
+    response_model=KeyOut,
+    responses=problems(400, 401, 403, 409),
 )
-def webauthn_register_finish(
-    auth: Auth, ctx: EnrolSession, body: WebauthnRegisterIn
-) -> dict[str, Any]:
+def webauthn_register_finish(auth: Auth, ctx: EnrolSession, body: WebauthnRegisterIn) -> Any:
     """Verify and store the new key."""
     key = factors.register_webauthn(
         auth, ctx, body.challenge, json.dumps(body.credential), body.name
@@ -276,7 +359,9 @@ def webauthn_register_finish(
 
 
 @router.delete(
-    "/factors/webauthn/{key_id}", status_code=204, responses={404: _PROBLEM, 409: _PROBLEM}
+    "/factors/webauthn/{key_id}",
+    status_code=204,
+    responses={**no_content("The key is removed"), **problems(400, 401, 403, 404, 409)},
 )
 def remove_webauthn(
     auth: Auth, ctx: Session, key_id: Annotated[int, Path(ge=1, le=2**62)]
@@ -286,34 +371,42 @@ def remove_webauthn(
     return Response(status_code=204)
 
 
-@router.post("/totp/enrol/begin", responses={401: _PROBLEM})
-def totp_enrol_begin(auth: Auth, ctx: EnrolSession) -> dict[str, str]:
+@router.post("/totp/enrol/begin", response_model=TotpEnrolment, responses=problems(401, 403))
+def totp_enrol_begin(auth: Auth, ctx: EnrolSession) -> Any:
     """A new TOTP secret (and its otpauth URI) to confirm with a code."""
     return factors.totp_enrolment(auth, ctx)
 
 
-@router.post("/totp/enrol/finish", status_code=204, responses={401: _PROBLEM})
+@router.post(
+    "/totp/enrol/finish",
+    status_code=204,
+    responses={**no_content("The new TOTP secret is active"), **problems(400, 401, 403, 404)},
+)
 def totp_enrol_finish(auth: Auth, ctx: EnrolSession, body: TotpIn) -> Response:
     """Confirm the new TOTP secret with a code from it."""
     factors.confirm_totp(auth, ctx, body.challenge, body.code)
     return Response(status_code=204)
 
 
-@router.delete("/factors/totp", status_code=204, responses={404: _PROBLEM, 409: _PROBLEM})
+@router.delete(
+    "/factors/totp",
+    status_code=204,
+    responses={**no_content("The TOTP secret is forgotten"), **problems(401, 403, 404, 409)},
+)
 def remove_totp(auth: Auth, ctx: Session) -> Response:
     """Forget the caller's TOTP secret (not the last way to sign in)."""
     factors.remove_totp(auth, ctx)
     return Response(status_code=204)
 
 
-@router.post("/factors/recovery-codes", responses={401: _PROBLEM})
-def new_recovery_codes(auth: Auth, ctx: Session) -> dict[str, list[str]]:
+@router.post("/factors/recovery-codes", response_model=RecoveryCodes, responses=problems(401, 403))
+def new_recovery_codes(auth: Auth, ctx: Session) -> Any:
     """Ten new one-time recovery codes, shown once; the previous ones stop working."""
     return {"codes": factors.new_recovery_codes(auth, ctx)}
 
 
-@router.post("/password", responses={400: _PROBLEM, 401: _PROBLEM})
-def change_password(request: Request, auth: Auth, ctx: Session, body: PasswordIn) -> dict[str, int]:
+@router.post("/password", response_model=PasswordChanged, responses=problems(400, 401, 403, 429))
+def change_password(request: Request, auth: Auth, ctx: Session, body: PasswordIn) -> Any:
     """Change the caller's password (CNIL 2022-100 policy, common passwords refused)."""
     ended = factors.change_password(
         auth,
@@ -326,11 +419,22 @@ def change_password(request: Request, auth: Auth, ctx: Session, body: PasswordIn
     return {"sessions_ended": ended}
 
 
+_LOCATION = {"Location": {"description": "Where to go next", "schema": {"type": "string"}}}
+
+
 def _redirect_uri(settings: AppSettings) -> str:
     return settings.public_url.rstrip("/") + "/api/v1/auth/oidc/callback"
 
 
-@router.get("/oidc/login", status_code=302, responses={302: {"description": "to the provider"}})
+@router.get(
+    "/oidc/login",
+    status_code=302,
+    response_class=RedirectResponse,
+    responses={
+        302: {"description": "To the identity provider", "headers": _LOCATION},
+        **problems(404, 429),
+    },
+)
 def oidc_login(request: Request, auth: Auth, settings: AppSettings) -> Response:
     """Start a federated sign-in: redirect to the identity provider (code + PKCE)."""
     url, browser = federation.start(auth, client_info(request), _redirect_uri(settings))
@@ -351,7 +455,11 @@ def oidc_login(request: Request, auth: Auth, settings: AppSettings) -> Response:
 @router.get(
     "/oidc/callback",
     status_code=303,
-    responses={303: {"description": "signed in"}, 400: _PROBLEM, 401: _PROBLEM, 403: _PROBLEM},
+    response_class=RedirectResponse,
+    responses={
+        303: {"description": "Signed in: to the home page", "headers": _LOCATION},
+        **problems(400, 401, 403, 404, 429),
+    },
 )
 def oidc_callback(
     request: Request,
@@ -380,26 +488,32 @@ def oidc_callback(
     return response
 
 
-@admin_router.post("/accounts/{login}/sessions/revoke", responses={403: _PROBLEM, 404: _PROBLEM})
-def revoke_account_sessions(auth: Auth, ctx: Session, login: Login) -> dict[str, int]:
+@admin_router.post(
+    "/accounts/{login}/sessions/revoke",
+    response_model=Revoked,
+    responses=problems(400, 401, 403, 404),
+)
+def revoke_account_sessions(auth: Auth, ctx: Session, login: Login) -> Any:
     """End every session of an account (administrators, security officers, its account manager)."""
     return {"revoked": admin.revoke_account_sessions(auth, ctx, login)}
 
 
 @admin_router.post(
-    "/organisations/{org_id}/sessions/revoke", responses={403: _PROBLEM, 404: _PROBLEM}
+    "/organisations/{org_id}/sessions/revoke",
+    response_model=Revoked,
+    responses=problems(400, 401, 403, 404),
 )
 def revoke_org_sessions(
     auth: Auth, ctx: Session, org_id: Annotated[str, Path(min_length=1, max_length=32)]
-) -> dict[str, int]:
+) -> Any:
     """End every session of an organisation (administrators, security officers)."""
     return {"revoked": admin.revoke_org_sessions(auth, ctx, org_id)}
 
 
 @admin_router.post(
-    "/accounts/{login}/unlock", responses={401: _PROBLEM, 403: _PROBLEM, 404: _PROBLEM}
+    "/accounts/{login}/unlock", response_model=Unlocked, responses=problems(400, 401, 403, 404)
 )
-def unlock_account(gov: Gov, ctx: Session, login: Login) -> dict[str, bool]:
+def unlock_account(gov: Gov, ctx: Session, login: Login) -> Any:
     """Lift a lock (account manager of the organisation, or administrator; step-up needed).
 
     The same governed path as ``POST /api/v1/accounts/{login}/unlock``: journaled and alerted.
@@ -411,9 +525,10 @@ def unlock_account(gov: Gov, ctx: Session, login: Login) -> dict[str, bool]:
 @admin_router.post(
     "/accounts/{login}/identities",
     status_code=201,
-    responses={401: _PROBLEM, 403: _PROBLEM, 404: _PROBLEM, 409: _PROBLEM},
+    response_model=IdentityLinked,
+    responses=problems(400, 401, 403, 404, 409),
 )
-def link_identity(gov: Gov, ctx: Session, login: Login, body: IdentityIn) -> dict[str, str]:
+def link_identity(gov: Gov, ctx: Session, login: Login, body: IdentityIn) -> Any:
     """Link a federated identity (issuer, sub) to an account that went through four eyes
     (administrators; December 2025: rogue accounts came in through the federation)."""
     accounts.link_federated_identity(gov, ctx, login, body.issuer, body.subject)
@@ -423,7 +538,7 @@ def link_identity(gov: Gov, ctx: Session, login: Login, body: IdentityIn) -> dic
 @admin_router.delete(
     "/accounts/{login}/identities",
     status_code=204,
-    responses={401: _PROBLEM, 403: _PROBLEM, 404: _PROBLEM},
+    responses={**no_content("The link is removed"), **problems(400, 401, 403, 404)},
 )
 def unlink_identity(
     auth: Auth,

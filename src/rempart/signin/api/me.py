@@ -9,22 +9,30 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from rempart.governance.api.accounts import Gov
 from rempart.governance.service import suspensions
-from rempart.kernel.actors import App
+from rempart.kernel.actors import App, OrgKind, Role
 from rempart.web.deps import Ctx
+from rempart.web.openapi import problems
 
 router = APIRouter(prefix="/api/v1", tags=["account"])
 
 
 class OrgOut(BaseModel):
     id: str
-    kind: str
+    kind: OrgKind
     name: str
 
 
 class MeOut(BaseModel):
     login: str
     org: OrgOut
-    roles: list[str]
+    roles: list[Role]
+
+
+class AppSwitched(BaseModel):
+    app: App
+    org_id: str | None = Field(description="null: every organisation")
+    enabled: bool
+    sessions_ended: int
 
 
 class AppSwitchIn(BaseModel):
@@ -32,7 +40,7 @@ class AppSwitchIn(BaseModel):
     org_id: str | None = Field(default=None, max_length=32)
 
 
-@router.get("/me", response_model=MeOut)
+@router.get("/me", response_model=MeOut, responses=problems(401, 403))
 def me(ctx: Ctx) -> Any:
     """The signed-in agent, their organisation and roles."""
     return {
@@ -42,13 +50,21 @@ def me(ctx: Ctx) -> Any:
     }
 
 
-@router.post("/admin/apps/{app}/suspend")
-def suspend_app(ctx: Ctx, gov: Gov, app: App, body: AppSwitchIn) -> dict[str, Any]:
+@router.post(
+    "/admin/apps/{app}/suspend",
+    response_model=AppSwitched,
+    responses=problems(400, 401, 403, 404),
+)
+def suspend_app(ctx: Ctx, gov: Gov, app: App, body: AppSwitchIn) -> Any:
     """Kill switch: suspend one app for everyone, or for one organisation (sessions revoked)."""
     return suspensions.switch_app(gov, ctx, app, body.org_id, enabled=False)
 
 
-@router.post("/admin/apps/{app}/resume")
-def resume_app(ctx: Ctx, gov: Gov, app: App, body: AppSwitchIn) -> dict[str, Any]:
+@router.post(
+    "/admin/apps/{app}/resume",
+    response_model=AppSwitched,
+    responses=problems(400, 401, 403, 404),
+)
+def resume_app(ctx: Ctx, gov: Gov, app: App, body: AppSwitchIn) -> Any:
     """Lift an app's suspension."""
     return suspensions.switch_app(gov, ctx, app, body.org_id, enabled=True)

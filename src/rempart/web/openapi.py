@@ -1,0 +1,104 @@
+"""The OpenAPI side of the JSON API: the problem+json body every error has, the error answers a
+route documents, and the value types the response models share.
+
+Every JSON route declares its 2xx body with a response model and its error statuses with
+``problems(...)``; ``install`` puts the one ``Problem`` schema into the spec's components.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, NotRequired
+
+from fastapi import FastAPI
+from pydantic import Field, TypeAdapter
+from typing_extensions import TypedDict
+
+from rempart.web.errors import PROBLEM
+
+
+class Problem(TypedDict):
+    """RFC 9457 problem details with Rempart's stable ``code`` (``detail`` absent when empty)."""
+
+    type: Annotated[str, Field(description='Always "about:blank".')]
+    title: Annotated[str, Field(description="The HTTP status's reason phrase.")]
+    status: Annotated[int, Field(ge=400, le=599)]
+    code: Annotated[
+        str,
+        Field(
+            description=(
+                "A stable machine-readable word: invalid_request, unauthenticated, "
+                "mfa_required, session_revoked, step_up_required, csrf, forbidden, "
+                "account_locked, access_suspended, not_found, conflict, budget_exhausted, "
+                "throttled, guard_unavailable, method_not_allowed, internal_error."
+            )
+        ),
+    ]
+    detail: NotRequired[
+        Annotated[str, Field(description="For humans; never another person's data.")]
+    ]
+
+
+PROBLEM_REF = {"$ref": "#/components/schemas/Problem"}
+
+# What each status means in this API (shared/API.md's error codes).
+_MEANING = {
+    400: "Malformed input (`invalid_request`).",
+    401: "No live session or bad credentials: `unauthenticated`, `mfa_required`, "
+    "`session_revoked`, `step_up_required`.",
+    403: "`csrf`, `forbidden`, `account_locked` or `access_suspended`.",
+    404: "No such object, or outside the caller's scope (`not_found`, byte-identical).",
+    409: "The object's state does not allow it (`conflict`).",
+    429: "`budget_exhausted` or `throttled`; the `Retry-After` header says when to retry.",
+    503: "The guard's shared state is unreachable: data requests fail closed "
+    "(`guard_unavailable`).",
+}
+
+_RETRY_AFTER = {
+    "Retry-After": {"description": "Seconds to wait.", "schema": {"type": "integer", "minimum": 1}}
+}
+
+
+def _problem(description: str) -> dict[str, Any]:
+    return {"description": description, "content": {PROBLEM: {"schema": PROBLEM_REF}}}
+
+
+def problems(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """The error answers of a route, each a problem+json body; ``default`` covers the rest."""
+    out: dict[int | str, dict[str, Any]] = {}
+    for status in sorted(statuses):
+        out[status] = _problem(_MEANING[status])
+        if status == 429:
+            out[status]["headers"] = _RETRY_AFTER
+    # A documented default also keeps FastAPI from announcing a 422 nobody ever receives:
+    # malformed input is a 400 problem like every other error.
+    out["default"] = _problem("Any other error (`internal_error`...), as problem+json.")
+    return out
+
+
+def no_content(description: str) -> dict[int | str, dict[str, Any]]:
+    """The 204 answer of a route that has no body."""
+    return {204: {"description": description}}
+
+
+# Dates and times the service already wrote as strings (the person record is passed through
+# untouched, for speed and byte-for-byte stable bodies): documented with their format.
+DateText = Annotated[str, Field(json_schema_extra={"format": "date"})]
+TimeText = Annotated[str, Field(json_schema_extra={"format": "date-time"})]
+
+
+def _problem_schemas() -> dict[str, Any]:
+    schema = TypeAdapter(Problem).json_schema(ref_template="#/components/schemas/{model}")
+    return {"Problem": schema}
+
+
+def install(app: FastAPI) -> None:
+    """Serve a spec whose error answers resolve to the shared ``Problem`` schema."""
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            spec = generate()
+            spec.setdefault("components", {}).setdefault("schemas", {}).update(_problem_schemas())
+        return app.openapi_schema or {}
+
+    app.openapi = openapi  # type: ignore[method-assign]
