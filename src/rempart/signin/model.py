@@ -97,14 +97,24 @@ class SessionHolder:
     org: Organisation | None
 
 
+FAILURES_LOCK = "failures"  # the reason of the lock repeated password failures place
+
+
 @dataclass(frozen=True, slots=True)
 class AccountLock:
-    """A lock placed after repeated failures: when, and from which addresses."""
+    """A lock on an account: after repeated failures (``FAILURES_LOCK``), or placed by the
+    guard or the security team (the reason names the rule or the officer's reason)."""
 
     agent_id: int
     locked_at: dt.datetime
     reason: str
     addresses: tuple[str, ...] = ()
+
+    @property
+    def by_failures(self) -> bool:
+        """True for the lock that password failures place, the only one its owner may lift
+        (after a delay, from a clean address); any other lock takes a human to lift."""
+        return self.reason == FAILURES_LOCK
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,7 +17,7 @@ from rempart.kernel.errors import (
 )
 from rempart.kernel.tags import Tag
 from rempart.signin.adapters.passwords import Argon2PasswordHasher
-from rempart.signin.model import digest
+from rempart.signin.model import AccountLock, digest
 from rempart.signin.service import factors, login
 from rempart.signin.service.login import PasswordAccepted
 from tests.support.signin_memory import ELSEWHERE, HOME, PASSWORD, Rig, rig
@@ -257,3 +257,21 @@ def test_challenge_handles_are_never_stored_in_clear() -> None:
     found = r.challenges.get(digest(accepted.challenge))
     assert found is not None
     assert found.expires_at == r.clock.now() + dt.timedelta(minutes=5)
+
+
+@pytest.mark.parametrize("reason", ["guard:canary:touched", "console: suspected theft"])
+def test_a_lock_placed_by_the_guard_or_an_officer_never_lifts_itself(reason: str) -> None:
+    """Only the failures lock lifts itself after the delay; the guard's and the security
+    team's locks take a human, however long the wait and however clean the address
+    (ASVS V6.3.1, V8.3.1: unlocking is an administrative decision)."""
+    r = rig(lock_after=3)
+    agent = r.agent("tm.dupont")
+    r.store.lock(AccountLock(agent.id, r.clock.now(), reason))
+    clean = ClientInfo("192.0.2.50", HOME.user_agent, HOME.network, "FR")
+    r.clock.advance(7 * 24 * 3600)
+    with pytest.raises(AccountLocked):
+        login.submit_password(r.deps, "tm.dupont", PASSWORD, clean)
+    creds = r.store.credentials_by_id(agent.id)
+    assert creds is not None
+    assert creds.locked
+    assert Tag.AUTH_ACCOUNT_UNLOCKED not in r.tags()

@@ -145,6 +145,20 @@ def test_locked_outside_the_failure_rule_stops_at_once() -> None:
         sessions.resume(r.deps, opened.token, HOME, "GET", None)
 
 
+def test_a_lock_by_the_guard_or_an_officer_stops_the_open_session_at_once() -> None:
+    """A lock record that the guard or the security team placed ends the session on its next
+    request, like a lock flag without a record (ASVS V7.4.2)."""
+    r = rig()
+    agent = r.agent("tm.dupont")
+    opened = r.sign_in(agent)
+    r.store.lock(AccountLock(agent.id, r.clock.now(), "guard:velocity:burst"))
+    with pytest.raises(AccountLocked):
+        sessions.resume(r.deps, opened.token, HOME, "GET", None)
+    stored = r.sessions.get(digest(opened.token))
+    assert stored is not None
+    assert stored.end_reason == str(EndReason.ACCOUNT_LOCKED)
+
+
 def test_a_failure_lock_lets_the_open_session_finish() -> None:
     """A failure lock (someone guessing the password) does not cut the owner's session."""
     r = rig()

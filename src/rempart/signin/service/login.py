@@ -26,6 +26,7 @@ from rempart.kernel.errors import (
 )
 from rempart.kernel.tags import Decision, Tag
 from rempart.signin.model import (
+    FAILURES_LOCK,
     AccountLock,
     Challenge,
     ChallengeKind,
@@ -106,7 +107,7 @@ def count_failure(
         return
     count = deps.logins.record_failed_login(agent.id)
     if count >= deps.policy.lock_after:
-        deps.locks.lock(AccountLock(agent.id, now, "failures", (client.address,)))
+        deps.locks.lock(AccountLock(agent.id, now, FAILURES_LOCK, (client.address,)))
         emit(
             deps,
             Tag.AUTH_ACCOUNT_LOCKED,
@@ -121,7 +122,7 @@ def count_failure(
 def _may_self_unlock(deps: AuthDeps, creds: Credentials, client: ClientInfo) -> bool:
     """Right password, from an address that never failed against it, long enough after."""
     lock = deps.locks.lock_of(creds.agent.id)
-    if lock is None:  # locked by the guard or an administrator: only they lift it
+    if lock is None or not lock.by_failures:  # the guard's or a human's lock: a human lifts it
         return False
     now = deps.clock.now()
     attacked_from_here = (

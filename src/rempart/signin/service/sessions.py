@@ -200,7 +200,8 @@ def resume(
     if creds is None or agent is None or not agent.active:
         _end(deps, session, agent, client, EndReason.ACCOUNT_DISABLED)
         raise SessionRevoked("this account is no longer active")
-    if creds.locked and deps.locks.lock_of(agent.id) is None:
+    lock = deps.locks.lock_of(agent.id) if creds.locked else None
+    if creds.locked and (lock is None or not lock.by_failures):
         # Locked by the guard or an administrator (not by password failures): stop now.
         _end(deps, session, agent, client, EndReason.ACCOUNT_LOCKED)
         raise AccountLocked("this account is locked")
