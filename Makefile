@@ -33,8 +33,12 @@ fmt: $(STAMP)
 	$(VENV)/bin/ruff format src tests
 	$(VENV)/bin/ruff check --fix src tests
 
+READ_PATH_POSTGRES ?= postgresql://postgres@127.0.0.1:5432/test
+
 bench: $(STAMP)
 	$(VENV)/bin/rempart bench --json bench.json --report docs/bench --doc docs/benchmarks.md
+	$(PY) -m rempart_bench.read_path --profile --postgres $(READ_PATH_POSTGRES) \
+		--json docs/bench/read_path.json --doc docs/benchmarks.md
 
 clean:
 	rm -rf $(VENV) $(DEMO_DIR) .mypy_cache .ruff_cache

@@ -35,16 +35,22 @@ import os
 import re
 import shutil
 import socket
-import sqlite3
 import subprocess
 import sys
 import tempfile
 import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
 import pyotp
+
+from rempart.db.engine import make_engine
+from rempart_bench.bench import update_doc
+from rempart_bench.cli.bench import machine
 
 USER_AGENT = "rempart-read-bench/1"
 COOKIE = "rempart_session"
@@ -65,10 +71,11 @@ def rempart(*args: str) -> list[str]:
     return [sys.executable, "-m", "rempart", *args]
 
 
-def seed(workdir: Path, persons: int, seed_value: int, history_days: int) -> tuple[str, Path]:
+def seed(
+    workdir: Path, db_url: str, persons: int, seed_value: int, history_days: int
+) -> tuple[str, Path]:
     for old in workdir.glob("*.db*"):  # a fresh database each run: the bench's own files
         old.unlink()
-    db_url = f"sqlite:///{workdir / 'rempart.db'}"
     cred = workdir / "cred.json"
     cmd = rempart(
         "seed",
@@ -102,11 +109,14 @@ class Server:
             self.proc.wait()
 
 
-def start_server(db_url: str, workdir: Path, env: dict[str, str], config: Path | None) -> Server:
+def start_server(
+    db_url: str, journal_url: str, workdir: Path, env: dict[str, str], config: Path | None
+) -> Server:
     port = free_port()
     cmd = rempart(
-        "serve", "--db", db_url, "--host", "127.0.0.1", "--port", str(port), "--insecure-http"
-    )
+        "serve", "--db", db_url, "--journal", journal_url,
+        "--host", "127.0.0.1", "--port", str(port), "--insecure-http",
+    )  # fmt: skip
     if config is not None:
         cmd += ["--config", str(config)]
     log = workdir / "server.log"
@@ -330,9 +340,13 @@ def run_wrk(
 # -- reporting ----------------------------------------------------------------------------------
 
 
-def journal_count(journal: Path) -> int:
-    with sqlite3.connect(f"file:{journal}?mode=ro", uri=True) as conn:
-        return int(conn.execute("SELECT count(*) FROM journal_entries").fetchone()[0])
+def journal_count(journal_url: str) -> int:
+    engine = make_engine(journal_url)
+    try:
+        with engine.connect() as conn:
+            return int(conn.exec_driver_sql("SELECT count(*) FROM journal_entries").scalar_one())
+    finally:
+        engine.dispose()
 
 
 def sessions_alive(url: str, readers: list[Reader]) -> int:
@@ -345,12 +359,213 @@ def sessions_alive(url: str, readers: list[Reader]) -> int:
     return alive
 
 
-def line(r: WrkResult) -> str:
-    return (
-        f"{r.name:<14} {r.per_s:>9.1f} req/s   p50 {r.p50:>7.2f} ms   p99 {r.p99:>7.2f} ms   "
-        f"requests {r.requests}   statuses {dict(sorted(r.statuses.items()))}"
-        + (f"   {r.socket_errors}" if r.socket_errors else "")
-    )
+# -- PostgreSQL: a pair of fresh databases per run -----------------------------------------------
+
+
+@contextmanager
+def fresh_postgres(server_url: str) -> Iterator[tuple[str, str]]:
+    """A portal and a journal database, new on ``server_url`` and dropped afterwards."""
+    name = f"rempart_rp_{uuid.uuid4().hex[:10]}"
+    admin = make_engine(server_url).execution_options(isolation_level="AUTOCOMMIT")
+    base = server_url.rsplit("/", 1)[0]
+    try:
+        with admin.connect() as c:
+            for db in (name, name + "_journal"):
+                c.exec_driver_sql(f'CREATE DATABASE "{db}"')
+        yield f"{base}/{name}", f"{base}/{name}_journal"
+    finally:
+        with admin.connect() as c:
+            for db in (name, name + "_journal"):
+                c.exec_driver_sql(f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)')
+        admin.dispose()
+
+
+# -- where the server's time goes (py-spy) --------------------------------------------------------
+
+STAGES = (
+    ("HTTP, routing, dependencies, middleware", r"."),
+    ("session resumption (one read)", r"^resume \("),
+    ("data gate (one read)", r"access_standing"),
+    ("person and relations (two reads)", r"person_by_ft_id|relations \(rempart"),
+    ("scope policy and record", r"decide \(rempart/people/scope|render_record|_extras"),
+    ("guard decision", r"Guard\.admit"),
+    ("journal entry (serialise, hash, hand over)", r"append_async|SqlJournalStore\.append "),
+)
+
+
+def py_spy() -> str | None:
+    """py-spy, on the PATH or installed beside this interpreter (the bench extra)."""
+    beside = Path(sys.executable).parent / "py-spy"
+    return shutil.which("py-spy") or (str(beside) if beside.exists() else None)
+
+
+def profile_server(pid: int, seconds: int, out: Path) -> subprocess.Popen[bytes]:
+    """Sample the server's threads with py-spy while the guarded reads run."""
+    spy = py_spy() or "py-spy"
+    return subprocess.Popen(  # noqa: S603 - our profiler, our server's pid
+        [spy, "record", "--pid", str(pid), "--rate", "200", "--duration", str(seconds),
+         "--format", "raw", "--threads", "--nonblocking", "-o", str(out)],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+
+
+def profile_summary(path: Path) -> dict[str, object]:
+    """Shares of the event loop's busy samples per stage, and of each thread's samples."""
+    rows = []
+    for line_ in path.read_text(encoding="utf-8").splitlines():
+        stack, _, count = line_.rpartition(" ")
+        rows.append((stack.split(";"), int(count)))
+    total = sum(n for _, n in rows) or 1
+    threads: dict[str, int] = {}
+    for frames, n in rows:
+        name = re.sub(r"\s*\(\d+\)", "", frames[0]).replace("thread ", "").strip(": ")
+        threads[name] = threads.get(name, 0) + n
+    # The request path runs on the event loop (local stores) or in its worker threads.
+    loop = [(f, n) for f, n in rows if _serves_requests(f[0]) and not _idle(f)]
+    busy = sum(n for _, n in loop) or 1
+    stages: dict[str, float] = {}
+    claimed = 0
+    for name, pattern in STAGES[1:]:
+        rx = re.compile(pattern)
+        share = sum(n for f, n in loop if any(rx.search(x) for x in f[1:]))
+        stages[name] = round(share / busy, 3)
+        claimed += share
+    stages[STAGES[0][0]] = round(max(0, busy - claimed) / busy, 3)
+    return {
+        "samples": total,
+        "threads": {
+            k: round(v / total, 3) for k, v in sorted(threads.items(), key=lambda kv: -kv[1])
+        },
+        "request_threads_busy": round(busy / total, 3),
+        "request_stages": stages,
+    }
+
+
+def _serves_requests(thread: str) -> bool:
+    return "MainThread" in thread or "AnyIO worker" in thread
+
+
+_WAITING = ("select (selectors", "run_forever (", "run_until_complete (", "Runner.run (", "wait (")
+
+
+def _idle(frames: list[str]) -> bool:
+    """A sample whose innermost Python frame is the loop (or a worker) waiting for work."""
+    return frames[-1].startswith(_WAITING) or "_worker (anyio" in frames[-1]
+
+
+# -- one run --------------------------------------------------------------------------------------
+
+
+@dataclass
+class Run:
+    portal: str
+    read: WrkResult
+    unauth: WrkResult
+    alive: int
+    readers: int
+    pairs: int
+    journaled: int
+    profile: dict[str, object] | None
+
+
+def measure(args: argparse.Namespace, workdir: Path, db_url: str, journal_url: str) -> Run:
+    """Seed, serve, sign in, and run wrk on the guarded read then on the 401, one server."""
+    env = dict(kv.split("=", 1) for kv in args.env)
+    _, cred = seed(workdir, db_url, args.persons, args.seed, args.history_days)
+    server = start_server(db_url, journal_url, workdir, env, args.config)
+    try:
+        readers = sign_in_readers(server.url, cred, args.agents, args.ids_per_agent)
+        read_lua, unauth_lua = workdir / "read.lua", workdir / "unauth.lua"
+        read_lua.write_text(read_script(readers), encoding="utf-8")
+        unauth_lua.write_text(unauth_script(), encoding="utf-8")
+        before = journal_count(journal_url)
+        wrk = (args.threads, args.connections)
+        if args.warmup:
+            run_wrk("warm-up", server.url, read_lua, *wrk, args.warmup)
+        spy = None
+        if args.profile:
+            spy = profile_server(
+                server.proc.pid, max(1, args.duration - 2), workdir / "profile.txt"
+            )
+        read = run_wrk("guarded read", server.url, read_lua, *wrk, args.duration)
+        if spy is not None:
+            spy.wait(timeout=60)
+        unauth = run_wrk("401 /me", server.url, unauth_lua, *wrk, args.duration)
+        alive = sessions_alive(server.url, readers)
+        journaled = journal_count(journal_url) - before
+    finally:
+        server.stop()
+    profile = None
+    if args.profile and (workdir / "profile.txt").exists():
+        profile = profile_summary(workdir / "profile.txt")
+    pairs = sum(len(r.people) for r in readers)
+    portal = "PostgreSQL" if db_url.startswith("postgresql") else "SQLite"
+    return Run(portal, read, unauth, alive, len(readers), pairs, journaled, profile)
+
+
+def figures(run: Run, args: argparse.Namespace) -> dict[str, object]:
+    """The run as JSON."""
+    ratio = run.read.per_s / run.unauth.per_s if run.unauth.per_s else 0.0
+    return {
+        "portal": run.portal,
+        "read_per_s": run.read.per_s,
+        "read_p50_ms": run.read.p50,
+        "read_p99_ms": run.read.p99,
+        "read_requests": run.read.requests,
+        "read_statuses": run.read.statuses,
+        "unauth_per_s": run.unauth.per_s,
+        "unauth_p50_ms": run.unauth.p50,
+        "unauth_p99_ms": run.unauth.p99,
+        "ratio": round(ratio, 3),
+        "read_non_200": run.read.count_not(200),
+        "sessions_alive": run.alive,
+        "advisers": run.readers,
+        "pairs": run.pairs,
+        "journal_entries": run.journaled,
+        "wrk": f"-t{args.threads} -c{args.connections} -d{args.duration}s --latency",
+        "profile": run.profile,
+    }
+
+
+def markdown(results: list[dict[str, object]], command: str, machine: str) -> str:
+    """The benchmarks.md section for these runs."""
+    out = [
+        "### Guarded record reads against the same server's 401, side by side",
+        "",
+        f"Command: `{command}`. Machine: {machine}.",
+        "",
+        "| portal | guarded reads/s | p50 | p99 | 401/s (same server) | ratio | non-200 reads |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for f in results:
+        out.append(
+            f"| {f['portal']} | {f['read_per_s']:,.0f} | {f['read_p50_ms']:.1f} ms "
+            f"| {f['read_p99_ms']:.1f} ms | {f['unauth_per_s']:,.0f} | {f['ratio']:.2f} "
+            f"| {f['read_non_200']} of {f['read_requests']:,} |"
+        )
+    for f in results:
+        prof = f.get("profile")
+        if not isinstance(prof, dict):
+            continue
+        out += [
+            "",
+            f"Where the server's time goes on {f['portal']} (py-spy, {prof['samples']:,} "
+            "samples of the server's threads during the guarded reads):",
+            "",
+        ]
+        threads = prof["threads"]
+        assert isinstance(threads, dict)
+        out.append("threads: " + ", ".join(f"{k} {v:.0%}" for k, v in list(threads.items())[:4]))
+        out += [
+            "",
+            f"the request path (event loop and its worker threads) is "
+            f"{prof['request_threads_busy']:.0%} of the samples; of its time:",
+            "",
+        ]
+        stages = prof["request_stages"]
+        assert isinstance(stages, dict)
+        out += [f"- {k}: {v:.0%}" for k, v in sorted(stages.items(), key=lambda kv: -kv[1])]
+    return "\n".join(out)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -368,74 +583,59 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--max-errors", type=float, default=0.01, help="share of non-200 reads")
     ap.add_argument("--config", type=Path, help="KEY=value settings file for `rempart serve`")
     ap.add_argument("--env", action="append", default=[], help="KEY=VALUE for the server")
+    ap.add_argument("--postgres", help="also run with the portal and journal on this server")
+    ap.add_argument("--profile", action="store_true", help="sample the server with py-spy")
     ap.add_argument("--json", type=Path, help="also write the figures here")
+    ap.add_argument("--doc", type=Path, help="markdown file whose read-path section is replaced")
     args = ap.parse_args(argv)
-
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is not installed (apt-get install -y wrk)")
+    if args.profile and py_spy() is None:
+        raise SystemExit("--profile needs py-spy (pip install '.[bench]')")
     workdir = args.workdir or Path(tempfile.mkdtemp(prefix="read-bench-"))
     workdir.mkdir(parents=True, exist_ok=True)
-    env = dict(kv.split("=", 1) for kv in args.env)
-
-    db_url, cred = seed(workdir, args.persons, args.seed, args.history_days)
-    server = start_server(db_url, workdir, env, args.config)
-    try:
-        readers = sign_in_readers(server.url, cred, args.agents, args.ids_per_agent)
-        pairs = sum(len(r.people) for r in readers)
-        read_lua, unauth_lua = workdir / "read.lua", workdir / "unauth.lua"
-        read_lua.write_text(read_script(readers), encoding="utf-8")
-        unauth_lua.write_text(unauth_script(), encoding="utf-8")
-        print(f"server {server.url}, {len(readers)} advisers signed in, {pairs} (cookie, ft_id)")
-        journal = workdir / "journal.db"
-        before = journal_count(journal)
-        wrk = (args.threads, args.connections)
-        if args.warmup:
-            run_wrk("warm-up", server.url, read_lua, *wrk, args.warmup)
-        read = run_wrk("guarded read", server.url, read_lua, *wrk, args.duration)
-        unauth = run_wrk("401 /me", server.url, unauth_lua, *wrk, args.duration)
-        alive = sessions_alive(server.url, readers)
-        journaled = journal_count(journal) - before
-    finally:
-        server.stop()
-
-    ratio = read.per_s / unauth.per_s if unauth.per_s else 0.0
-    bad_reads = read.count_not(200)
-    bad_share = bad_reads / read.requests if read.requests else 1.0
-    print(line(read))
-    print(line(unauth))
-    print(f"ratio guarded/401 = {ratio:.3f}")
-    print(
-        f"non-200 reads: {bad_reads} ({bad_share:.2%}); 401 path non-401: {unauth.count_not(401)}"
-    )
-    print(f"sessions still alive after the run: {alive}/{len(readers)}")
-    print(f"journal entries written during the runs: {journaled} (warm-up included)")
-    figures = {
-        "read_per_s": read.per_s,
-        "read_p50_ms": read.p50,
-        "read_p99_ms": read.p99,
-        "read_requests": read.requests,
-        "read_statuses": read.statuses,
-        "unauth_per_s": unauth.per_s,
-        "unauth_p50_ms": unauth.p50,
-        "unauth_p99_ms": unauth.p99,
-        "ratio": round(ratio, 3),
-        "read_non_200": bad_reads,
-        "sessions_alive": alive,
-        "advisers": len(readers),
-        "pairs": pairs,
-        "journal_entries": journaled,
-        "wrk": f"-t{args.threads} -c{args.connections} -d{args.duration}s --latency",
-    }
+    results, failed = [], False
+    sqlite_dir = workdir / "sqlite"
+    sqlite_dir.mkdir(exist_ok=True)
+    runs = [
+        (
+            "sqlite",
+            f"sqlite:///{sqlite_dir / 'rempart.db'}",
+            f"sqlite:///{sqlite_dir / 'journal.db'}",
+        )
+    ]
+    for _kind, db_url, journal_url in runs:
+        results.append(figures(measure(args, sqlite_dir, db_url, journal_url), args))
+    if args.postgres:
+        pg_dir = workdir / "postgres"
+        pg_dir.mkdir(exist_ok=True)
+        with fresh_postgres(args.postgres) as (db_url, journal_url):
+            results.append(figures(measure(args, pg_dir, db_url, journal_url), args))
+    for f in results:
+        print(
+            f"{f['portal']:<10} guarded read {f['read_per_s']:>8.1f}/s"
+            f" p50 {f['read_p50_ms']:.2f} ms p99 {f['read_p99_ms']:.2f} ms"
+            f" | 401 {f['unauth_per_s']:>8.1f}/s | ratio {f['ratio']:.3f}"
+            f" | non-200 reads {f['read_non_200']}"
+            f" | sessions alive {f['sessions_alive']}/{f['advisers']}"
+        )
+        if f["profile"]:
+            print("   profile:", json.dumps(f["profile"]["request_stages"]))  # type: ignore[index]
+        share = int(f["read_non_200"]) / max(1, int(f["read_requests"]))  # type: ignore[call-overload]
+        failed |= share > args.max_errors
     if args.json:
-        args.json.write_text(json.dumps(figures, indent=1) + "\n", encoding="utf-8")
+        args.json.write_text(
+            json.dumps({"machine": machine(), "runs": results}, indent=1) + "\n", encoding="utf-8"
+        )
+    if args.doc:
+        command = "python -m rempart_bench.read_path " + " ".join(
+            argv if argv is not None else sys.argv[1:]
+        )
+        update_doc(args.doc, markdown(results, command, machine()), command, marker="read-path")
     if args.workdir is None:
         shutil.rmtree(workdir, ignore_errors=True)
-    if bad_share > args.max_errors or unauth.count_not(401):
-        print(
-            f"FAIL: {bad_reads} of {read.requests} guarded reads were not 200 "
-            f"(limit {args.max_errors:.0%}): {read.statuses}",
-            file=sys.stderr,
-        )
+    if failed:
+        print("FAIL: more guarded reads than allowed were not answered 200", file=sys.stderr)
         return 1
     return 0
 
