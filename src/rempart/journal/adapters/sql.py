@@ -131,11 +131,30 @@ class _AwaitedPending(_Pending):
         self.future: asyncio.Future[None] = loop.create_future()
 
     def wake(self) -> None:
-        self.loop.call_soon_threadsafe(self._settle)
+        self.loop.call_soon_threadsafe(self.settle)
 
-    def _settle(self) -> None:
+    def settle(self) -> None:
+        """On the loop: let the awaiting request go on."""
         if not self.future.done():
             self.future.set_result(None)
+
+
+def _settle_all(pendings: list[_AwaitedPending]) -> None:
+    for p in pendings:
+        p.settle()
+
+
+def _wake_all(batch: list[_Pending]) -> None:
+    """Wake a committed batch's callers: threads one by one, each event loop once (a single
+    cross-thread call per loop rather than one per request)."""
+    by_loop: dict[asyncio.AbstractEventLoop, list[_AwaitedPending]] = {}
+    for p in batch:
+        if isinstance(p, _AwaitedPending):
+            by_loop.setdefault(p.loop, []).append(p)
+        else:
+            p.wake()
+    for loop, pendings in by_loop.items():
+        loop.call_soon_threadsafe(_settle_all, pendings)
 
 
 _STOP = _Pending([])  # tells the writer to finish
@@ -207,6 +226,8 @@ class SqlJournalStore:
         if create:
             self._create_schema()
         self._inbox: queue.SimpleQueue[_Pending] = queue.SimpleQueue()  # a C queue, no lock
+        # Entries awaited on an event loop, waiting for the end of the loop's turn.
+        self._handover: dict[asyncio.AbstractEventLoop, list[_AwaitedPending]] = {}
         self._start_lock = threading.Lock()
         self._sql_cache: dict[tuple[str, int], str] = {}
         self._closing = False
@@ -388,17 +409,28 @@ class SqlJournalStore:
         holding a thread; the entries are committed when this returns, as with ``append``."""
         if not entries:
             return self.head()[0]
-        pending = _AwaitedPending([self._prepare(e) for e in entries], asyncio.get_running_loop())
+        loop = asyncio.get_running_loop()
+        pending = _AwaitedPending([self._prepare(e) for e in entries], loop)
         if self._closing:
             raise RuntimeError("the journal is closed")
         if self._thread is None:
             self.start()
-        self._inbox.put(pending)
+        # Handed to the writer once per turn of the loop, with the other requests' entries of
+        # that turn: one wake-up of the writer thread for all of them.
+        waiting = self._handover.get(loop)
+        if waiting is None:
+            waiting = self._handover[loop] = []
+            loop.call_soon(self._hand_over, loop)
+        waiting.append(pending)
         # Shielded: a client that hangs up must not cancel the wait while its entry is in flight.
         await asyncio.shield(pending.future)
         if pending.error is not None:
             raise pending.error
         return pending.last
+
+    def _hand_over(self, loop: asyncio.AbstractEventLoop) -> None:
+        for pending in self._handover.pop(loop, ()):
+            self._inbox.put(pending)
 
     def _ensure_writer(self) -> None:
         if self._thread is None and not self._closing:
@@ -561,8 +593,7 @@ class SqlJournalStore:
                 for p in batch:
                     p.error = exc
             finally:
-                for p in batch:
-                    p.wake()
+                _wake_all(batch)
         # Closing: sign what is not yet covered, so a restart starts from a checkpoint.
         with contextlib.suppress(Exception):
             head = self._head
