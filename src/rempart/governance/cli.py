@@ -9,7 +9,7 @@ import typer
 from rich.console import Console
 
 from rempart.bootstrap import build_container
-from rempart.cli.serve import load_settings
+from rempart.cli.settings import load_settings
 from rempart.governance.service import lifecycle
 
 app = typer.Typer(help="Scheduled governance jobs.", no_args_is_help=True)
