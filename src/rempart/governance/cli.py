@@ -26,7 +26,6 @@ def run(
     settings = load_settings(db, journal, [], False, config)
     box = build_container(settings)
     try:
-        assert box.governance is not None
         report = lifecycle.run_jobs(box.governance)
     finally:
         box.close()
