@@ -63,7 +63,7 @@ class EndReason(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class AuthPolicy:
-    """The sign-in rules in force, built from the settings by ``bootstrap``."""
+    """The sign-in rules in force, built from the settings by ``signin.wiring``."""
 
     idle: dt.timedelta = dt.timedelta(minutes=15)
     absolute: dt.timedelta = dt.timedelta(hours=10)
