@@ -35,6 +35,7 @@ from rempart.people.scope import reaches_people
 from rempart.settings import Settings
 from rempart.signin.adapters.geoip import GeoipLocator
 from rempart.web.app import create_app
+from rempart_bench import perf
 from rempart_bench.driver import PROXY_CIDR, Agentish, Driver
 from rempart_bench.flat import FlatAccessStore
 from rempart_bench.history import AgentWork, workers, write_history
@@ -258,7 +259,8 @@ def open_run(base: Base, mode: str, at: dt.datetime) -> Run:
         _settings(d / base.db.name, d / base.journal.name, mode, base.signing_key), clock=clock
     )
     if mode == "none":
-        box.portal = replace(box.portal, store=FlatAccessStore(box.db))
+        # The same portal, its records read through a flat-access store (shares its resources).
+        box = replace(box, portal=replace(box.portal, store=FlatAccessStore(box.db)))
     guard = box.guard
     if guard is not None and isinstance(guard.profiles, MemoryProfileStore):
         guard.profiles.replace(base.baselines)
@@ -483,7 +485,7 @@ def run_bench(cfg: BenchConfig, stage: Stage, workdir: Path | None = None) -> Be
         stage.start("performance", 3)
         perf_measured = performance(base, cfg)
         stage.advance("performance", 3)
-        perf: dict[str, Any] = {
+        figures: dict[str, Any] = {
             **perf_measured,
             **{k: round(v, 2) for k, v in base.timings.items()},
             "legit_seconds": round(legit_seconds, 2),
@@ -491,7 +493,7 @@ def run_bench(cfg: BenchConfig, stage: Stage, workdir: Path | None = None) -> Be
             "attack_seconds": round(time.perf_counter() - t, 2),
             "total_seconds": round(time.perf_counter() - t0, 2),
         }
-        return BenchResult(outcomes, legit, perf, cfg)
+        return BenchResult(outcomes, legit, figures, cfg)
     finally:
         if own:
             shutil.rmtree(wd, ignore_errors=True)
@@ -499,8 +501,6 @@ def run_bench(cfg: BenchConfig, stage: Stage, workdir: Path | None = None) -> Be
 
 def performance(base: Base, cfg: BenchConfig) -> dict[str, Any]:
     """Guard decision latency, journal append and verify, reads with the guard on vs off."""
-    from rempart_bench import perf
-
     out: dict[str, Any] = {}
     out.update(perf.guard_latency(base.baselines))
     # On disk, not in memory: durability is what is measured here.

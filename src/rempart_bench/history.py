@@ -7,13 +7,16 @@ import datetime as dt
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
+from rempart.bootstrap import build_container
 from rempart.journal.model import JournalEntry
 from rempart.kernel.actors import Agent, OrgKind, Role
 from rempart.kernel.categories import DataCategory
-from rempart.kernel.clock import months_before
+from rempart.kernel.clock import ManualClock, months_before
 from rempart.kernel.tags import Decision, Tag
 from rempart.people.ports import PortalStore
 from rempart.people.scope import reaches_people
+from rempart.settings import Settings
+from rempart.signin.adapters.geoip import GeoipLocator
 from rempart.signin.ports import NetworkLocator
 from rempart_bench.workload import Habits, Kind, Visit, habits_for, plan_day
 
@@ -172,11 +175,6 @@ def seed_history(
     db_url: str, journal_url: str | None, logins: list[str], as_of: dt.date, days: int, seed: int
 ) -> int:
     """Write ``days`` days of history for a freshly seeded demo database into its journal."""
-    from rempart.bootstrap import build_container
-    from rempart.kernel.clock import ManualClock
-    from rempart.settings import Settings
-    from rempart.signin.adapters.geoip import GeoipLocator
-
     settings = Settings(
         demo=True, db_url=db_url, journal_url=journal_url or "", jobs_interval_seconds=0
     )

@@ -80,7 +80,7 @@ class _Alerts:
 def guard_latency(baselines: Baselines, calls: int = 20_000, seed: int = 1) -> dict[str, float]:
     """Time of one ``Guard.check`` on ordinary reads by many agents (in-memory state)."""
     profiles = MemoryProfileStore(baselines)
-    # As the server does after loading its baselines (bootstrap.refresh_baselines).
+    # As the server does after loading its baselines (guard.wiring.refresh_baselines).
     gc.collect()
     gc.freeze()
     guard = Guard(MemoryGuardState(), profiles, _NoContainment(), _Alerts(), MemoryJournal())

@@ -20,7 +20,7 @@ from rempart.db.schema.signin import RecoveryCodeRow, SessionRow
 from rempart.journal.adapters.memory import MemoryJournal
 from rempart.kernel.clock import ManualClock
 from rempart.kernel.tags import Decision, Tag
-from rempart.signin.throttling import ACCOUNT_THROTTLE
+from rempart.signin.model import ACCOUNT_THROTTLE
 from rempart.web.app import create_app
 from tests.factories import World, standard_world
 from tests.support.signin import (

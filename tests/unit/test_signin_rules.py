@@ -12,13 +12,15 @@ import pytest
 
 from rempart.kernel.actors import OrgKind, Role
 from rempart.kernel.errors import WeakPassword
+from rempart.kernel.throttling import Failures, ThrottlePolicy
 from rempart.signin.adapters.geoip import GeoipLocator
 from rempart.signin.adapters.memory_attempts import MemoryAttemptCounter
 from rempart.signin.adapters.totp import PyotpTotp
 from rempart.signin.model import (
+    ACCOUNT_THROTTLE,
+    ADDRESS_THROTTLE,
     AuthPolicy,
     EndReason,
-    Failures,
     Method,
     Session,
     acr_satisfies,
@@ -27,7 +29,6 @@ from rempart.signin.model import (
     needs_key_enrolment,
 )
 from rempart.signin.passwords import check_password, common_passwords, estimated_bits, is_common
-from rempart.signin.throttling import ACCOUNT_THROTTLE, ADDRESS_THROTTLE, ThrottlePolicy
 from rempart.web.client import client_address, parse_proxies
 from tests.factories import NOW, make_agent
 

@@ -18,8 +18,7 @@ from rempart.citizen.model import CitizenSession
 from rempart.citizen.service import CitizenDeps
 from rempart.kernel.categories import DataCategory
 from rempart.kernel.tags import Decision
-from rempart.signin.api.session import CSRF_HEADER, AppSettings
-from rempart.web.deps import client_info, container
+from rempart.web.deps import CSRF_HEADER, AppSettings, client_info, container
 from rempart.web.openapi import no_content, problems
 
 router = APIRouter(prefix="/api/v1/citizen", tags=["who consulted my file"])

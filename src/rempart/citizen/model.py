@@ -21,7 +21,7 @@ import hmac
 from dataclasses import dataclass
 
 from rempart.kernel.tags import Tag
-from rempart.signin.throttling import ThrottlePolicy
+from rempart.kernel.throttling import ThrottlePolicy
 
 CODE_DIGITS = 6
 

@@ -20,8 +20,8 @@ from rempart.citizen import service as citizen
 from rempart.citizen.model import CitizenSession
 from rempart.citizen.service import CitizenDeps
 from rempart.kernel import errors as e
-from rempart.signin.api.session import settings_of
-from rempart.web.deps import client_info, container
+from rempart.web.deps import client_info, container, settings_of
+from rempart.web.ui.labels import wait_fr
 from rempart.web.ui.routing import HtmlRoute
 from rempart.web.ui.templating import render
 from rempart.web.ui.visitor import (
@@ -139,8 +139,6 @@ def ask_code(
             error="L'identifiant France Travail compte 7 chiffres suivis d'une lettre majuscule.",
         )
     except e.Throttled as exc:
-        from rempart.web.ui.labels import wait_fr
-
         response = _start_page(
             request,
             status=429,

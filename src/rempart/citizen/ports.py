@@ -6,9 +6,7 @@ import datetime as dt
 from typing import Protocol
 
 from rempart.citizen.model import CitizenChallenge, CitizenFlag, CitizenSession
-from rempart.signin.model import (
-    Failures,
-)
+from rempart.kernel.throttling import Failures
 
 
 class CitizenStore(Protocol):

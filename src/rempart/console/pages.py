@@ -14,12 +14,12 @@ from fastapi import APIRouter, Path, Query, Request, Response
 from fastapi.responses import RedirectResponse
 
 from rempart.console import service as security_console
-from rempart.governance.api.accounts import governance
 from rempart.governance.service import accounts
+from rempart.governance.web import governance
 from rempart.guard.service import alerts
-from rempart.signin.api.session import auth_deps, settings_of
 from rempart.signin.service import admin
-from rempart.web.deps import portal
+from rempart.signin.web import auth_deps
+from rempart.web.deps import portal, settings_of
 from rempart.web.ui import charts, labels
 from rempart.web.ui.routing import HtmlRoute
 from rempart.web.ui.templating import render

@@ -22,6 +22,11 @@ def is_sqlite(url: str) -> bool:
     return normalise_url(url).startswith("sqlite")
 
 
+def is_memory(url: str) -> bool:
+    """True for an in-memory SQLite URL (tests)."""
+    return url in ("sqlite://", "sqlite:///:memory:")
+
+
 def sqlite_path(url: str) -> Path | None:
     """The file behind an SQLite URL (None for in-memory or non-SQLite)."""
     u = make_url(normalise_url(url))

@@ -8,7 +8,7 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine, delete, insert, inspect, select
 
-from rempart.db.engine import make_engine, normalise_url
+from rempart.db.engine import is_memory, make_engine, normalise_url
 from rempart.db.schema.core import MetaRow
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -33,6 +33,15 @@ def upgrade_connection(engine: Engine, revision: str = "heads") -> None:
     with engine.begin() as conn:
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, revision)
+
+
+def open_portal_database(url: str) -> Engine:
+    """The portal database's engine; an in-memory database (tests) is migrated on the way,
+    since nobody else can reach it to run ``rempart db upgrade``."""
+    engine = make_engine(url)
+    if is_memory(url) and not is_initialised(engine):
+        upgrade_connection(engine)
+    return engine
 
 
 def is_initialised(engine: Engine) -> bool:

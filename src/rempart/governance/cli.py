@@ -9,7 +9,7 @@ import typer
 from rich.console import Console
 
 from rempart.bootstrap import build_container
-from rempart.cli.serve import load_settings
+from rempart.cli.settings import load_settings
 from rempart.governance.service import lifecycle
 
 app = typer.Typer(help="Scheduled governance jobs.", no_args_is_help=True)
@@ -26,7 +26,6 @@ def run(
     settings = load_settings(db, journal, [], False, config)
     box = build_container(settings)
     try:
-        assert box.governance is not None
         report = lifecycle.run_jobs(box.governance)
     finally:
         box.close()

@@ -151,7 +151,7 @@ REFUSAL_MESSAGES: dict[Refusal, str] = {
 
 @dataclass(frozen=True, slots=True)
 class GovernanceRules:
-    """The governance settings in force, built from ``Settings`` by ``bootstrap``."""
+    """The governance settings in force, built from ``Settings`` by ``governance.wiring``."""
 
     approver_min_age: dt.timedelta = dt.timedelta(days=30)
     request_ttl: dt.timedelta = dt.timedelta(hours=24)

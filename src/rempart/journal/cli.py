@@ -19,20 +19,20 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from rempart.bootstrap import (
+from rempart.journal.integrity import CheckpointKind
+from rempart.journal.model import format_time
+from rempart.journal.service import audit as journal_audit
+from rempart.journal.wiring import (
     create_journal,
     journal_trust,
     new_journal_key,
     open_journal_archive,
 )
-from rempart.journal.integrity import CheckpointKind
-from rempart.journal.model import format_time
-from rempart.journal.service import audit as journal_audit
 from rempart.kernel.errors import RempartError
 from rempart.kernel.identifiers import parse_ft_id
 from rempart.settings import Settings
 
-if TYPE_CHECKING:  # a type only: bootstrap picks and opens the implementation
+if TYPE_CHECKING:  # a type only: the journal's wiring picks and opens the implementation
     from rempart.journal.adapters.sql import SqlJournalStore
 
 app = typer.Typer(help="The access journal: verify, prove, query, retention.", no_args_is_help=True)

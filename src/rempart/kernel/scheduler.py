@@ -1,10 +1,11 @@
-"""``IntervalRunner``: runs one job every N seconds on a background thread (inside ``serve``)."""
+"""``IntervalRunner``: runs one job every N seconds on a background thread (inside ``serve``);
+``Jobs``: the runners of one portal, built with it and started by the app's lifespan."""
 
 from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 log = logging.getLogger("rempart.jobs")
 
@@ -38,3 +39,27 @@ class IntervalRunner:
         self._stop.set()
         if self._thread.is_alive():
             self._thread.join(timeout=30)
+
+
+class Jobs:
+    """The periodic jobs of one running portal: built with it, started once by the app's
+    lifespan (never by a request), stopped when the portal closes."""
+
+    def __init__(self, runners: Sequence[IntervalRunner] = ()) -> None:
+        self.runners = tuple(runners)
+        self.started = False
+        self._lock = threading.Lock()
+
+    def start(self) -> None:
+        """Start every job; a second call (a second app on the same portal) does nothing."""
+        with self._lock:
+            if self.started:
+                return
+            self.started = True
+        for runner in self.runners:
+            runner.start()
+
+    def close(self) -> None:
+        """Stop every job, after the run in progress."""
+        for runner in reversed(self.runners):
+            runner.close()

@@ -14,6 +14,12 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 from rempart.kernel.actors import Agent, Organisation
+from rempart.kernel.throttling import ThrottlePolicy
+
+# Growing delays after failed sign-ins (ASVS V6.3.1), per account and per client address.
+ACCOUNT_THROTTLE = ThrottlePolicy(free=3, base_seconds=1.0, max_seconds=900.0)
+# Offices and Missions Locales sit behind one NAT: an address gets more free attempts.
+ADDRESS_THROTTLE = ThrottlePolicy(free=10, base_seconds=1.0, max_seconds=900.0)
 
 
 class Method(StrEnum):
@@ -57,7 +63,7 @@ class EndReason(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class AuthPolicy:
-    """The sign-in rules in force, built from the settings by ``bootstrap``."""
+    """The sign-in rules in force, built from the settings by ``signin.wiring``."""
 
     idle: dt.timedelta = dt.timedelta(minutes=15)
     absolute: dt.timedelta = dt.timedelta(hours=10)
@@ -208,14 +214,6 @@ class FederatedClaims:
     acr: str
     auth_time: dt.datetime | None = None
     amr: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True, slots=True)
-class Failures:
-    """Failed attempts counted under one key (an account or an address)."""
-
-    count: int = 0
-    last_at: dt.datetime | None = None
 
 
 def digest(secret: str) -> str:

@@ -14,15 +14,14 @@ from fastapi import APIRouter, Form, Request, Response
 from fastapi.responses import RedirectResponse
 
 from rempart.kernel import errors as e
-from rempart.signin.api.session import (
+from rempart.signin.service import factors, login, sessions
+from rempart.signin.web import (
     auth_deps,
     clear_session_cookie,
     session_token,
     set_session_cookie,
-    settings_of,
 )
-from rempart.signin.service import factors, login, sessions
-from rempart.web.deps import client_info
+from rempart.web.deps import client_info, settings_of
 from rempart.web.ui.routing import HtmlRoute, error_page, safe_next
 from rempart.web.ui.templating import render
 from rempart.web.ui.visitor import (

@@ -6,11 +6,11 @@ import datetime as dt
 from collections.abc import Sequence
 from typing import Protocol
 
+from rempart.kernel.throttling import Failures
 from rempart.signin.model import (
     AccountLock,
     Challenge,
     Credentials,
-    Failures,
     FederatedClaims,
     FederationRequest,
     NewWebauthnCredential,

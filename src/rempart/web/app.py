@@ -6,23 +6,31 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
 
 from rempart import __version__
 from rempart.bootstrap import Container, build_container
 from rempart.citizen import api as citizen_api
-from rempart.governance.api import accounts, admin, reviews
+from rempart.citizen import pages as citizen_pages
+from rempart.console import pages as console_pages
+from rempart.governance.api import access, accounts, admin, reviews
+from rempart.governance.pages import admin as governance_pages
 from rempart.governance.pages import enrol as enrol_page
 from rempart.guard import api as alerts
 from rempart.guard import metrics
+from rempart.people import pages as people_pages
 from rempart.people.api import persons as people
 from rempart.people.api import training
 from rempart.settings import Settings
+from rempart.signin import pages as signin_pages
 from rempart.signin.api import auth as auth_api
 from rempart.signin.api import me
-from rempart.signin.api.session import authenticate
-from rempart.web import errors, openapi, ui
+from rempart.signin.web import authenticate
+from rempart.web import errors, openapi
 from rempart.web.client import parse_proxies
 from rempart.web.middleware import BodyLimit, SecurityHeaders, UnitOfWorkPerRequest
+from rempart.web.ui import routing
+from rempart.web.ui.templating import STATIC
 
 
 def create_app(settings: Settings, container: Container | None = None) -> FastAPI:
@@ -46,20 +54,36 @@ def create_app(settings: Settings, container: Container | None = None) -> FastAP
     app.state.container = box
     app.state.settings = settings
     app.state.trusted_proxies = parse_proxies(settings.trusted_proxies)
-    app.state.authenticate = authenticate  # sessions: web/session.py
+    app.state.authenticate = authenticate  # sessions: signin/web.py
     errors.install(app)
     # The router tries routes in order: the data path first, sign-in and the rest after it.
     for router in (people.router, me.router, training.router):
         app.include_router(router)
-    for auth_router in (auth_api.router, auth_api.admin_router):
+    for auth_router in (auth_api.router, auth_api.admin_router, access.admin_router):
         app.include_router(auth_router)
     app.include_router(metrics.router)
     app.include_router(alerts.router)
-    for router in (accounts.router, reviews.router, admin.router, enrol_page.router):
+    for router in (
+        access.apps_router,
+        accounts.router,
+        reviews.router,
+        admin.router,
+        enrol_page.router,
+    ):
         app.include_router(router)
     app.include_router(citizen_api.router)  # "who consulted my file": people, not agents
     openapi.install(app)  # every error answer documented as the one Problem schema
-    ui.install(app)  # the pages: web/ui/ (after the API, so that its error handlers wrap theirs)
+    # The pages (after the API, so that their error handlers wrap the API's).
+    for page_router in (
+        signin_pages.router,
+        people_pages.router,
+        governance_pages.router,
+        console_pages.router,
+        citizen_pages.router,
+    ):
+        app.include_router(page_router)
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    routing.install(app)
     app.add_middleware(UnitOfWorkPerRequest, database=box.db)
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
     app.add_middleware(SecurityHeaders, hsts=not settings.insecure_http)

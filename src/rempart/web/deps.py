@@ -1,4 +1,4 @@
-"""FastAPI dependencies: the container, the client, and the current agent's context."""
+"""FastAPI dependencies: the container, the settings, the client, the signed-in agent."""
 
 from __future__ import annotations
 
@@ -11,12 +11,21 @@ from rempart.bootstrap import Container
 from rempart.kernel.context import ClientInfo, RequestContext
 from rempart.kernel.errors import Unauthenticated
 from rempart.people.service.deps import PortalDeps
+from rempart.settings import Settings
 from rempart.web.client import client_address
+
+# The header an API client echoes its session's CSRF token in (the pages use a form field).
+CSRF_HEADER = "x-csrf-token"
 
 
 def container(request: Request) -> Container:
     """The app's container (built by ``create_app``)."""
     return cast(Container, request.app.state.container)
+
+
+def settings_of(request: Request) -> Settings:
+    """The app's settings."""
+    return cast(Settings, request.app.state.settings)
 
 
 def client_info(request: Request) -> ClientInfo:
@@ -25,9 +34,8 @@ def client_info(request: Request) -> ClientInfo:
     address = client_address(
         peer, request.headers.get("x-forwarded-for"), request.app.state.trusted_proxies
     )
-    auth = container(request).auth
     # The network (AS and country, offline) binds sessions and feeds the guard's detectors.
-    network, country = auth.locator.locate(address) if auth is not None else ("", "")
+    network, country = container(request).auth.locator.locate(address)
     return ClientInfo(
         address=address,
         user_agent=request.headers.get("user-agent", "")[:512],
@@ -69,3 +77,4 @@ def inline(request: Request) -> bool:
 
 Ctx = Annotated[RequestContext, Depends(current_context)]
 Portal = Annotated[PortalDeps, Depends(_portal)]
+AppSettings = Annotated[Settings, Depends(settings_of)]

@@ -18,7 +18,6 @@ import pytest
 from sqlalchemy import create_engine, text
 from typer.testing import CliRunner
 
-from rempart.bootstrap import open_journal
 from rempart.cli.main import app as cli
 from rempart.db.engine import normalise_url
 from rempart.journal.adapters.signing import Ed25519Signer, checkpoint_checker
@@ -27,6 +26,7 @@ from rempart.journal.adapters.sql_schema import TABLES
 from rempart.journal.integrity import BLOCK, CheckpointKind
 from rempart.journal.model import JournalEntry, canonical_bytes
 from rempart.journal.service import audit as journal_audit
+from rempart.journal.wiring import open_journal
 from rempart.kernel.clock import ManualClock
 from rempart.kernel.errors import PolicyError
 from rempart.kernel.tags import Decision, Tag

@@ -7,7 +7,7 @@ import threading
 from dataclasses import replace
 
 from rempart.citizen.model import CitizenChallenge, CitizenFlag, CitizenSession
-from rempart.signin.model import Failures
+from rempart.kernel.throttling import Failures
 
 
 class MemoryCitizenStore:

@@ -10,7 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from rempart.citizen.model import CitizenChallenge, CitizenFlag, CitizenSession
 from rempart.db.schema.citizen import CitizenChallengeRow, CitizenFlagRow, CitizenSessionRow
 from rempart.db.uow import Database, as_database
-from rempart.signin.model import Failures
+from rempart.kernel.throttling import Failures
 
 
 def _utc(value: dt.datetime | None) -> dt.datetime | None:

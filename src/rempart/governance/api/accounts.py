@@ -10,15 +10,14 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Query, Request
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from rempart.governance.model import DisabledReason, RequestKind, RequestStatus
 from rempart.governance.service import accounts, enrolment
-from rempart.governance.service.deps import GovernanceDeps
+from rempart.governance.web import Gov
 from rempart.kernel.actors import Role
-from rempart.kernel.errors import Unauthenticated
-from rempart.web.deps import Ctx, client_info, container
+from rempart.web.deps import Ctx, client_info
 from rempart.web.openapi import problems
 
 router = APIRouter(prefix="/api/v1", tags=["accounts"])
@@ -26,17 +25,6 @@ router = APIRouter(prefix="/api/v1", tags=["accounts"])
 Login = Annotated[str, Field(min_length=1, max_length=64)]
 RoleName = Annotated[str, Field(min_length=1, max_length=32)]
 RequestId = Annotated[str, Field(min_length=1, max_length=32)]
-
-
-def governance(request: Request) -> GovernanceDeps:
-    """The governance use cases' dependencies (built by ``bootstrap``)."""
-    gov = container(request).governance
-    if gov is None:  # pragma: no cover - bootstrap always builds it
-        raise Unauthenticated("governance is not configured")
-    return gov
-
-
-Gov = Annotated[GovernanceDeps, Depends(governance)]
 
 
 class AccountIn(BaseModel):

@@ -7,8 +7,9 @@ from typing import Any, Literal
 from fastapi import APIRouter
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
-from rempart.governance.api.accounts import AccountOut, Gov
+from rempart.governance.api.accounts import AccountOut
 from rempart.governance.service import accounts, lifecycle, suspensions
+from rempart.governance.web import Gov
 from rempart.kernel.actors import OrgKind, Role
 from rempart.kernel.errors import Forbidden
 from rempart.web.deps import Ctx

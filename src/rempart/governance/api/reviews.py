@@ -7,9 +7,9 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Path, Query
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
-from rempart.governance.api.accounts import Gov
 from rempart.governance.model import ReviewDecision
 from rempart.governance.service import reviews
+from rempart.governance.web import Gov
 from rempart.web.deps import Ctx
 from rempart.web.openapi import problems
 

@@ -12,9 +12,9 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Form, Path, Query, Request, Response
 from fastapi.responses import RedirectResponse
 
-from rempart.governance.api.accounts import governance
 from rempart.governance.model import grantable_roles
 from rempart.governance.service import accounts, reviews
+from rempart.governance.web import governance
 from rempart.web.ui.routing import HtmlRoute
 from rempart.web.ui.templating import render
 from rempart.web.ui.visitor import Agent

@@ -12,8 +12,8 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Query, Request
 from starlette.responses import HTMLResponse
 
-from rempart.governance.api.accounts import Gov
 from rempart.governance.service import enrolment
+from rempart.governance.web import Gov
 from rempart.kernel.errors import RempartError
 from rempart.web.deps import client_info
 from rempart.web.errors import status_of

@@ -1,4 +1,4 @@
-"""What the governance use cases are given: the ports, wired by ``bootstrap``."""
+"""What the governance use cases are given: the ports, wired by ``governance.wiring``."""
 
 from __future__ import annotations
 

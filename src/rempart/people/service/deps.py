@@ -1,4 +1,4 @@
-"""What the use cases are given: the ports, wired by ``bootstrap``.
+"""What the use cases are given: the ports, wired by ``people.wiring``.
 
 ``PortalDeps`` is the one bag the edge holds. Each use-case module names, as a Protocol below,
 only the part of it it uses (``GateDeps``, ``ConsultDeps``, ``TrainingDeps``); ``PortalDeps``

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import threading
 
-from rempart.signin.model import Failures
+from rempart.kernel.throttling import Failures
 
 MAX_KEYS = 100_000  # an attacker cycling addresses must not grow memory without bound
 

@@ -13,13 +13,13 @@ from fastapi import APIRouter, Path, Query, Request, Response
 from fastapi.responses import RedirectResponse
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
-from rempart.governance.api.accounts import Gov, IdentityLinked
-from rempart.governance.service import accounts
 from rempart.kernel.errors import Unauthenticated
-from rempart.signin.api.session import (
+from rempart.signin.model import Method
+from rempart.signin.service import admin, factors, federation, login, sessions
+from rempart.signin.service.sessions import OpenedSession
+from rempart.signin.web import (
     OIDC_COOKIE,
     OIDC_COOKIE_PATH,
-    AppSettings,
     Auth,
     EnrolSession,
     Session,
@@ -27,10 +27,7 @@ from rempart.signin.api.session import (
     session_token,
     set_session_cookie,
 )
-from rempart.signin.model import Method
-from rempart.signin.service import admin, factors, federation, login, sessions
-from rempart.signin.service.sessions import OpenedSession
-from rempart.web.deps import client_info
+from rempart.web.deps import AppSettings, client_info
 from rempart.web.openapi import no_content, problems
 
 router = APIRouter(prefix="/api/v1/auth", tags=["sign-in"])
@@ -168,19 +165,10 @@ class PasswordChanged(BaseModel):
     sessions_ended: int
 
 
-class Unlocked(BaseModel):
-    locked: bool
-
-
 class PasswordIn(_In):
     current_password: str = Field(min_length=1, max_length=1024)
     new_password: str = Field(min_length=1, max_length=1024)
     end_other_sessions: bool = True
-
-
-class IdentityIn(_In):
-    issuer: str = Field(min_length=1, max_length=255)
-    subject: str = Field(min_length=1, max_length=255)
 
 
 def _session_out(
@@ -508,31 +496,6 @@ def revoke_org_sessions(
 ) -> Any:
     """End every session of an organisation (administrators, security officers)."""
     return {"revoked": admin.revoke_org_sessions(auth, ctx, org_id)}
-
-
-@admin_router.post(
-    "/accounts/{login}/unlock", response_model=Unlocked, responses=problems(400, 401, 403, 404)
-)
-def unlock_account(gov: Gov, ctx: Session, login: Login) -> Any:
-    """Lift a lock (account manager of the organisation, or administrator; step-up needed).
-
-    The same governed path as ``POST /api/v1/accounts/{login}/unlock``: journaled and alerted.
-    """
-    accounts.unlock(gov, ctx, login)
-    return {"locked": False}
-
-
-@admin_router.post(
-    "/accounts/{login}/identities",
-    status_code=201,
-    response_model=IdentityLinked,
-    responses=problems(400, 401, 403, 404, 409),
-)
-def link_identity(gov: Gov, ctx: Session, login: Login, body: IdentityIn) -> Any:
-    """Link a federated identity (issuer, sub) to an account that went through four eyes
-    (administrators; December 2025: rogue accounts came in through the federation)."""
-    accounts.link_federated_identity(gov, ctx, login, body.issuer, body.subject)
-    return {"login": login, "issuer": body.issuer, "subject": body.subject}
 
 
 @admin_router.delete(

@@ -1,4 +1,4 @@
-"""What the sign-in use cases are given, wired by ``bootstrap``: narrow ports, one per role."""
+"""What the sign-in use cases are given, wired by ``signin.wiring``: narrow ports, one per role."""
 
 from __future__ import annotations
 

@@ -26,6 +26,8 @@ from rempart.kernel.errors import (
 )
 from rempart.kernel.tags import Decision, Tag
 from rempart.signin.model import (
+    ACCOUNT_THROTTLE,
+    ADDRESS_THROTTLE,
     FAILURES_LOCK,
     AccountLock,
     Challenge,
@@ -41,7 +43,6 @@ from rempart.signin.model import (
 from rempart.signin.service.deps import AuthDeps
 from rempart.signin.service.events import emit
 from rempart.signin.service.sessions import OpenedSession, open_session
-from rempart.signin.throttling import ACCOUNT_THROTTLE, ADDRESS_THROTTLE
 
 LOCKED = "this account is locked after repeated failures: your account manager can unlock it"
 BAD_CREDENTIALS = "wrong login or password"

@@ -20,8 +20,9 @@ from fastapi.routing import APIRoute
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from rempart.kernel import errors as e
-from rempart.signin.api.session import auth_deps, clear_session_cookie, settings_of
 from rempart.signin.service import factors
+from rempart.signin.web import auth_deps, clear_session_cookie
+from rempart.web.deps import settings_of
 from rempart.web.errors import status_of
 from rempart.web.ui import labels
 from rempart.web.ui.templating import render

@@ -19,10 +19,10 @@ from fastapi import Depends, Request, Response
 from rempart.kernel.actors import Role
 from rempart.kernel.context import RequestContext
 from rempart.kernel.errors import CsrfRejected, Forbidden
-from rempart.signin.api.session import auth_deps, session_token, settings_of
 from rempart.signin.model import keyed_digest
 from rempart.signin.service import sessions
-from rempart.web.deps import client_info
+from rempart.signin.web import auth_deps, session_token
+from rempart.web.deps import client_info, settings_of
 
 CSRF_FIELD = "csrf_token"
 UNSAFE = frozenset({"POST", "PUT", "PATCH", "DELETE"})

@@ -1,31 +1,29 @@
-"""The session cookie and ``authenticate``: from a request to the signed-in agent's context."""
+"""The session cookie and ``authenticate``: from a request to the signed-in agent's context.
+
+Shared by sign-in's edges (the API and the pages) and by the web kit's pages, which use the
+very session of the API."""
 
 from __future__ import annotations
 
-from typing import Annotated, cast
+from typing import Annotated
 
 from fastapi import Depends, Request, Response
 
 from rempart.kernel.context import RequestContext
-from rempart.kernel.errors import NotFound
 from rempart.settings import Settings
 from rempart.signin.service import sessions
 from rempart.signin.service.deps import AuthDeps
 from rempart.signin.service.sessions import OpenedSession
-from rempart.web.deps import client_info, container
+from rempart.web.deps import CSRF_HEADER, client_info, container
 
 COOKIE = "rempart_session"
 OIDC_COOKIE = "rempart_oidc"
 OIDC_COOKIE_PATH = "/api/v1/auth/oidc"
-CSRF_HEADER = "x-csrf-token"
 
 
 def auth_deps(request: Request) -> AuthDeps:
     """The sign-in use cases' dependencies."""
-    auth = container(request).auth
-    if auth is None:
-        raise NotFound()
-    return auth
+    return container(request).auth
 
 
 def session_token(request: Request) -> str | None:
@@ -75,12 +73,6 @@ def clear_session_cookie(response: Response, settings: Settings) -> None:
     )
 
 
-def settings_of(request: Request) -> Settings:
-    """The app's settings."""
-    return cast(Settings, request.app.state.settings)
-
-
 Auth = Annotated[AuthDeps, Depends(auth_deps)]
 Session = Annotated[RequestContext, Depends(authenticate)]
 EnrolSession = Annotated[RequestContext, Depends(authenticate_for_enrolment)]
-AppSettings = Annotated[Settings, Depends(settings_of)]

@@ -1,8 +1,9 @@
-"""Growing delays after failed sign-in attempts (ASVS V6.3.1), without locking anyone out for long.
+"""Growing delays after failed attempts (ASVS V6.3.1), without locking anyone out for long.
 
 Each key (an account's login, a client address) gets a few free attempts, then must wait
 ``base × 2^(n - free)`` seconds after its last failure, capped. The lock after ``lock_after``
-failures is the account's own state (``AuthPolicy``); this only slows guessing down.
+failures is the account's own state (``AuthPolicy``); this only slows guessing down. Sign-in
+and the citizen's codes each set their own policies, in their models.
 """
 
 from __future__ import annotations
@@ -11,7 +12,13 @@ import datetime as dt
 import math
 from dataclasses import dataclass
 
-from rempart.signin.model import Failures
+
+@dataclass(frozen=True, slots=True)
+class Failures:
+    """Failed attempts counted under one key (an account or an address)."""
+
+    count: int = 0
+    last_at: dt.datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,8 +42,3 @@ class ThrottlePolicy:
             return 0
         wait = self.delay(failures.count) - (now - failures.last_at).total_seconds()
         return max(0, math.ceil(wait))
-
-
-ACCOUNT_THROTTLE = ThrottlePolicy(free=3, base_seconds=1.0, max_seconds=900.0)
-# Offices and Missions Locales sit behind one NAT: an address gets more free attempts.
-ADDRESS_THROTTLE = ThrottlePolicy(free=10, base_seconds=1.0, max_seconds=900.0)

@@ -1,0 +1,135 @@
+"""Wires the journal: its SQL store, its signing key, and the stores the maintenance commands open.
+
+Called by ``bootstrap`` (the portal's journal) and by ``rempart journal`` (archives, keys).
+"""
+
+from __future__ import annotations
+
+import base64
+import logging
+from dataclasses import dataclass
+
+from rempart.db.engine import is_memory, is_sqlite, sqlite_path
+from rempart.journal.adapters.signing import Ed25519Signer, checkpoint_checker
+from rempart.journal.adapters.sql import SqlJournalStore
+from rempart.journal.integrity import SignatureCheck, key_id_of
+from rempart.journal.ports import CheckpointSigner
+from rempart.kernel.clock import SystemClock
+from rempart.kernel.errors import InvalidRequest, PolicyError
+from rempart.kernel.ports import Clock
+from rempart.settings import Settings
+
+log = logging.getLogger("rempart")
+
+
+def open_journal(settings: Settings, clock: Clock) -> SqlJournalStore:
+    """The journal store for ``settings``, its own database, signing with the configured key."""
+    url = settings.effective_journal_url()
+    if settings.journal_signing_key is None and not settings.demo:
+        journal_signer(settings, None)  # refuses, before anything is opened
+    if is_memory(url) and not is_memory(settings.db_url) and not settings.demo:
+        # A persistent portal with a journal that vanishes on restart would lose evidence.
+        raise PolicyError("REMPART_JOURNAL_URL must be set when the portal is not on SQLite")
+    store = SqlJournalStore(
+        url,
+        clock=clock,
+        checkpoint_every=settings.journal_checkpoint_every,
+        checkpoint_seconds=settings.journal_checkpoint_seconds,
+        group_wait=settings.journal_group_wait_ms / 1000,
+        group_max=settings.journal_group_max,
+    )
+    store.use_signer(journal_signer(settings, store))
+    store.start()
+    return store
+
+
+def journal_signer(settings: Settings, store: SqlJournalStore | None) -> CheckpointSigner:
+    """The configured signing key; in demo mode one generated and kept in the journal itself."""
+    if settings.journal_signing_key is not None:
+        return Ed25519Signer.from_base64(settings.journal_signing_key.get_secret_value())
+    if not settings.demo:
+        raise PolicyError(
+            "REMPART_JOURNAL_SIGNING_KEY must be set outside demo mode "
+            "(base64 of a raw Ed25519 private key; `rempart journal keygen` makes one)"
+        )
+    if store is None:
+        raise PolicyError("a demo journal keeps its generated key in its own database")
+    signer = demo_signer(store)
+    log.warning(
+        "demo mode: the journal's checkpoints are signed with key %s, kept in the journal "
+        "database itself, so whoever can write that database can forge them; set "
+        "REMPART_JOURNAL_SIGNING_KEY for anything real",
+        signer.key_id,
+    )
+    return signer
+
+
+def demo_signer(store: SqlJournalStore) -> Ed25519Signer:
+    """The demo journal's own signing key, generated on first use."""
+    raw = store.demo_private_key()
+    if raw is not None:
+        return Ed25519Signer.from_raw(raw)
+    signer = Ed25519Signer.generate()
+    store.register_key(
+        signer.public_key,
+        signer.key_id,
+        note="demo key, stored in the journal itself: not a trust anchor",
+        private_key=signer.private_raw(),
+    )
+    return signer
+
+
+def open_journal_archive(url: str, signing_key: str | None = None) -> SqlJournalStore:
+    """A journal opened by the maintenance commands: signs with ``signing_key`` when given,
+    else with a demo journal's stored key, else not at all (read-only work)."""
+    path = sqlite_path(url)
+    if is_sqlite(url) and (path is None or not path.exists()):
+        raise InvalidRequest(f"no journal at {url}")
+    store = SqlJournalStore(url, clock=SystemClock(), create=False)
+    if signing_key:
+        store.use_signer(Ed25519Signer.from_base64(signing_key))
+    elif (raw := store.demo_private_key()) is not None:
+        store.use_signer(Ed25519Signer.from_raw(raw))
+    return store
+
+
+def create_journal(url: str) -> SqlJournalStore:
+    """Create a journal's schema (idempotent): for its owner, before the portal uses it."""
+    return SqlJournalStore(url, clock=SystemClock(), create=True)
+
+
+@dataclass(frozen=True, slots=True)
+class TrustAnchors:
+    """The public keys a verification trusts, and where they came from."""
+
+    check: SignatureCheck
+    key_ids: tuple[str, ...]
+    from_journal_itself: bool
+
+
+def journal_trust(
+    store: SqlJournalStore, public_keys: list[str], signing_key: str | None
+) -> TrustAnchors:
+    """Keys given by the operator (or derived from the signing key) are trust anchors; failing
+    those, the journal's own key table, which an intruder could have rewritten."""
+    keys: dict[str, bytes] = {}
+    for text in public_keys:
+        raw = base64.b64decode(text.strip(), validate=True)
+        keys[key_id_of(raw)] = raw
+    if signing_key:
+        signer = Ed25519Signer.from_base64(signing_key)
+        keys[signer.key_id] = signer.public_key
+    if keys:
+        return TrustAnchors(checkpoint_checker(keys), tuple(keys), from_journal_itself=False)
+    stored = store.public_keys()
+    return TrustAnchors(checkpoint_checker(stored), tuple(stored), from_journal_itself=True)
+
+
+def new_journal_key() -> tuple[str, str, str]:
+    """A fresh signing key: (private key base64, public key base64, key id)."""
+    signer = Ed25519Signer.generate()
+    return (
+        base64.b64encode(signer.private_raw()).decode(),
+        base64.b64encode(signer.public_key).decode(),
+        signer.key_id,
+    )

@@ -1,0 +1,40 @@
+"""Wires consulting people: the portal store (persons, agents, organisations, app switches) and
+the scope rules, behind the data gate and the guard."""
+
+from __future__ import annotations
+
+from rempart.db.uow import Database
+from rempart.guard.ports import AlertSink
+from rempart.journal.ports import JournalWriter
+from rempart.kernel.exposure import ExposureGuard
+from rempart.kernel.ports import Clock
+from rempart.people.adapters.sql import SqlPortalStore
+from rempart.people.scope import ScopeRules
+from rempart.people.service.deps import PortalDeps
+from rempart.settings import Settings
+
+
+def portal_store(db: Database) -> SqlPortalStore:
+    """The portal's records; also the directory and app switches the other capabilities read."""
+    return SqlPortalStore(db)
+
+
+def build_portal(
+    settings: Settings,
+    store: SqlPortalStore,
+    *,
+    journal: JournalWriter,
+    clock: Clock,
+    alerts: AlertSink,
+    guard: ExposureGuard | None,
+) -> PortalDeps:
+    """The people use cases' dependencies; ``guard`` None is scope policy only (guard off)."""
+    return PortalDeps(
+        store=store,
+        journal=journal,
+        clock=clock,
+        rules=ScopeRules(enrolment_grace_months=settings.enrolment_grace_months),
+        alerts=alerts,
+        standings=store,
+        guard=guard,
+    )
