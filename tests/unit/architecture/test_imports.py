@@ -17,7 +17,10 @@ SRC = Path(__file__).resolve().parents[3] / "src"
 
 @pytest.fixture(scope="module")
 def graph() -> grimp.ImportGraph:
-    return grimp.build_graph("rempart", "rempart_bench", include_external_packages=False)
+    # No cache: a graph kept from an earlier tree would hide (or invent) a circle.
+    return grimp.build_graph(
+        "rempart", "rempart_bench", include_external_packages=False, cache_dir=None
+    )
 
 
 def _circles(graph: grimp.ImportGraph) -> list[list[str]]:
