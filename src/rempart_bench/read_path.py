@@ -67,6 +67,18 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+# Set by --baseline-src for the baseline run: the server (and its seed) from another checkout.
+_SERVER_SRC: list[str] = []
+
+
+def server_env() -> dict[str, str]:
+    """The environment of ``rempart seed`` and ``rempart serve``."""
+    env = dict(os.environ)
+    if _SERVER_SRC:
+        env["PYTHONPATH"] = _SERVER_SRC[0]
+    return env
+
+
 def rempart(*args: str) -> list[str]:
     return [sys.executable, "-m", "rempart", *args]
 
@@ -90,7 +102,9 @@ def seed(
     )
     if history_days:
         cmd += ["--history-days", str(history_days)]
-    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # noqa: S603
+    subprocess.run(  # noqa: S603 - our interpreter, our CLI
+        cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=server_env()
+    )
     return db_url, cred
 
 
@@ -122,7 +136,7 @@ def start_server(
     log = workdir / "server.log"
     with log.open("wb") as out:
         proc = subprocess.Popen(  # noqa: S603 - our interpreter, our CLI, arguments built here
-            cmd, env={**os.environ, **env}, stdout=out, stderr=subprocess.STDOUT
+            cmd, env={**server_env(), **env}, stdout=out, stderr=subprocess.STDOUT
         )
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 90
@@ -384,11 +398,11 @@ def fresh_postgres(server_url: str) -> Iterator[tuple[str, str]]:
 
 STAGES = (
     ("HTTP, routing, dependencies, middleware", r"."),
-    ("session resumption (one read)", r"^resume \("),
-    ("data gate (one read)", r"access_standing"),
-    ("person and relations (two reads)", r"person_by_ft_id|relations \(rempart"),
+    ("session resumption", r"^resume \("),
+    ("data gate", r"ensure_may_access_data"),
+    ("person and relations", r"person_by_ft_id|relations \(rempart"),
     ("scope policy and record", r"decide \(rempart/people/scope|render_record|_extras"),
-    ("guard decision", r"Guard\.admit"),
+    ("guard decision", r"Guard\.admit|Guard\.check"),
     ("journal entry (serialise, hash, hand over)", r"append_async|SqlJournalStore\.append "),
 )
 
@@ -568,7 +582,26 @@ def markdown(results: list[dict[str, object]], command: str, machine: str) -> st
     return "\n".join(out)
 
 
-def main(argv: list[str] | None = None) -> int:
+def report(results: list[dict[str, object]], max_errors: float) -> bool:
+    """Print the runs; True when too many guarded reads were not answered 200."""
+    failed = False
+    for f in results:
+        print(
+            f"{f['portal']:<10} guarded read {f['read_per_s']:>8.1f}/s"
+            f" p50 {f['read_p50_ms']:.2f} ms p99 {f['read_p99_ms']:.2f} ms"
+            f" | 401 {f['unauth_per_s']:>8.1f}/s | ratio {f['ratio']:.3f}"
+            f" | non-200 reads {f['read_non_200']}"
+            f" | sessions alive {f['sessions_alive']}/{f['advisers']}"
+        )
+        if f["profile"]:
+            print("   profile:", json.dumps(f["profile"]["request_stages"]))  # type: ignore[index]
+        share = int(f["read_non_200"]) / max(1, int(f["read_requests"]))  # type: ignore[call-overload]
+        failed |= share > max_errors
+    return failed
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    """The command line."""
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--workdir", type=Path, help="kept afterwards (default: a temporary one)")
     ap.add_argument("--persons", type=int, default=20_000)
@@ -585,16 +618,34 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--env", action="append", default=[], help="KEY=VALUE for the server")
     ap.add_argument("--postgres", help="also run with the portal and journal on this server")
     ap.add_argument("--profile", action="store_true", help="sample the server with py-spy")
+    ap.add_argument(
+        "--baseline-src",
+        type=Path,
+        help="first run the same measure (SQLite) against the server of another checkout's src/",
+    )
     ap.add_argument("--json", type=Path, help="also write the figures here")
     ap.add_argument("--doc", type=Path, help="markdown file whose read-path section is replaced")
-    args = ap.parse_args(argv)
+    return ap.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is not installed (apt-get install -y wrk)")
     if args.profile and py_spy() is None:
         raise SystemExit("--profile needs py-spy (pip install '.[bench]')")
     workdir = args.workdir or Path(tempfile.mkdtemp(prefix="read-bench-"))
     workdir.mkdir(parents=True, exist_ok=True)
-    results, failed = [], False
+    results: list[dict[str, object]] = []
+    if args.baseline_src:
+        base_dir = workdir / "baseline"
+        base_dir.mkdir(exist_ok=True)
+        _SERVER_SRC.append(str(args.baseline_src.resolve()))
+        db_url, journal_url = (f"sqlite:///{base_dir / n}" for n in ("rempart.db", "journal.db"))
+        baseline = figures(measure(args, base_dir, db_url, journal_url), args)
+        baseline["portal"] = "SQLite, before"
+        results.append(baseline)
+        _SERVER_SRC.clear()
     sqlite_dir = workdir / "sqlite"
     sqlite_dir.mkdir(exist_ok=True)
     runs = [
@@ -611,18 +662,7 @@ def main(argv: list[str] | None = None) -> int:
         pg_dir.mkdir(exist_ok=True)
         with fresh_postgres(args.postgres) as (db_url, journal_url):
             results.append(figures(measure(args, pg_dir, db_url, journal_url), args))
-    for f in results:
-        print(
-            f"{f['portal']:<10} guarded read {f['read_per_s']:>8.1f}/s"
-            f" p50 {f['read_p50_ms']:.2f} ms p99 {f['read_p99_ms']:.2f} ms"
-            f" | 401 {f['unauth_per_s']:>8.1f}/s | ratio {f['ratio']:.3f}"
-            f" | non-200 reads {f['read_non_200']}"
-            f" | sessions alive {f['sessions_alive']}/{f['advisers']}"
-        )
-        if f["profile"]:
-            print("   profile:", json.dumps(f["profile"]["request_stages"]))  # type: ignore[index]
-        share = int(f["read_non_200"]) / max(1, int(f["read_requests"]))  # type: ignore[call-overload]
-        failed |= share > args.max_errors
+    failed = report(results, args.max_errors)
     if args.json:
         args.json.write_text(
             json.dumps({"machine": machine(), "runs": results}, indent=1) + "\n", encoding="utf-8"
