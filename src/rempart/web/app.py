@@ -50,6 +50,10 @@ def create_app(settings: Settings, container: Container | None = None) -> FastAP
         lifespan=lifespan,
         docs_url=None,
         redoc_url=None,
+        # FastAPI's own OpenTelemetry would put request paths, which carry people's ft_ids,
+        # into spans and logs for whatever exporter the environment configures; Rempart's
+        # record of requests is its journal, its operational figures are /metrics.
+        telemetry={"tracing": False, "metrics": False, "logs": False, "operation_spans": False},
     )
     app.state.container = box
     app.state.settings = settings
