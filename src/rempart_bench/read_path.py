@@ -428,6 +428,8 @@ def profile_summary(path: Path) -> dict[str, object]:
     rows = []
     for line_ in path.read_text(encoding="utf-8").splitlines():
         stack, _, count = line_.rpartition(" ")
+        if not count.isdigit():  # a line py-spy cut short when it stopped
+            continue
         rows.append((stack.split(";"), int(count)))
     total = sum(n for _, n in rows) or 1
     threads: dict[str, int] = {}
