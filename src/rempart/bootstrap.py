@@ -17,6 +17,7 @@ from rempart.db.uow import Database
 from rempart.governance import wiring as governance_wiring
 from rempart.governance.service.deps import GovernanceDeps
 from rempart.guard import wiring as guard_wiring
+from rempart.guard.ports import AlertSink
 from rempart.guard.service.inline import Guard
 from rempart.journal import wiring as journal_wiring
 from rempart.journal.ports import JournalWriter
@@ -45,6 +46,7 @@ class Container:
     clock: Clock
     journal: JournalWriter
     mailer: Mailer
+    alerts: AlertSink  # the security team's alerts (store, webhook, syslog)
     auth: AuthDeps  # sign-in
     # The inline guard; None only with ``guard_mode = "off"`` (scope policy alone: the bench's
     # comparison), which is a setting, not a missing part.
@@ -112,9 +114,7 @@ def _wire(
         if settings.guard_baselines_at_start:
             guard_wiring.refresh_baselines(guard, journal, store, clock, settings)
             runners.append(guard_wiring.baselines_job(guard, journal, store, clock, settings))
-    portal = people_wiring.build_portal(
-        settings, store, journal=journal, clock=clock, alerts=alerts, guard=guard
-    )
+    portal = people_wiring.build_portal(settings, store, journal=journal, clock=clock, guard=guard)
     governance = governance_wiring.build_governance(
         settings,
         db,
@@ -146,6 +146,7 @@ def _wire(
         clock=clock,
         journal=journal,
         mailer=mailer,
+        alerts=alerts,
         auth=auth,
         guard=guard,
         portal=portal,

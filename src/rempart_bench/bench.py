@@ -431,7 +431,7 @@ def run_attack(base: Base, cfg: BenchConfig, name: str, mode: str) -> AttackOutc
             SCENARIOS[name](env)
         if name == "in_session":
             _scope_check(outcome, base, run, at)
-        outcome.alerts = len(run.box.portal.alerts.alerts_since(None, 100_000))
+        outcome.alerts = len(run.box.alerts.alerts_since(None, 100_000))
     finally:
         run.close()
     return outcome

@@ -184,7 +184,7 @@ def test_a_person_sees_who_consulted_their_file_and_flags_an_access(
     h = {"X-CSRF-Token": csrf}
     assert person.post(url, json={"comment": "je ne connais pas"}, headers=h).status_code == 202
     assert person.post(url, json={}, headers=h).status_code == 202
-    flagged = [a for a in box.portal.alerts.alerts_since(None, 50) if a.rule == "citizen_flag"]
+    flagged = [a for a in box.alerts.alerts_since(None, 50) if a.rule == "citizen_flag"]
     assert len(flagged) == 1
     alert = flagged[0]
     assert alert.agent_login == "tm.dupont"

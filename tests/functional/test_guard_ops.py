@@ -101,7 +101,7 @@ def test_alerts_reach_the_webhook_and_syslog(tmp_path: Path, webhook: str) -> No
     )
     from rempart.guard.alerts import Alert, Severity
 
-    alert_id = box.portal.alerts.raise_alert(
+    alert_id = box.alerts.raise_alert(
         Alert(
             at=dt.datetime(2026, 11, 16, 10, tzinfo=dt.UTC),
             rule="guard:canary:touched",
@@ -114,7 +114,7 @@ def test_alerts_reach_the_webhook_and_syslog(tmp_path: Path, webhook: str) -> No
         )
     )
     line = sock.recv(4096).decode()
-    box.portal.alerts.flush()  # type: ignore[attr-defined]
+    box.alerts.flush()  # type: ignore[attr-defined]
     box.close()
     sock.close()
     assert line.startswith("<82>1 2026-11-16T10:00:00.000000Z ")  # authpriv.crit

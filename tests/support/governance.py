@@ -45,12 +45,12 @@ def anonymous(container: Container) -> TestClient:
 
 def alert_rules(container: Container) -> list[str]:
     """The rules of every alert raised so far, oldest first."""
-    return [a.rule for a in reversed(container.portal.alerts.alerts_since(None, 1000))]
+    return [a.rule for a in reversed(container.alerts.alerts_since(None, 1000))]
 
 
 def alerts_of(container: Container, rule: str) -> list[Alert]:
     """The alerts raised under ``rule``, oldest first."""
-    return [a for a in reversed(container.portal.alerts.alerts_since(None, 1000)) if a.rule == rule]
+    return [a for a in reversed(container.alerts.alerts_since(None, 1000)) if a.rule == rule]
 
 
 def token_from(body: str) -> str:

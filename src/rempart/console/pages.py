@@ -19,7 +19,7 @@ from rempart.governance.web import governance
 from rempart.guard.service import alerts
 from rempart.signin.service import admin
 from rempart.signin.web import auth_deps
-from rempart.web.deps import portal, settings_of
+from rempart.web.deps import container, portal, settings_of
 from rempart.web.ui import charts, labels
 from rempart.web.ui.routing import HtmlRoute
 from rempart.web.ui.templating import render
@@ -34,7 +34,7 @@ CHART_DAYS = 14
 
 
 def _feed(request: Request, visitor: SecurityTeam) -> dict[str, object]:
-    items = alerts.list_alerts(portal(request).alerts, visitor.ctx, None, FEED_SIZE)
+    items = alerts.list_alerts(container(request).alerts, visitor.ctx, None, FEED_SIZE)
     return {"alerts": items, "refreshed_at": visitor.ctx.now, "poll": POLL_SECONDS}
 
 
@@ -59,7 +59,7 @@ def feed(request: Request, visitor: SecurityTeam) -> Response:
 @router.get("/console/alertes/{alert_id}")
 def alert_page(request: Request, visitor: SecurityTeam, alert_id: AlertId) -> Response:
     """One alert: rule, explanation, evidence, the account's state and the containment buttons."""
-    found = security_console.alert_by_id(portal(request), visitor.ctx, alert_id)
+    found = security_console.alert_by_id(container(request).alerts, visitor.ctx, alert_id)
     state = security_console.account_state(governance(request), visitor.ctx, found.agent_login)
     org = portal(request).store.organisation(found.org_id) if found.org_id else None
     return render(
@@ -78,7 +78,7 @@ def alert_page(request: Request, visitor: SecurityTeam, alert_id: AlertId) -> Re
 @router.post("/console/alertes/{alert_id}/fermer-sessions")
 def revoke(request: Request, visitor: SecurityTeam, alert_id: AlertId) -> Response:
     """End every session of the account the alert is about."""
-    found = security_console.alert_by_id(portal(request), visitor.ctx, alert_id)
+    found = security_console.alert_by_id(container(request).alerts, visitor.ctx, alert_id)
     admin.revoke_account_sessions(auth_deps(request), visitor.ctx, found.agent_login)
     return RedirectResponse(f"/console/alertes/{alert_id}?ok=sessions_fermees", status_code=303)
 
@@ -86,7 +86,7 @@ def revoke(request: Request, visitor: SecurityTeam, alert_id: AlertId) -> Respon
 @router.post("/console/alertes/{alert_id}/verrouiller")
 def lock(request: Request, visitor: SecurityTeam, alert_id: AlertId) -> Response:
     """Lock the account the alert is about (its sessions end)."""
-    found = security_console.alert_by_id(portal(request), visitor.ctx, alert_id)
+    found = security_console.alert_by_id(container(request).alerts, visitor.ctx, alert_id)
     security_console.lock_account(governance(request), visitor.ctx, found.agent_login, alert_id)
     return RedirectResponse(f"/console/alertes/{alert_id}?ok=compte_verrouille", status_code=303)
 
@@ -94,7 +94,7 @@ def lock(request: Request, visitor: SecurityTeam, alert_id: AlertId) -> Response
 @router.post("/console/alertes/{alert_id}/suspendre-application")
 def suspend_app(request: Request, visitor: SecurityTeam, alert_id: AlertId) -> Response:
     """Switch the organisation's partner app off (its sessions end)."""
-    found = security_console.alert_by_id(portal(request), visitor.ctx, alert_id)
+    found = security_console.alert_by_id(container(request).alerts, visitor.ctx, alert_id)
     security_console.suspend_org_app(governance(request), visitor.ctx, found.org_id, alert_id)
     return RedirectResponse(f"/console/alertes/{alert_id}?ok=app_suspendue", status_code=303)
 
@@ -129,7 +129,7 @@ def statistics(
         return f"{org.name} ({org.id})" if org else (org_id or "Sans organisation")
 
     volume_chart, series, table = charts.stacked_by_day(rows, days, name_of)
-    per_rule = security_console.alerts_per_rule(deps, visitor.ctx, since)
+    per_rule = security_console.alerts_per_rule(container(request).alerts, visitor.ctx, since)
     rule_chart = charts.horizontal_bars([(labels.RULES.get(r, r), n) for r, n in per_rule])
     return render(
         request,

@@ -17,6 +17,7 @@ from rempart.governance.model import GovernanceAlert
 from rempart.governance.service.deps import GovernanceDeps
 from rempart.governance.service.events import alert, record
 from rempart.guard.alerts import Alert, Severity
+from rempart.guard.ports import AlertSink
 from rempart.kernel.actors import Role
 from rempart.kernel.context import RequestContext
 from rempart.kernel.errors import Forbidden, NotFound
@@ -36,23 +37,21 @@ def _team(ctx: RequestContext) -> None:
         raise Forbidden("only the security team reads alerts")
 
 
-def alert_by_id(deps: PortalDeps, ctx: RequestContext, alert_id: int) -> Alert:
+def alert_by_id(alerts: AlertSink, ctx: RequestContext, alert_id: int) -> Alert:
     """One alert, for the security team."""
     _team(ctx)
-    found = next(
-        (a for a in deps.alerts.alerts_since(None, ALERT_WINDOW) if a.id == alert_id), None
-    )
+    found = next((a for a in alerts.alerts_since(None, ALERT_WINDOW) if a.id == alert_id), None)
     if found is None:
         raise NotFound()
     return found
 
 
 def alerts_per_rule(
-    deps: PortalDeps, ctx: RequestContext, since: dt.datetime
+    alerts: AlertSink, ctx: RequestContext, since: dt.datetime
 ) -> list[tuple[str, int]]:
     """How many alerts each rule raised since ``since``, most frequent first."""
     _team(ctx)
-    counts = Counter(a.rule for a in deps.alerts.alerts_since(since, ALERT_WINDOW))
+    counts = Counter(a.rule for a in alerts.alerts_since(since, ALERT_WINDOW))
     return sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
 
 

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 from pydantic import AwareDatetime, BaseModel, Field
 
 from rempart.guard.alerts import Severity
 from rempart.guard.service import alerts
-from rempart.web.deps import Ctx, Portal
+from rempart.web.deps import Ctx, container
 from rempart.web.openapi import problems
 
 router = APIRouter(prefix="/api/v1", tags=["security team"])
@@ -35,10 +35,10 @@ class AlertsOut(BaseModel):
 
 @router.get("/alerts", response_model=AlertsOut, responses=problems(400, 401, 403))
 def list_alerts(
+    request: Request,
     ctx: Ctx,
-    deps: Portal,
     since: Annotated[AwareDatetime | None, Query(description="RFC 3339 with offset")] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 200,
 ) -> Any:
     """Alerts, newest first (security officers and admins)."""
-    return {"items": alerts.list_alerts(deps.alerts, ctx, since, limit)}
+    return {"items": alerts.list_alerts(container(request).alerts, ctx, since, limit)}

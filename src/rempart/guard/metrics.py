@@ -65,7 +65,7 @@ class RempartCollector:
         yield exhausted
         yield unavailable
         alerts = CounterMetricFamily("rempart_alerts", "Alerts raised by rule", labels=["rule"])
-        for rule, n in sorted(self.box.portal.alerts.counts_by_rule().items()):
+        for rule, n in sorted(self.box.alerts.counts_by_rule().items()):
             alerts.add_metric([rule], n)
         yield alerts
 

@@ -4,7 +4,6 @@ the scope rules, behind the data gate and the guard."""
 from __future__ import annotations
 
 from rempart.db.uow import Database
-from rempart.guard.ports import AlertSink
 from rempart.journal.ports import JournalWriter
 from rempart.kernel.exposure import ExposureGuard
 from rempart.kernel.ports import Clock
@@ -25,7 +24,6 @@ def build_portal(
     *,
     journal: JournalWriter,
     clock: Clock,
-    alerts: AlertSink,
     guard: ExposureGuard | None,
 ) -> PortalDeps:
     """The people use cases' dependencies; ``guard`` None is scope policy only (guard off)."""
@@ -34,7 +32,6 @@ def build_portal(
         journal=journal,
         clock=clock,
         rules=ScopeRules(enrolment_grace_months=settings.enrolment_grace_months),
-        alerts=alerts,
         standings=store,
         guard=guard,
     )

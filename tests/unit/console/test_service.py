@@ -88,7 +88,6 @@ def rig() -> Rig:
         journal=journal,
         clock=clock,
         rules=ScopeRules(),
-        alerts=alerts,
         standings=Unused("standings"),  # type: ignore[arg-type]
     )
     auth = AuthDeps(
@@ -154,10 +153,10 @@ def test_the_team_opens_an_alert_by_id(rig: Rig, role: Role) -> None:
     """V8.2.1: security officers and admins read alerts."""
     raise_alert(rig, "guard:canary")
     second = raise_alert(rig, "guard:velocity")
-    found = service.alert_by_id(rig.deps, rig.ctx(role), second)
+    found = service.alert_by_id(rig.alerts, rig.ctx(role), second)
     assert (found.id, found.rule) == (second, "guard:velocity")
     with pytest.raises(NotFound):
-        service.alert_by_id(rig.deps, rig.ctx(role), 999)
+        service.alert_by_id(rig.alerts, rig.ctx(role), 999)
 
 
 @pytest.mark.parametrize("role", NOT_TEAM)
@@ -165,9 +164,9 @@ def test_nobody_else_reads_alerts_or_volumes(rig: Rig, role: Role) -> None:
     """V8.2.1: any other role is refused, whatever the alert."""
     alert_id = raise_alert(rig, "guard:canary")
     with pytest.raises(Forbidden):
-        service.alert_by_id(rig.deps, rig.ctx(role), alert_id)
+        service.alert_by_id(rig.alerts, rig.ctx(role), alert_id)
     with pytest.raises(Forbidden):
-        service.alerts_per_rule(rig.deps, rig.ctx(role), NOW)
+        service.alerts_per_rule(rig.alerts, rig.ctx(role), NOW)
     with pytest.raises(Forbidden):
         service.journal_volumes(rig.deps, rig.ctx(role), NOW, NOW)
 
@@ -175,7 +174,7 @@ def test_nobody_else_reads_alerts_or_volumes(rig: Rig, role: Role) -> None:
 def test_alerts_per_rule_most_frequent_first(rig: Rig) -> None:
     for rule, minutes in [("b", 0), ("a", 1), ("b", 2), ("c", -5)]:
         raise_alert(rig, rule, minutes)
-    assert service.alerts_per_rule(rig.deps, rig.ctx(), NOW) == [("b", 2), ("a", 1)]
+    assert service.alerts_per_rule(rig.alerts, rig.ctx(), NOW) == [("b", 2), ("a", 1)]
 
 
 def test_journal_volumes(rig: Rig) -> None:

@@ -10,7 +10,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
-from rempart.guard.ports import AlertSink
 from rempart.journal.ports import JournalWriter
 from rempart.kernel.exposure import ExposureGuard
 from rempart.kernel.ports import Clock
@@ -31,7 +30,6 @@ class PortalDeps:
     journal: JournalWriter
     clock: Clock
     rules: ScopeRules
-    alerts: AlertSink
     standings: AccessStandings  # the data gate's facts, read on every data request
     guard: ExposureGuard | None = None  # None: scope policy only (the bench's "off")
 
