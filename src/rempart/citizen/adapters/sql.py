@@ -8,15 +8,10 @@ from sqlalchemy import Engine, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from rempart.citizen.model import CitizenChallenge, CitizenFlag, CitizenSession
+from rempart.db.rows import utc
 from rempart.db.schema.citizen import CitizenChallengeRow, CitizenFlagRow, CitizenSessionRow
 from rempart.db.uow import Database, as_database
 from rempart.kernel.throttling import Failures
-
-
-def _utc(value: dt.datetime | None) -> dt.datetime | None:
-    if value is None:
-        return None
-    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
 
 
 def _aware(value: dt.datetime) -> dt.datetime:
@@ -61,7 +56,7 @@ class SqlCitizenStore:
             expires_at=_aware(r.expires_at),
             code_hash=r.code_hash,
             attempts=r.attempts,
-            consumed_at=_utc(r.consumed_at),
+            consumed_at=utc(r.consumed_at),
         )
 
     def challenges_since(
@@ -78,7 +73,7 @@ class SqlCitizenStore:
             count, last = conn.execute(
                 select(func.count(), func.max(t.created_at)).where(*where)
             ).one()
-        return Failures(count=int(count), last_at=_utc(last))
+        return Failures(count=int(count), last_at=utc(last))
 
     def record_attempt(self, challenge_id: str) -> int:
         """One more try at the code, counted in the database so parallel tries all count."""

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 
 from sqlalchemy import Engine, and_, delete, func, insert, or_, select, update
 
-from rempart.db.rows import agent_from_row
+from rempart.db.rows import agent_from_row, utc
 from rempart.db.schema.core import AgentRow, OrganisationRow
 from rempart.db.schema.governance import (
     AccountRequestRow,
@@ -38,13 +38,6 @@ from rempart.governance.model import (
     ReviewItem,
 )
 from rempart.kernel.actors import APP_OF_ORG_KIND, PRIVILEGED_ROLES, Agent, App, Role
-
-
-def _utc(value: dt.datetime | None) -> dt.datetime | None:
-    # SQLite hands back naive datetimes; everything stored is UTC.
-    if value is not None and value.tzinfo is None:
-        return value.replace(tzinfo=dt.UTC)
-    return value
 
 
 def _at(value: dt.datetime) -> dt.datetime:
@@ -72,11 +65,11 @@ def _standing(row: object, org_suspended: bool) -> AccountStanding:
         agent_id=r["id"],
         created_by=r["created_by"],
         approved_by=r["approved_by"],
-        probation_until=_utc(r["probation_until"]),
+        probation_until=utc(r["probation_until"]),
         disabled_reason=r["disabled_reason"] or "",
         enrolment_pending=bool(r["enrolment_pending"]),
         org_suspended=org_suspended,
-        last_used_at=_utc(r["last_used_at"]),
+        last_used_at=utc(r["last_used_at"]),
     )
 
 
@@ -98,7 +91,7 @@ def _request(row: object) -> AccountRequest:
         target_agent_id=r["target_agent_id"],
         decided_by=r["decided_by"],
         decided_by_login=r["decided_by_login"],
-        decided_at=_utc(r["decided_at"]),
+        decided_at=utc(r["decided_at"]),
         reason=r["reason"],
         created_agent_id=r["created_agent_id"],
     )
@@ -113,8 +106,8 @@ def _campaign(row: object) -> ReviewCampaign:
         opened_at=_at(r["opened_at"]),
         deadline=_at(r["deadline"]),
         default_decision=ReviewDecision(r["default_decision"]),
-        closed_at=_utc(r["closed_at"]),
-        last_reminder_at=_utc(r["last_reminder_at"]),
+        closed_at=utc(r["closed_at"]),
+        last_reminder_at=utc(r["last_reminder_at"]),
     )
 
 
@@ -126,8 +119,8 @@ def _token(row: object) -> EnrolmentToken:
         token_hash=r["token_hash"],
         created_at=_at(r["created_at"]),
         expires_at=_at(r["expires_at"]),
-        used_at=_utc(r["used_at"]),
-        revoked_at=_utc(r["revoked_at"]),
+        used_at=utc(r["used_at"]),
+        revoked_at=utc(r["revoked_at"]),
         failed_attempts=r["failed_attempts"],
         pending_totp_secret=r["pending_totp_secret"],
     )
@@ -660,7 +653,7 @@ class SqlReviewStore:
                 role=r.role,
                 decision=ReviewDecision(r.decision) if r.decision else None,
                 decided_by=r.decided_by,
-                decided_at=_utc(r.decided_at),
+                decided_at=utc(r.decided_at),
                 by_default=r.by_default,
             )
             for r in rows

@@ -7,13 +7,10 @@ import json
 
 from sqlalchemy import Engine, func, insert, select
 
+from rempart.db.rows import utc
 from rempart.db.schema.core import AlertRow
 from rempart.db.uow import Database, as_database
 from rempart.guard.alerts import Alert, Severity
-
-
-def _utc(value: dt.datetime) -> dt.datetime:
-    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
 
 
 class SqlAlertStore:
@@ -56,7 +53,7 @@ class SqlAlertStore:
         return [
             Alert(
                 id=r.id,
-                at=_utc(r.at),
+                at=utc(r.at),
                 rule=r.rule,
                 severity=Severity(r.severity),
                 agent_login=r.agent_login,

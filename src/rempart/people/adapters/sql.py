@@ -42,13 +42,6 @@ from rempart.people.scope import FOLLOW_UP_ORG_KINDS
 ALL_ORGS = "*"
 
 
-def _utc(value: dt.datetime | None) -> dt.datetime | None:
-    # SQLite hands back naive datetimes; everything stored is UTC.
-    if value is not None and value.tzinfo is None:
-        return value.replace(tzinfo=dt.UTC)
-    return value
-
-
 def person_from_row(row: PersonRow) -> Person:
     """Domain person from its row."""
     return Person(

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from sqlalchemy import ColumnElement, Engine, delete, insert, select, update
 
 from rempart.db.raw import RawSql, day_or_none, instant, instant_or_none
-from rempart.db.rows import agent_from_row
+from rempart.db.rows import agent_from_row, utc
 from rempart.db.schema.core import AgentRow, OrganisationRow
 from rempart.db.schema.signin import (
     AccountLockRow,
@@ -33,15 +33,6 @@ from rempart.signin.model import (
 )
 
 MAX_LOCK_ADDRESSES = 32
-
-
-def _utc(value: dt.datetime) -> dt.datetime:
-    # SQLite hands back naive datetimes; everything stored is UTC.
-    return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value
-
-
-def _utc_or_none(value: dt.datetime | None) -> dt.datetime | None:
-    return None if value is None else _utc(value)
 
 
 class SqlCredentialStore:
@@ -163,7 +154,7 @@ class SqlCredentialStore:
             return None
         return AccountLock(
             agent_id=row.agent_id,
-            locked_at=_utc(row.locked_at),
+            locked_at=utc(row.locked_at),
             reason=row.reason,
             addresses=tuple(row.addresses.split()),
         )
@@ -193,8 +184,8 @@ class SqlCredentialStore:
                 public_key=bytes(r.public_key),
                 sign_count=int(r.sign_count),
                 name=r.name,
-                created_at=_utc(r.created_at),
-                last_used_at=_utc_or_none(r.last_used_at),
+                created_at=utc(r.created_at),
+                last_used_at=utc(r.last_used_at),
             )
             for r in rows
         ]
@@ -337,8 +328,8 @@ class SqlChallengeStore:
             key=r.key,
             kind=ChallengeKind(r.kind),
             agent_id=int(r.agent_id),
-            created_at=_utc(r.created_at),
-            expires_at=_utc(r.expires_at),
+            created_at=utc(r.created_at),
+            expires_at=utc(r.expires_at),
             network=r.network,
             user_agent=r.user_agent,
             attempts=int(r.attempts),
@@ -390,16 +381,16 @@ def _session(r: object) -> Session:
         agent_id=int(m["agent_id"]),
         org_id=m["org_id"],
         method=m["method"],
-        created_at=_utc(m["created_at"]),
-        last_seen_at=_utc(m["last_seen_at"]),
-        expires_at=_utc(m["expires_at"]),
-        fresh_until=_utc_or_none(m["fresh_until"]),
+        created_at=utc(m["created_at"]),
+        last_seen_at=utc(m["last_seen_at"]),
+        expires_at=utc(m["expires_at"]),
+        fresh_until=utc(m["fresh_until"]),
         address=m["address"],
         network=m["network"],
         country=m["country"],
         user_agent=m["user_agent"],
         enrol_only=bool(m["enrol_only"]),
-        ended_at=_utc_or_none(m["ended_at"]),
+        ended_at=utc(m["ended_at"]),
         end_reason=m["end_reason"] or "",
     )
 
