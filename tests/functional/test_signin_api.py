@@ -227,27 +227,52 @@ def _replay(app: FastAPI, token: str, address: str, ua: str = UA) -> TestClient:
     return other
 
 
-def test_cookie_replayed_from_another_network_revokes_the_session(
+@pytest.mark.parametrize("thief_address", ["198.51.100.8", "203.0.113.9"])
+def test_cookie_replayed_from_another_address_gets_a_step_up_never_data(
+    app: FastAPI, tm: Account, clock: ManualClock, journal: MemoryJournal, thief_address: str
+) -> None:
+    """A stolen cookie with the copied User-Agent, replayed from another address (the next one
+    on the same network, or another network): ``step_up_required`` on every route, no data;
+    the owner goes on. ASVS V7.2.1 (server-side verification), V7.1.3 (binding)."""
+    c = client_for(app, address="198.51.100.7")
+    csrf = sign_in(c, tm, clock)
+    thief = _replay(app, token_of(c), thief_address)
+    for path in ("/api/v1/me", "/api/v1/portfolio", "/api/v1/auth/sessions"):
+        r = thief.get(path)
+        assert r.status_code == 401
+        assert r.json()["code"] == "step_up_required"
+        assert "tm.dupont" not in r.text
+    r = thief.post(
+        "/api/v1/auth/step-up/totp", json={"code": "000000"}, headers={"X-CSRF-Token": csrf}
+    )
+    assert r.json()["code"] == "step_up_required"
+    assert thief.get("/api/v1/me").json()["code"] == "step_up_required"
+    event = next(e for e in journal.entries if e.tag is Tag.AUTH_SESSION_ADDRESS_CHANGED)
+    assert event.decision is Decision.STEP_UP
+    assert event.client_address == thief_address
+    assert event.details["opened_from_address"] == "198.51.100.7"
+    assert c.get("/api/v1/me").status_code == 200
+
+
+def test_owner_who_moved_steps_up_and_the_session_follows(
     app: FastAPI, tm: Account, clock: ManualClock, journal: MemoryJournal
 ) -> None:
-    """A stolen cookie used elsewhere ends the session at once and returns no data.
-
-    ASVS V7.2.1 (server-side verification), V7.4.1 (terminated sessions stay terminated).
-    """
+    """The owner's address changed (a new line, a VPN): one TOTP step-up from the new address,
+    then the session lives there; the old address is the one asked now."""
     c = client_for(app, address="198.51.100.7")
-    sign_in(c, tm, clock)
-    thief = _replay(app, token_of(c), "203.0.113.9")
-    r = thief.get("/api/v1/me")
-    assert r.status_code == 401
-    assert r.json()["code"] == "session_revoked"
-    assert "tm.dupont" not in r.text
-    event = journal.entries[-1]
-    assert event.tag is Tag.AUTH_SESSION_REVOKED
-    assert event.reason == "network_changed"
-    assert event.client_address == "203.0.113.9"
-    assert event.network == "LAN:203.0.113.0/24"
-    assert event.details["opened_from_network"] == "LAN:198.51.100.0/24"
-    assert c.get("/api/v1/me").json()["code"] == "session_revoked"
+    csrf = sign_in(c, tm, clock)
+    moved = _replay(app, token_of(c), "198.51.100.99")
+    assert moved.get("/api/v1/me").json()["code"] == "step_up_required"
+    clock.advance(31)
+    r = moved.post(
+        "/api/v1/auth/step-up/totp",
+        json={"code": totp_code(tm, clock)},
+        headers={"X-CSRF-Token": csrf},
+    )
+    assert r.status_code == 200, r.text
+    assert moved.get("/api/v1/me").status_code == 200
+    assert c.get("/api/v1/me").json()["code"] == "step_up_required"
+    assert Tag.AUTH_SESSION_REBOUND in tags(journal)
 
 
 def test_cookie_replayed_from_another_browser_revokes_the_session(
@@ -277,7 +302,7 @@ def test_client_address_from_trusted_proxy_only(
     assert opened.network.endswith("/FR")
     assert behind.get("/api/v1/me").status_code == 200
     behind.headers["X-Forwarded-For"] = "8.8.8.8"
-    assert behind.get("/api/v1/me").json()["code"] == "session_revoked"
+    assert behind.get("/api/v1/me").json()["code"] == "step_up_required"
     # An untrusted peer's header is ignored: the address is the peer itself.
     direct = client_for(app, address="198.51.100.7")
     direct.headers["X-Forwarded-For"] = "90.84.1.1"

@@ -32,6 +32,11 @@ class Tag(StrEnum):
     AUTH_SESSION_OPENED = "auth:session:opened"
     AUTH_SESSION_CLOSED = "auth:session:closed"
     AUTH_SESSION_REVOKED = "auth:session:revoked"
+    AUTH_SESSION_ADDRESS_CHANGED = "auth:session:address_changed"  # step-up asked, no data
+    AUTH_SESSION_REBOUND = "auth:session:rebound"  # a step-up moved it to the new address
+    AUTH_DEVICE_BOUND = "auth:device:bound"  # DBSC: the browser registered its key
+    AUTH_DEVICE_REFRESHED = "auth:device:refreshed"  # DBSC: a signed refresh, a new cookie
+    AUTH_DEVICE_REFUSED = "auth:device:refused"  # DBSC: no proof, a bad or replayed one
     AUTH_STEP_UP_SUCCEEDED = "auth:step_up:succeeded"
     AUTH_RECOVERY_CODE_USED = "auth:recovery_code:used"
     AUTH_FACTOR_ADDED = "auth:factor:added"

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import hmac
+import ipaddress
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -158,6 +159,15 @@ class Session:
     enrol_only: bool = False  # may only register a security key (privileged, none yet)
     ended_at: dt.datetime | None = None
     end_reason: str = ""
+    # Device Bound Session Credentials: the browser's public key (a JWK, JSON) once registered,
+    # and the last refresh challenge it signed (a signed answer is good once).
+    device_key: str = ""
+    device_nonce: str = ""
+
+    @property
+    def device_bound(self) -> bool:
+        """True once the browser registered a key: only its signatures keep the session alive."""
+        return bool(self.device_key)
 
     def idle_expires_at(self, policy: AuthPolicy) -> dt.datetime:
         """When the session dies if nothing more happens."""
@@ -214,6 +224,24 @@ class FederatedClaims:
     acr: str
     auth_time: dt.datetime | None = None
     amr: tuple[str, ...] = ()
+
+
+def bound_address(address: str) -> str:
+    """What a session is bound to: the exact IPv4 address, or the IPv6 /64 (one subscriber's
+    line; the rest of the address rotates on its own).
+
+    Not the operator's network: most French home lines belong to four operators, so "same
+    operator" says nothing about who holds a stolen cookie.
+    """
+    try:
+        ip = ipaddress.ip_address(address.strip())
+    except ValueError:
+        return address[:64]
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped is not None:
+            return str(ip.ipv4_mapped)
+        return str(ipaddress.ip_network(f"{ip}/64", strict=False))
+    return str(ip)
 
 
 def digest(secret: str) -> str:

@@ -27,6 +27,7 @@ from rempart.web.ui.templating import render
 from rempart.web.ui.visitor import (
     Agent,
     AnyVisitor,
+    StepUpVisitor,
     any_visitor,
     check_presession,
     keep_presession,
@@ -205,7 +206,7 @@ def recovery_codes(request: Request, visitor: Agent) -> Response:
 @router.post("/verification")
 def step_up(
     request: Request,
-    visitor: AnyVisitor,
+    visitor: StepUpVisitor,
     stepup_code: Annotated[str, Form(max_length=64)],
     stepup_next: Annotated[str, Form(max_length=2048)] = "/accueil",
     stepup_method: Annotated[str, Form(max_length=8)] = "get",

@@ -286,6 +286,19 @@ class SessionStore(Protocol):
         """The second factor was proven again: privileged actions allowed until ``until``."""
         ...
 
+    def rebind(self, key: str, address: str, network: str, country: str) -> None:
+        """Bind a live session to the address a step-up (or a device proof) came from."""
+        ...
+
+    def bind_device(self, key: str, device_key: str) -> bool:
+        """Register the browser's key (DBSC) on a live session that has none; False otherwise
+        (the first registration wins: a thief cannot replace the browser's key)."""
+        ...
+
+    def use_device_nonce(self, key: str, nonce: str) -> bool:
+        """Record the refresh challenge a device answered; False when it was answered before."""
+        ...
+
     def end(self, key: str, at: dt.datetime, reason: str) -> bool:
         """End one live session; False when it had already ended."""
         ...

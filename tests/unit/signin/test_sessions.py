@@ -19,8 +19,8 @@ from rempart.kernel.errors import (
 )
 from rempart.kernel.tags import Tag
 from rempart.signin.model import AccountLock, EndReason, digest
-from rempart.signin.service import login, sessions
-from rempart.signin.service.sessions import MAX_LIVE_SESSIONS
+from rempart.signin.service import factors, login, sessions
+from rempart.signin.service.sessions import MAX_LIVE_SESSIONS, Resumption
 from tests.support.signin_memory import ELSEWHERE, HOME, PASSWORD, rig
 
 
@@ -56,27 +56,99 @@ def test_missing_malformed_or_unknown_tokens(token: str | None) -> None:
         sessions.resume(r.deps, token, HOME, "GET", None)
 
 
-@pytest.mark.parametrize(
-    ("client", "reason"),
-    [
-        (ELSEWHERE, EndReason.NETWORK_CHANGED),
-        (dataclasses.replace(HOME, user_agent="curl/8"), EndReason.BROWSER_CHANGED),
-    ],
-)
-def test_a_cookie_replayed_elsewhere_revokes_the_session(
-    client: ClientInfo, reason: EndReason
-) -> None:
-    """Another network or browser ends the session at once, for the owner too (ASVS V7.1.3)."""
+def test_a_cookie_replayed_from_another_browser_revokes_the_session() -> None:
+    """Another browser ends the session at once, for the owner too (ASVS V7.1.3)."""
     r = rig()
     opened = r.sign_in(r.agent("tm.dupont"))
+    thief = dataclasses.replace(HOME, user_agent="curl/8")
     with pytest.raises(SessionRevoked):
-        sessions.resume(r.deps, opened.token, client, "POST", None)  # CSRF is not even checked
+        sessions.resume(r.deps, opened.token, thief, "POST", None)  # CSRF is not even checked
     stored = r.sessions.get(digest(opened.token))
     assert stored is not None
-    assert stored.end_reason == str(reason)
+    assert stored.end_reason == str(EndReason.BROWSER_CHANGED)
     with pytest.raises(SessionRevoked):
         sessions.resume(r.deps, opened.token, HOME, "GET", None)
-    assert r.reasons(Tag.AUTH_SESSION_REVOKED) == [str(reason)]
+    assert r.reasons(Tag.AUTH_SESSION_REVOKED) == [str(EndReason.BROWSER_CHANGED)]
+
+
+SAME_OPERATOR = dataclasses.replace(HOME, address="192.0.2.77")  # same AS, another line
+IPV6_HOME = dataclasses.replace(HOME, address="2001:db8:5:7::10")
+
+
+@pytest.mark.parametrize(
+    "client",
+    [
+        ELSEWHERE,
+        SAME_OPERATOR,  # "same operator, fine" is what infostealer replays count on
+        dataclasses.replace(ELSEWHERE, user_agent=HOME.user_agent, network=HOME.network),
+    ],
+)
+def test_a_cookie_replayed_from_another_address_gets_a_step_up_and_nothing_else(
+    client: ClientInfo,
+) -> None:
+    """Bound to the exact address: any other one, even on the same operator's network with the
+    copied User-Agent, gets ``step_up_required`` and no context (ASVS V7.1.3, V7.5.3); the
+    owner's session goes on where it was opened."""
+    r = rig()
+    opened = r.sign_in(r.agent("tm.dupont"))
+    for method in ("GET", "POST"):
+        with pytest.raises(StepUpRequired):
+            sessions.resume(r.deps, opened.token, client, method, opened.csrf_token)
+    assert sessions.resume(r.deps, opened.token, HOME, "GET", None).agent.login == "tm.dupont"
+    events = [e for e in r.journal.entries if e.tag is Tag.AUTH_SESSION_ADDRESS_CHANGED]
+    assert len(events) == 2
+    assert events[0].details["opened_from_address"] == HOME.address
+    assert events[0].details["same_network"] == (client.network == HOME.network)
+
+
+def test_ipv6_is_bound_to_its_slash_64() -> None:
+    """An IPv6 line rotates its interface part on its own: the /64 is the binding."""
+    r = rig()
+    agent = r.agent("tm.dupont")
+    opened = r.sign_in(agent, IPV6_HOME)
+    same_line = dataclasses.replace(IPV6_HOME, address="2001:db8:5:7:abcd::99")
+    assert sessions.resume(r.deps, opened.token, same_line, "GET", None).agent.id == agent.id
+    with pytest.raises(StepUpRequired):
+        sessions.resume(
+            r.deps,
+            opened.token,
+            dataclasses.replace(IPV6_HOME, address="2001:db8:5:8::10"),
+            "GET",
+            None,
+        )
+
+
+def test_a_step_up_from_the_new_address_moves_the_session_there() -> None:
+    """The owner who moved proves the factor from the new address: the session follows them,
+    and the old address is then the one asked (a thief cannot ride along)."""
+    r = rig()
+    agent = r.agent("tm.dupont")
+    opened = r.sign_in(agent)
+    moved = SAME_OPERATOR
+    ctx = sessions.resume(
+        r.deps, opened.token, moved, "POST", opened.csrf_token, purpose=Resumption.STEP_UP
+    )
+    r.clock.advance(31)
+    factors.step_up_totp(r.deps, ctx, opened.token, r.code(agent))
+    assert sessions.resume(r.deps, opened.token, moved, "GET", None).agent.id == agent.id
+    with pytest.raises(StepUpRequired):
+        sessions.resume(r.deps, opened.token, HOME, "GET", None)
+    assert r.reasons(Tag.AUTH_SESSION_REBOUND) == ["step_up_from_new_address"]
+
+
+def test_a_wrong_step_up_from_another_address_gives_nothing() -> None:
+    """The thief at another address cannot pass the step-up: the session stays where it was."""
+    r = rig()
+    agent = r.agent("tm.dupont")
+    opened = r.sign_in(agent)
+    ctx = sessions.resume(
+        r.deps, opened.token, ELSEWHERE, "POST", opened.csrf_token, purpose=Resumption.STEP_UP
+    )
+    with pytest.raises(StepUpRequired):
+        factors.step_up_totp(r.deps, ctx, opened.token, "000000")
+    with pytest.raises(StepUpRequired):
+        sessions.resume(r.deps, opened.token, ELSEWHERE, "GET", None)
+    assert sessions.resume(r.deps, opened.token, HOME, "GET", None).agent.id == agent.id
 
 
 def test_unsafe_methods_need_the_csrf_token() -> None:

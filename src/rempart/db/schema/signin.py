@@ -45,6 +45,9 @@ class SessionRow(Base):
     enrol_only: Mapped[bool] = mapped_column(Boolean, default=False)
     ended_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     end_reason: Mapped[str] = mapped_column(String(64), default="")
+    # DBSC: the browser's public key (JWK) and the last refresh challenge it answered.
+    device_key: Mapped[str] = mapped_column(Text, default="", server_default="")
+    device_nonce: Mapped[str] = mapped_column(String(64), default="", server_default="")
 
 
 class ChallengeRow(Base):

@@ -453,6 +453,33 @@ class MemorySessionStore:
             if found is not None:
                 self._data[key] = replace(found, fresh_until=until)
 
+    def rebind(self, key: str, address: str, network: str, country: str) -> None:
+        """Bind a live session to the address a step-up (or a device proof) came from."""
+        with self._lock:
+            found = self._data.get(key)
+            if found is not None and found.ended_at is None:
+                self._data[key] = replace(
+                    found, address=address[:64], network=network[:128], country=country[:8]
+                )
+
+    def bind_device(self, key: str, device_key: str) -> bool:
+        """Register the browser's key on a live session that has none; False otherwise."""
+        with self._lock:
+            found = self._data.get(key)
+            if found is None or found.ended_at is not None or found.device_key:
+                return False
+            self._data[key] = replace(found, device_key=device_key)
+            return True
+
+    def use_device_nonce(self, key: str, nonce: str) -> bool:
+        """Record the refresh challenge a device answered; False when it was answered before."""
+        with self._lock:
+            found = self._data.get(key)
+            if found is None or found.ended_at is not None or found.device_nonce == nonce:
+                return False
+            self._data[key] = replace(found, device_nonce=nonce)
+            return True
+
     def _end(self, session: Session, at: dt.datetime, reason: str) -> None:
         self._data[session.key] = replace(session, ended_at=at, end_reason=reason)
 

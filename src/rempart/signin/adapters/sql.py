@@ -367,7 +367,7 @@ _HOLDER = (
     " a.id, a.login, a.email, a.org_id, a.roles, a.active, a.created_at, a.end_date,"
     " a.training_valid_until, a.probation_until, a.password_hash, a.totp_secret,"
     " a.totp_last_step, a.locked, a.failed_logins,"
-    " o.kind, o.id, o.name, o.siret, o.region"
+    " o.kind, o.id, o.name, o.siret, o.region, s.device_key, s.device_nonce"
     " FROM sessions s LEFT JOIN agents a ON a.id = s.agent_id"
     " LEFT JOIN organisations o ON o.id = a.org_id WHERE s.key = ?"
 )
@@ -392,6 +392,8 @@ def _session(r: object) -> Session:
         enrol_only=bool(m["enrol_only"]),
         ended_at=utc(m["ended_at"]),
         end_reason=m["end_reason"] or "",
+        device_key=m["device_key"] or "",
+        device_nonce=m["device_nonce"] or "",
     )
 
 
@@ -422,6 +424,8 @@ class SqlSessionStore:
                     user_agent=session.user_agent[:512],
                     enrol_only=session.enrol_only,
                     end_reason="",
+                    device_key=session.device_key,
+                    device_nonce=session.device_nonce,
                 )
             )
 
@@ -454,6 +458,8 @@ class SqlSessionStore:
             enrol_only=bool(r[13]),
             ended_at=instant_or_none(r[14]),
             end_reason=r[15] or "",
+            device_key=r[36] or "",
+            device_nonce=r[37] or "",
         )
         if r[16] is None:  # the account is gone; the session can still be ended properly
             return SessionHolder(session, None, None)
@@ -494,6 +500,43 @@ class SqlSessionStore:
         """The second factor was proven again: privileged actions allowed until ``until``."""
         with self.db.begin() as conn:
             conn.execute(update(SessionRow).where(SessionRow.key == key).values(fresh_until=until))
+
+    def rebind(self, key: str, address: str, network: str, country: str) -> None:
+        """Bind a live session to the address a step-up (or a device proof) came from."""
+        with self.db.begin() as conn:
+            conn.execute(
+                update(SessionRow)
+                .where(SessionRow.key == key, SessionRow.ended_at.is_(None))
+                .values(address=address[:64], network=network[:128], country=country[:8])
+            )
+
+    def bind_device(self, key: str, device_key: str) -> bool:
+        """Register the browser's key on a live session that has none; False otherwise."""
+        with self.db.begin() as conn:
+            res = conn.execute(
+                update(SessionRow)
+                .where(
+                    SessionRow.key == key,
+                    SessionRow.ended_at.is_(None),
+                    SessionRow.device_key == "",
+                )
+                .values(device_key=device_key)
+            )
+        return res.rowcount == 1
+
+    def use_device_nonce(self, key: str, nonce: str) -> bool:
+        """Record the refresh challenge a device answered; False when it was answered before."""
+        with self.db.begin() as conn:
+            res = conn.execute(
+                update(SessionRow)
+                .where(
+                    SessionRow.key == key,
+                    SessionRow.ended_at.is_(None),
+                    SessionRow.device_nonce != nonce,
+                )
+                .values(device_nonce=nonce)
+            )
+        return res.rowcount == 1
 
     def end(self, key: str, at: dt.datetime, reason: str) -> bool:
         """End one live session."""

@@ -16,13 +16,15 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 from rempart.kernel.errors import Unauthenticated
 from rempart.signin.model import Method
 from rempart.signin.service import admin, factors, federation, login, sessions
-from rempart.signin.service.sessions import OpenedSession
+from rempart.signin.service.sessions import OpenedSession, Resumption
 from rempart.signin.web import (
+    DEVICE_COOKIE,
     OIDC_COOKIE,
     OIDC_COOKIE_PATH,
     Auth,
     EnrolSession,
     Session,
+    StepUpSession,
     clear_session_cookie,
     session_token,
     set_session_cookie,
@@ -266,6 +268,9 @@ def logout(request: Request, auth: Auth, settings: AppSettings) -> Response:
                 request.method,
                 request.headers.get("x-csrf-token"),
                 allow_enrol_only=True,
+                device_cookie=request.cookies.get(DEVICE_COOKIE),
+                # Signing out gives nothing away: it is allowed from a new address too.
+                purpose=Resumption.STEP_UP,
             )
         except Unauthenticated as exc:
             if exc.code != "unauthenticated":  # revoked sessions still say so
@@ -295,14 +300,14 @@ def revoke_my_other_sessions(request: Request, auth: Auth, ctx: Session) -> Any:
 
 
 @router.post("/step-up/totp", response_model=FreshOut, responses=problems(400, 401, 403, 429))
-def step_up_totp(request: Request, auth: Auth, ctx: Session, body: CodeIn) -> Any:
+def step_up_totp(request: Request, auth: Auth, ctx: StepUpSession, body: CodeIn) -> Any:
     """Prove the TOTP factor again; privileged actions are allowed until ``fresh_until``."""
     until = factors.step_up_totp(auth, ctx, session_token(request) or "", body.code)
     return {"fresh_until": until}
 
 
 @router.post("/step-up/webauthn/begin", response_model=OptionsOut, responses=problems(401, 403))
-def step_up_webauthn_begin(auth: Auth, ctx: Session) -> Any:
+def step_up_webauthn_begin(auth: Auth, ctx: StepUpSession) -> Any:
     """WebAuthn request options to confirm inside the session."""
     handle, options = factors.webauthn_step_up_options(auth, ctx)
     return {"challenge": handle, "options": json.loads(options)}
@@ -311,7 +316,9 @@ def step_up_webauthn_begin(auth: Auth, ctx: Session) -> Any:
 @router.post(
     "/step-up/webauthn/finish", response_model=FreshOut, responses=problems(400, 401, 403, 429)
 )
-def step_up_webauthn_finish(request: Request, auth: Auth, ctx: Session, body: WebauthnIn) -> Any:
+def step_up_webauthn_finish(
+    request: Request, auth: Auth, ctx: StepUpSession, body: WebauthnIn
+) -> Any:
     """Prove the security key again."""
     until = factors.step_up_webauthn(
         auth, ctx, session_token(request) or "", body.challenge, json.dumps(body.credential)

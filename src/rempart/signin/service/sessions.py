@@ -1,8 +1,16 @@
-"""Sessions: opened only after a second factor, bound to a network and a browser, short-lived.
+"""Sessions: opened only after a second factor, bound to an address and a browser, short-lived.
 
 The cookie carries a 256-bit random token; the server keeps only its SHA-256 (ASVS V7.2.3).
-A request from another network or another browser revokes the session at once and gets
-nothing back: an infostealer's copy of the cookie is worthless elsewhere (July 2025).
+Binding, strongest first:
+
+- Device Bound Session Credentials (``signin.service.devices``): once the browser registered
+  its key, every request also needs a short-lived cookie that only a signature by that key
+  renews; a copy of the cookies is worthless within minutes, from any address.
+- Otherwise the exact address (IPv4 /32, IPv6 /64): a request from any other address gets
+  ``step_up_required`` and no data until the second factor is proven from there. The network's
+  operator is no binding: a thief on the same operator (four operators hold most French home
+  lines) replays from "the same network" with the copied User-Agent.
+- Another browser (User-Agent) revokes the session at once (July 2025's infostealer replay).
 """
 
 from __future__ import annotations
@@ -12,6 +20,7 @@ import hmac
 import re
 import secrets
 from dataclasses import dataclass
+from enum import StrEnum
 
 from rempart.kernel.actors import Agent
 from rempart.kernel.context import ClientInfo, RequestContext
@@ -24,7 +33,13 @@ from rempart.kernel.errors import (
     Unauthenticated,
 )
 from rempart.kernel.tags import Decision, Tag
-from rempart.signin.model import EndReason, Session, digest, keyed_digest
+from rempart.signin.model import (
+    EndReason,
+    Session,
+    bound_address,
+    digest,
+    keyed_digest,
+)
 from rempart.signin.service.deps import AuthDeps
 from rempart.signin.service.events import emit
 
@@ -32,15 +47,27 @@ TOKEN_RE = re.compile(r"\A[A-Za-z0-9_-]{43}\Z")  # token_urlsafe(32)
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 # ASVS V7.1.2: a person rarely needs more than a few browsers at once; the oldest ends first.
 MAX_LIVE_SESSIONS = 5
+DEVICE_REFRESH_HINT = "/api/v1/auth/dbsc/refresh"
+
+
+class Resumption(StrEnum):
+    """What a request resumes its session for: the binding each purpose may bypass."""
+
+    DATA = "data"  # everything: exact address (or device proof), CSRF
+    STEP_UP = "step_up"  # proving the factor again, possibly from a new address
+    DEVICE_REGISTRATION = "device_registration"  # the browser's own POST: no CSRF header
+    DEVICE_REFRESH = "device_refresh"  # the browser's signed refresh: the key is the proof
 
 
 @dataclass(frozen=True, slots=True)
 class OpenedSession:
-    """A new session: the token goes in the cookie, the CSRF token to the client's script."""
+    """A new session: the token goes in the cookie, the CSRF token to the client's script, the
+    registration challenge to a browser that can bind the session to a key (DBSC)."""
 
     token: str
     csrf_token: str
     session: Session
+    device_challenge: str = ""
 
 
 def csrf_token_for(deps: AuthDeps, token: str) -> str:
@@ -97,7 +124,37 @@ def open_session(
         session_id=session.public_id,
         details={"method": method, "enrol_only": enrol_only, "country": client.country},
     )
-    return OpenedSession(token, csrf_token_for(deps, token), session)
+    return OpenedSession(
+        token, csrf_token_for(deps, token), session, device_registration_challenge(deps, token)
+    )
+
+
+def device_registration_challenge(deps: AuthDeps, token: str) -> str:
+    """The challenge a browser signs to bind this session to its key (derived, not stored:
+    only the sign-in response carries it)."""
+    return keyed_digest(deps.secret, "dbsc-register", token)
+
+
+def device_cookie_for(deps: AuthDeps, session_key: str, address: str, expires: int) -> str:
+    """The short-lived bound cookie's value: its end, and a MAC over the session, the end and
+    the address it was issued to (a copy used from another address is worthless at once)."""
+    mac = keyed_digest(
+        deps.secret, "dbsc-bound", f"{session_key}|{expires}|{bound_address(address)}"
+    )
+    return f"{expires}.{mac}"
+
+
+def device_cookie_valid(
+    deps: AuthDeps, session: Session, value: str | None, client: ClientInfo, now: dt.datetime
+) -> bool:
+    """True for an unexpired bound cookie of this session, issued to this client's address."""
+    if not value or "." not in value or len(value) > 96:
+        return False
+    head = value.partition(".")[0]
+    if not head.isdigit() or int(head) <= now.timestamp():
+        return False
+    expected = device_cookie_for(deps, session.key, client.address, int(head))
+    return hmac.compare_digest(value.encode(), expected.encode())
 
 
 def _end(
@@ -142,6 +199,63 @@ def load(deps: AuthDeps, token: str | None) -> Session:
     return session
 
 
+def _check_binding(
+    deps: AuthDeps,
+    session: Session,
+    agent: Agent | None,
+    client: ClientInfo,
+    now: dt.datetime,
+    device_cookie: str | None,
+    purpose: Resumption,
+) -> None:
+    """The browser, then the device key or the exact address; raise when they do not hold."""
+    if client.user_agent != session.user_agent:
+        _end(
+            deps,
+            session,
+            agent,
+            client,
+            EndReason.BROWSER_CHANGED,
+            {
+                "opened_from_network": session.network,
+                "opened_from_country": session.country,
+                "seen_country": client.country,
+                "browser_changed": True,
+            },
+        )
+        raise SessionRevoked("this session was opened from another browser; it is closed")
+    if session.device_bound and purpose is not Resumption.DEVICE_REFRESH:
+        if not device_cookie_valid(deps, session, device_cookie, client, now):
+            raise Unauthenticated(
+                "this session is bound to its browser's key: the browser must renew it "
+                f"(POST {DEVICE_REFRESH_HINT}) before going on"
+            )
+    elif (
+        not session.device_bound
+        and purpose not in (Resumption.STEP_UP, Resumption.DEVICE_REFRESH)
+        and bound_address(client.address) != bound_address(session.address)
+    ):
+        emit(
+            deps,
+            Tag.AUTH_SESSION_ADDRESS_CHANGED,
+            Decision.STEP_UP,
+            client,
+            agent=agent,
+            session_id=session.public_id,
+            reason="address_changed",
+            details={
+                "opened_from_address": bound_address(session.address),
+                "opened_from_network": session.network,
+                "seen_network": client.network,
+                "same_network": client.network == session.network,
+            },
+        )
+        raise StepUpRequired(
+            "this session is bound to the address it was opened from; from this one, confirm "
+            "with your second factor, then retry"
+        )
+
+
 def resume(
     deps: AuthDeps,
     token: str | None,
@@ -150,11 +264,13 @@ def resume(
     csrf: str | None,
     *,
     allow_enrol_only: bool = False,
+    device_cookie: str | None = None,
+    purpose: Resumption = Resumption.DATA,
 ) -> RequestContext:
     """The request context of a live session, or the reason there is none.
 
     Order matters: the binding is checked first, so that a stolen cookie replayed elsewhere
-    revokes the session even when the thief got the rest of the request wrong.
+    gets nothing even when the thief got the rest of the request wrong.
     """
     if not is_well_formed(token):
         raise Unauthenticated("sign in first")
@@ -167,31 +283,16 @@ def resume(
     if session.ended_at is not None:
         raise _ended_error(session)
     agent = creds.agent if creds else None
-    if client.network != session.network or client.user_agent != session.user_agent:
-        reason = (
-            EndReason.NETWORK_CHANGED
-            if client.network != session.network
-            else EndReason.BROWSER_CHANGED
+    _check_binding(deps, session, agent, client, now, device_cookie, purpose)
+    if (
+        method.upper() in UNSAFE_METHODS
+        and purpose not in (Resumption.DEVICE_REGISTRATION, Resumption.DEVICE_REFRESH)
+        and not (
+            csrf and hmac.compare_digest(csrf.encode(), csrf_token_for(deps, token or "").encode())
         )
-        _end(
-            deps,
-            session,
-            agent,
-            client,
-            reason,
-            {
-                "opened_from_network": session.network,
-                "opened_from_country": session.country,
-                "seen_country": client.country,
-                "browser_changed": client.user_agent != session.user_agent,
-            },
-        )
-        raise SessionRevoked(
-            "this session was opened from another network or browser; it is closed"
-        )
-    if method.upper() in UNSAFE_METHODS and not (
-        csrf and hmac.compare_digest(csrf.encode(), csrf_token_for(deps, token or "").encode())
     ):
+        # The browser's own DBSC requests carry no CSRF header: their signed challenge, which
+        # another site cannot produce, stands in for it.
         raise CsrfRejected("missing or wrong X-CSRF-Token")
     expiry = session.expiry_reason(now, deps.policy)
     if expiry is not None:
@@ -231,9 +332,34 @@ def logout(deps: AuthDeps, ctx: RequestContext, token: str) -> None:
 
 
 def mark_fresh(deps: AuthDeps, ctx: RequestContext, token: str, method: str) -> dt.datetime:
-    """The second factor was proven again: privileged actions are allowed for a few minutes."""
+    """The second factor was proven again: privileged actions are allowed for a few minutes.
+
+    Proven from another address than the session's, it moves the session there (a session not
+    bound to a device key; a device-bound one moves only with a signature by its key)."""
     until = deps.clock.now() + deps.policy.step_up
-    deps.sessions.set_fresh_until(digest(token), until)
+    key = digest(token)
+    deps.sessions.set_fresh_until(key, until)
+    session = deps.sessions.get(key)
+    if (
+        session is not None
+        and not session.device_bound
+        and bound_address(session.address) != bound_address(ctx.client.address)
+    ):
+        deps.sessions.rebind(key, ctx.client.address, ctx.client.network, ctx.client.country)
+        emit(
+            deps,
+            Tag.AUTH_SESSION_REBOUND,
+            Decision.ALLOW,
+            ctx.client,
+            agent=ctx.agent,
+            session_id=ctx.session_id,
+            reason="step_up_from_new_address",
+            details={
+                "previous_address": bound_address(session.address),
+                "previous_network": session.network,
+                "method": method,
+            },
+        )
     emit(
         deps,
         Tag.AUTH_STEP_UP_SUCCEEDED,

@@ -21,7 +21,8 @@ from rempart.kernel.context import RequestContext
 from rempart.kernel.errors import CsrfRejected, Forbidden
 from rempart.signin.model import keyed_digest
 from rempart.signin.service import sessions
-from rempart.signin.web import auth_deps, session_token
+from rempart.signin.service.sessions import Resumption
+from rempart.signin.web import DEVICE_COOKIE, auth_deps, session_token
 from rempart.web.deps import client_info, settings_of
 
 CSRF_FIELD = "csrf_token"
@@ -62,6 +63,16 @@ async def form_field(request: Request, name: str) -> str | None:
 
 async def any_visitor(request: Request) -> Visitor:
     """The signed-in agent, an enrol-only session included; the form's CSRF token checked."""
+    return await _visitor(request, Resumption.DATA)
+
+
+async def step_up_visitor(request: Request) -> Visitor:
+    """Like ``any_visitor``, for the step-up form: a session asked to prove its factor from a
+    new address may do that there, and nothing else."""
+    return await _visitor(request, Resumption.STEP_UP)
+
+
+async def _visitor(request: Request, purpose: Resumption) -> Visitor:
     auth = auth_deps(request)
     token = session_token(request)
     ctx = sessions.resume(
@@ -71,6 +82,8 @@ async def any_visitor(request: Request) -> Visitor:
         request.method,
         await form_field(request, CSRF_FIELD),
         allow_enrol_only=True,
+        device_cookie=request.cookies.get(DEVICE_COOKIE),
+        purpose=purpose,
     )
     enrol_only = bool(sessions.describe(auth, ctx, token or "")["enrol_only"])
     visitor = Visitor(ctx, sessions.csrf_token_for(auth, token or ""), enrol_only)
@@ -93,6 +106,7 @@ def security_team(visitor: Annotated[Visitor, Depends(signed_in)]) -> Visitor:
 
 
 AnyVisitor = Annotated[Visitor, Depends(any_visitor)]
+StepUpVisitor = Annotated[Visitor, Depends(step_up_visitor)]
 Agent = Annotated[Visitor, Depends(signed_in)]
 SecurityTeam = Annotated[Visitor, Depends(security_team)]
 
