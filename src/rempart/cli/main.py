@@ -15,6 +15,7 @@ from typer.core import TyperCommand, TyperGroup
 from rempart.cli import serve
 from rempart.db import cli as db
 from rempart.governance import cli as jobs
+from rempart.incident import cli as incident_cli
 from rempart.journal import cli as journal_cli
 
 COMMANDS_GROUP = "rempart.commands"
@@ -75,4 +76,5 @@ app = typer.Typer(
 app.add_typer(db.app, name="db")
 app.add_typer(journal_cli.app, name="journal")
 app.add_typer(jobs.app, name="jobs")
+app.add_typer(incident_cli.app, name="incident")
 app.command("serve")(serve.serve)

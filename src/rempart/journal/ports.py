@@ -62,6 +62,26 @@ class AgentActivity(Protocol):
         ...
 
 
+class ScopedEntries(Protocol):
+    """Every entry of some agents, one session or one organisation over a window, streamed:
+    the incident responder's exposure reads it to the end (no page, no cap)."""
+
+    def scoped_entries(
+        self,
+        since: dt.datetime | None,
+        until: dt.datetime | None,
+        *,
+        agent_logins: Sequence[str] = (),
+        session_id: str = "",
+        org_id: str = "",
+    ) -> Iterator[tuple[int, bytes]]:
+        """``(seq, canonical form)`` of the entries in ``[since, until]`` (None: unbounded)
+        filed under one of ``agent_logins``, or ``session_id``, or ``org_id`` (the first
+        given), in no particular order. The caller checks the canonical form: the indexes
+        that find the entries are copies."""
+        ...
+
+
 class JournalVolumes(Protocol):
     """How much was journaled, per day and organisation: the console's overview."""
 

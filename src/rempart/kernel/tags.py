@@ -85,6 +85,13 @@ class Tag(StrEnum):
     CITIZEN_CHALLENGE_FAILED = "citizen:challenge:failed"
     CITIZEN_SESSION_OPENED = "citizen:session:opened"
     JOURNAL_RETENTION_PURGED = "journal:retention:purged"
+    INCIDENT_EXPOSURE_COMPUTED = "incident:exposure:computed"
+    INCIDENT_RECORD_OPENED = "incident:record:opened"
+    INCIDENT_RECORD_UPDATED = "incident:record:updated"
+    INCIDENT_PERSONS_READ = "incident:persons:read"
+    INCIDENT_PERSONS_DENIED = "incident:persons:denied"
+    INCIDENT_REPORT_WRITTEN = "incident:report:written"
+    INCIDENT_LETTER_SENT = "incident:letter:sent"
 
 
 class Decision(StrEnum):

@@ -192,6 +192,32 @@ class MemoryJournal:
         )
         return found[offset : offset + limit]
 
+    def scoped_entries(
+        self,
+        since: dt.datetime | None,
+        until: dt.datetime | None,
+        *,
+        agent_logins: Sequence[str] = (),
+        session_id: str = "",
+        org_id: str = "",
+    ) -> Iterator[tuple[int, bytes]]:
+        """``(seq, canonical form)`` of the entries of these agents (or this session, or this
+        organisation) in ``[since, until]``."""
+        for s in self._decoded():
+            e = s.entry
+            if (since is not None and e.at < since) or (until is not None and e.at > until):
+                continue
+            if agent_logins:
+                hit = e.agent_login in agent_logins
+            elif session_id:
+                hit = e.session_id == session_id
+            else:
+                hit = bool(org_id) and e.org_id == org_id
+            if hit:
+                body = self.body(s.seq)
+                if body is not None:
+                    yield s.seq, body
+
     def volumes(self, since: dt.datetime, until: dt.datetime) -> list[tuple[dt.date, str, int]]:
         """Entries per (UTC day, organisation) in ``[since, until)``."""
         counts = Counter(

@@ -889,6 +889,74 @@ class SqlJournalStore:
             and (not session_id or s.entry.session_id == session_id)
         ]
 
+    def scoped_entries(
+        self,
+        since: dt.datetime | None,
+        until: dt.datetime | None,
+        *,
+        agent_logins: Sequence[str] = (),
+        session_id: str = "",
+        org_id: str = "",
+    ) -> Iterator[tuple[int, bytes]]:
+        """``(seq, canonical form)`` of the entries of these agents (or this session, or this
+        organisation) in ``[since, until]``, streamed: read from the derived index up to its
+        watermark, then the few newer entries directly; never a list in memory."""
+        window, bounds = "", []
+        if since is not None:
+            window += " AND {t}.at >= ?"
+            bounds.append(self._sql.at(since))
+        if until is not None:
+            window += " AND {t}.at <= ?"
+            bounds.append(self._sql.at(until))
+        with self._conn() as conn:
+            upto = self._watermark(conn.cursor())
+            queries: list[tuple[str, list[object]]] = []
+            if agent_logins or session_id:
+                table, key, values = (
+                    ("journal_by_agent", "agent_login", list(dict.fromkeys(agent_logins)))
+                    if agent_logins
+                    else ("journal_by_session", "session_id", [session_id])
+                )
+                for value in values:
+                    queries.append(
+                        (
+                            f"SELECT e.seq, e.body FROM {table} b JOIN journal_entries e "  # noqa: S608 - fixed names; values are bound
+                            f"ON e.seq = b.seq WHERE b.{key} = ? AND b.seq <= ?"
+                            + window.format(t="b"),
+                            [value, upto, *bounds],
+                        )
+                    )
+                    queries.append(
+                        (
+                            f"SELECT e.seq, e.body FROM journal_entries e WHERE e.seq > ? "  # noqa: S608 - fixed names; values are bound
+                            f"AND e.{key} = ?" + window.format(t="e"),
+                            [upto, value, *bounds],
+                        )
+                    )
+            elif org_id:
+                queries.append(
+                    (
+                        "SELECT e.seq, e.body FROM journal_entries e WHERE e.org_id = ?"  # noqa: S608 - fixed text; values are bound
+                        + window.format(t="e"),
+                        [org_id, *bounds],
+                    )
+                )
+            for sql, params in queries:
+                yield from self._stream(conn, self._sql.q(sql), params)
+
+    def _stream(self, conn: Any, sql: str, params: Sequence[object]) -> Iterator[tuple[int, bytes]]:
+        if self._sql.sqlite:
+            for seq, body in conn.execute(sql, params):
+                yield seq, body
+            return
+        # A server-side cursor: the rows come in batches, never all at once.
+        with conn.cursor(name="rempart_journal_scoped") as cur:
+            cur.itersize = 20_000
+            cur.execute(sql, params)
+            for seq, body in cur:
+                yield int(seq), bytes(body)
+        conn.rollback()
+
     def volumes(self, since: dt.datetime, until: dt.datetime) -> list[tuple[dt.date, str, int]]:
         """Entries per (UTC day, organisation) in ``[since, until)``."""
         day = self._sql.day()
