@@ -26,6 +26,8 @@ from rempart.kernel.ports import Clock
 from rempart.kernel.scheduler import IntervalRunner, Jobs
 from rempart.mail import wiring as mail_wiring
 from rempart.mail.ports import Mailer
+from rempart.messages import wiring as messages_wiring
+from rempart.messages.ports import OfficialMessages
 from rempart.people import wiring as people_wiring
 from rempart.people.service.deps import PortalDeps
 from rempart.settings import Settings
@@ -53,6 +55,7 @@ class Container:
     guard: Guard | None
     portal: PortalDeps  # consulting people
     governance: GovernanceDeps  # four eyes, reviews, lifecycle, kill switches
+    messages: OfficialMessages  # official messages to people: register, send, verify
     citizen: CitizenDeps  # "who consulted my file"
     # Requests run their reads on the event loop when every store they touch answers in
     # microseconds on this machine (SQLite portal and journal, guard state in process); a
@@ -128,13 +131,16 @@ def _wire(
     )
     if (governance_job := governance_wiring.governance_job(governance, settings)) is not None:
         runners.append(governance_job)
+    messages = messages_wiring.build_messages(
+        settings, db, portal=store, mailer=mailer, clock=clock, resources=resources
+    )
     citizen = citizen_wiring.build_citizen(
         settings,
         db,
         portal=store,
         journal=journal,
         alerts=alerts,
-        mailer=mail_wiring.background_mailer(mailer, resources),
+        messages=messages,
         clock=clock,
     )
     jobs = Jobs(runners)
@@ -151,6 +157,7 @@ def _wire(
         guard=guard,
         portal=portal,
         governance=governance,
+        messages=messages,
         citizen=citizen,
         inline_requests=is_sqlite(settings.db_url)
         and is_sqlite(settings.effective_journal_url())

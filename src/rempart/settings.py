@@ -46,6 +46,15 @@ class Settings(BaseSettings):
     smtp_host: str = ""  # empty: mails are kept in memory (and printed in demo mode)
     smtp_port: int = 25
     mail_from: str = "rempart@localhost"
+    # DKIM (RFC 6376): outgoing mail signed with this key; the domain publishes its public half
+    # at SELECTOR._domainkey.DOMAIN (docs/mail-authentication.md). Empty file: not signed.
+    dkim_key_file: str = ""
+    dkim_selector: str = "rempart"
+    dkim_domain: str = ""  # empty: the domain of mail_from
+    # Official messages to people: printable letters are written here (empty: kept in memory).
+    letters_dir: str = ""
+    # The address people are told to type themselves (messages to people carry no link).
+    official_address: str = ""  # empty: public_url's host
     policy_file: str = ""  # TOML overriding the guard's thresholds (validated at start)
     guard_mode: Literal["on", "off"] = "on"  # off: scope policy only (the bench's comparison)
     guard_baseline_days: int = Field(30, ge=1, le=365)

@@ -34,7 +34,8 @@ from rempart.kernel.errors import CsrfRejected, InvalidRequest, NotFound, Thrott
 from rempart.kernel.identifiers import parse_ft_id
 from rempart.kernel.ports import Clock
 from rempart.kernel.tags import Decision, Tag
-from rempart.mail.ports import Mailer
+from rempart.messages.model import Channel
+from rempart.messages.ports import OfficialMessages
 from rempart.people.ports import PortalStore
 from rempart.signin.model import digest
 
@@ -51,7 +52,9 @@ class CitizenDeps:
     accesses: PersonAccesses
     journal: JournalWriter
     alerts: AlertSink
-    mailer: Mailer  # must not block: the answer's timing would tell whether a mail was sent
+    # Codes go out as official messages (registered, with their reference), queued: the
+    # answer's timing must not tell whether a mail was sent.
+    messages: OfficialMessages
     clock: Clock
     secret: bytes
     code_ttl: dt.timedelta = dt.timedelta(minutes=10)
@@ -108,12 +111,14 @@ def request_code(
     )
     if matches and person is not None:
         minutes = int(deps.code_ttl.total_seconds() // 60)
-        deps.mailer.send(
-            person.email,
+        deps.messages.queue_official_message(
+            ft_id,
+            Channel.EMAIL,
             "Votre code pour consulter les accès à votre dossier",
             f"Bonjour,\n\nVotre code : {code}\n\nIl est valable {minutes} minutes et ne sert "
             "qu'une fois. Si vous n'avez rien demandé, ignorez ce message : personne ne peut "
             "voir vos accès sans ce code.\n",
+            secrets=(code,),
         )
     return IssuedChallenge(challenge_id, challenge.expires_at)
 

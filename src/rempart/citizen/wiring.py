@@ -12,7 +12,7 @@ from rempart.guard.ports import AlertSink
 from rempart.journal.ports import JournalQueries, JournalWriter
 from rempart.kernel.errors import PolicyError
 from rempart.kernel.ports import Clock
-from rempart.mail.ports import Mailer
+from rempart.messages.ports import OfficialMessages
 from rempart.people.ports import PortalStore
 from rempart.settings import Settings
 
@@ -24,10 +24,10 @@ def build_citizen(
     portal: PortalStore,
     journal: JournalWriter,
     alerts: AlertSink,
-    mailer: Mailer,
+    messages: OfficialMessages,
     clock: Clock,
 ) -> CitizenDeps:
-    """The citizen use cases' dependencies; ``mailer`` must not block (a background one)."""
+    """The citizen use cases' dependencies; codes go out as official messages."""
     if not hasattr(journal, "who_consulted"):
         raise PolicyError("this journal cannot be read back for the people it concerns")
     accesses: JournalQueries = journal  # type: ignore[assignment]  # checked just above
@@ -37,7 +37,7 @@ def build_citizen(
         accesses=accesses,
         journal=journal,
         alerts=alerts,
-        mailer=mailer,
+        messages=messages,
         clock=clock,
         # A key of its own: a code digest is never comparable with any other HMAC here.
         secret=hashlib.sha256(

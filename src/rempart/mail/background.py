@@ -7,12 +7,14 @@ import logging
 import queue
 import threading
 import time
+from collections.abc import Mapping
 
 from rempart.mail.ports import Mailer
 
 log = logging.getLogger("rempart.mail")
 
-_STOP = ("", "", "")
+_Message = tuple[str, str, str, Mapping[str, str] | None]
+_STOP: _Message = ("", "", "", None)
 
 
 class BackgroundMailer:
@@ -21,20 +23,22 @@ class BackgroundMailer:
     def __init__(self, inner: Mailer, tries: int = 3) -> None:
         self.inner = inner
         self.tries = tries
-        self._queue: queue.Queue[tuple[str, str, str]] = queue.Queue()
+        self._queue: queue.Queue[_Message] = queue.Queue()
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
 
-    def send(self, to: str, subject: str, body: str) -> None:
+    def send(
+        self, to: str, subject: str, body: str, headers: Mapping[str, str] | None = None
+    ) -> None:
         """Queue one message."""
         with self._lock:
             if self._thread is None:
                 self._thread = threading.Thread(target=self._run, name="rempart-mail", daemon=True)
                 self._thread.start()
-        self._queue.put((to, subject, body))
+        self._queue.put((to, subject, body, dict(headers or {})))
 
     def _run(self) -> None:
-        while (message := self._queue.get()) != _STOP:
+        while (message := self._queue.get()) is not _STOP:
             for attempt in range(1, self.tries + 1):
                 try:
                     self.inner.send(*message)

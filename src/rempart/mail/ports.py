@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Protocol
 
 
 class Mailer(Protocol):
-    def send(self, to: str, subject: str, body: str) -> None:
-        """Send one plain-text e-mail (raises on failure; callers decide whether to retry)."""
+    def send(
+        self, to: str, subject: str, body: str, headers: Mapping[str, str] | None = None
+    ) -> None:
+        """Send one plain-text e-mail, with extra header fields if given (raises on failure;
+        callers decide whether to retry)."""
         ...

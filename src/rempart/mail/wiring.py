@@ -1,4 +1,5 @@
-"""Wires the mail: SMTP when a server is configured, else the memory mailer (echoed in demo)."""
+"""Wires the mail: SMTP when a server is configured (DKIM-signed when a key is), else the
+memory mailer (echoed in demo)."""
 
 from __future__ import annotations
 
@@ -7,14 +8,25 @@ from contextlib import ExitStack
 from rempart.mail.adapters.memory import MemoryMailer
 from rempart.mail.adapters.smtp import SmtpMailer
 from rempart.mail.background import BackgroundMailer
+from rempart.mail.dkim import DkimKey
 from rempart.mail.ports import Mailer
 from rempart.settings import Settings
+
+
+def dkim_key(settings: Settings) -> DkimKey | None:
+    """The configured DKIM key, or None when mail is not to be signed."""
+    if not settings.dkim_key_file:
+        return None
+    domain = settings.dkim_domain or settings.mail_from.rpartition("@")[2]
+    return DkimKey.from_file(settings.dkim_selector, domain, settings.dkim_key_file)
 
 
 def open_mailer(settings: Settings) -> Mailer:
     """The portal's mailer."""
     if settings.smtp_host:
-        return SmtpMailer(settings.smtp_host, settings.smtp_port, settings.mail_from)
+        return SmtpMailer(
+            settings.smtp_host, settings.smtp_port, settings.mail_from, dkim_key=dkim_key(settings)
+        )
     return MemoryMailer(echo=settings.demo)
 
 

@@ -26,6 +26,7 @@ from rempart.kernel.errors import CsrfRejected, InvalidRequest, NotFound, Thrott
 from rempart.kernel.tags import Decision, Tag
 from rempart.mail.adapters.memory import MemoryMailer
 from tests.factories import NOW, make_person
+from tests.unit.messages.rig import messenger
 from tests.unit.twins import MemoryPortalStore
 
 CLIENT = ClientInfo("192.0.2.1", "Firefox")
@@ -68,7 +69,7 @@ def rig() -> Rig:
         accesses=journal,
         journal=journal,
         alerts=alerts,
-        mailer=mailer,
+        messages=messenger(portal, mailer, clock),
         clock=clock,
         secret=b"k" * 32,
         max_attempts=3,

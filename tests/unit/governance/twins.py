@@ -14,7 +14,7 @@ import datetime as dt
 import hashlib
 import itertools
 import threading
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 
 from rempart.governance.adapters.memory import MemoryGovernanceTables
@@ -275,7 +275,9 @@ class FailingMailer:
     def __init__(self) -> None:
         self.attempts: list[str] = []
 
-    def send(self, to: str, subject: str, body: str) -> None:
+    def send(
+        self, to: str, subject: str, body: str, headers: Mapping[str, str] | None = None
+    ) -> None:
         """Refuse, as an unreachable server would."""
         self.attempts.append(to)
         raise OSError("mail server unreachable")

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import logging
 import threading
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 
 log = logging.getLogger("rempart.mail")
 
@@ -14,6 +15,7 @@ class SentMail:
     to: str
     subject: str
     body: str
+    headers: dict[str, str] = field(default_factory=dict)
 
 
 class MemoryMailer:
@@ -24,9 +26,11 @@ class MemoryMailer:
         self.echo = echo
         self._lock = threading.Lock()
 
-    def send(self, to: str, subject: str, body: str) -> None:
+    def send(
+        self, to: str, subject: str, body: str, headers: Mapping[str, str] | None = None
+    ) -> None:
         """Keep the message (and print it in demo mode)."""
         with self._lock:
-            self.outbox.append(SentMail(to, subject, body))
+            self.outbox.append(SentMail(to, subject, body, dict(headers or {})))
         if self.echo:
             log.warning("demo mail to %s: %s\n%s", to, subject, body)
