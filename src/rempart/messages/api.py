@@ -7,7 +7,7 @@ false}``, byte for byte, after the same work; misses are throttled (``429 thrott
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request, Response
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
@@ -38,20 +38,19 @@ class VerifyMessageIn(BaseModel):
     reference: str = Field(description="XXXX-XXXX-XXXX as printed in the message")
 
 
-class GenuineOut(BaseModel):
-    genuine: Literal[True]
-    sent_at: AwareDatetime
-    channel: Channel
-    subject: str
+class VerdictOut(BaseModel):
+    """``{"genuine": false}`` alone, or genuine with when, on which channel and about what."""
 
-
-class NotGenuineOut(BaseModel):
-    genuine: Literal[False]
+    genuine: bool
+    sent_at: AwareDatetime | None = Field(None, description="Only when genuine")
+    channel: Channel | None = Field(None, description="Only when genuine")
+    subject: str | None = Field(None, description="Only when genuine")
 
 
 @router.post(
     "/verify",
-    response_model=GenuineOut | NotGenuineOut,
+    response_model=VerdictOut,
+    response_model_exclude_none=True,
     responses=problems(400, 429),
 )
 def verify_message(request: Request, deps: Messages, body: VerifyMessageIn) -> Any:
