@@ -314,8 +314,11 @@ def _legit_request(run: Run, desk: Desk, v: Visit, tally: LegitTally) -> None:
         return
 
 
-def run_legit(base: Base, cfg: BenchConfig, stage: Stage) -> LegitTally:
-    """The legitimate workload for ``cfg.legit_days`` days, guard on."""
+def run_legit(
+    base: Base, cfg: BenchConfig, stage: Stage, inspect: Callable[[Run], None] | None = None
+) -> LegitTally:
+    """The legitimate workload for ``cfg.legit_days`` days, guard on; ``inspect`` sees the run
+    (its journal, its alerts) before it is removed."""
     rng = Random(f"legit:{cfg.seed}")
     logins = sorted(base.works)
     chosen = rng.sample(logins, min(cfg.legit_agents, len(logins)))
@@ -335,6 +338,8 @@ def run_legit(base: Base, cfg: BenchConfig, stage: Stage) -> LegitTally:
                 tally.worked(v.login, day)
                 _legit_request(run, desks[v.login], v, tally)
                 stage.advance("legitimate workload")
+        if inspect is not None:
+            inspect(run)
     finally:
         run.close()
     return tally
@@ -412,8 +417,15 @@ def _scope_check(outcome: AttackOutcome, base: Base, run: Run, at: dt.datetime) 
     outcome.notes["exposed_outside_victim_scope"] = len(outcome.exposed - own)
 
 
-def run_attack(base: Base, cfg: BenchConfig, name: str, mode: str) -> AttackOutcome:
-    """One scenario, one mode, on a fresh copy of the portal."""
+def run_attack(
+    base: Base,
+    cfg: BenchConfig,
+    name: str,
+    mode: str,
+    inspect: Callable[[Run], None] | None = None,
+) -> AttackOutcome:
+    """One scenario, one mode, on a fresh copy of the portal; ``inspect`` sees the run before
+    it is removed."""
     at = _attack_day(cfg)
     run = open_run(base, mode, at)
     outcome = AttackOutcome(name, mode)
@@ -432,6 +444,8 @@ def run_attack(base: Base, cfg: BenchConfig, name: str, mode: str) -> AttackOutc
         if name == "in_session":
             _scope_check(outcome, base, run, at)
         outcome.alerts = len(run.box.alerts.alerts_since(None, 100_000))
+        if inspect is not None:
+            inspect(run)
     finally:
         run.close()
     return outcome

@@ -17,6 +17,7 @@ from rempart.db import cli as db
 from rempart.governance import cli as jobs
 from rempart.incident import cli as incident_cli
 from rempart.journal import cli as journal_cli
+from rempart.siem import cli as siem
 
 COMMANDS_GROUP = "rempart.commands"
 
@@ -74,7 +75,10 @@ app = typer.Typer(
     pretty_exceptions_enable=False,  # a traceback could print secrets from locals
 )
 app.add_typer(db.app, name="db")
+# The SIEM capability adds the journal's ECS export beside the journal's own commands.
+journal_cli.app.command("export")(siem.export)
 app.add_typer(journal_cli.app, name="journal")
+app.add_typer(siem.rules_app, name="rules")
 app.add_typer(jobs.app, name="jobs")
 app.add_typer(incident_cli.app, name="incident")
 app.command("serve")(serve.serve)

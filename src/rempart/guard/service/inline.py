@@ -257,7 +257,15 @@ class Guard:
                     decision,
                     persons=req.asked,
                     reason=str(main.rule),
-                    details={"action": str(action), "explanation": main.explanation, **evidence},
+                    details={
+                        "action": str(action),
+                        "explanation": main.explanation,
+                        # What a SIEM needs to recount the detectors from the export (issue 18).
+                        "severity": str(main.severity),
+                        "request": str(req.kind),
+                        "found": req.found,
+                        **evidence,
+                    },
                 )
             ]
         )
