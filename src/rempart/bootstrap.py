@@ -21,6 +21,7 @@ from rempart.guard.ports import AlertSink
 from rempart.guard.service.inline import Guard
 from rempart.journal import wiring as journal_wiring
 from rempart.journal.ports import JournalWriter
+from rempart.journal.service.publication import PublicationDeps
 from rempart.kernel.clock import SystemClock
 from rempart.kernel.ports import Clock
 from rempart.kernel.scheduler import IntervalRunner, Jobs
@@ -47,6 +48,7 @@ class Container:
     db: Database  # the engine behind a unit of work: adapters get their connection from it
     clock: Clock
     journal: JournalWriter
+    publication: PublicationDeps  # the journal's published checkpoints, proofs, cosignatures
     mailer: Mailer
     alerts: AlertSink  # the security team's alerts (store, webhook, syslog)
     auth: AuthDeps  # sign-in
@@ -151,6 +153,7 @@ def _wire(
         db=db,
         clock=clock,
         journal=journal,
+        publication=journal_wiring.publication(settings, journal),
         mailer=mailer,
         alerts=alerts,
         auth=auth,

@@ -29,6 +29,11 @@ class Settings(BaseSettings):
     journal_retention_months: int = Field(12, ge=1, le=120)  # CNIL: 6 to 12 months
     journal_group_wait_ms: float = Field(2.0, ge=0, le=50)  # group commit: longest extra wait
     journal_group_max: int = Field(4096, ge=1)  # group commit: most entries per transaction
+    # Published checkpoints (C2SP): the log's origin line (empty: derived from public_url; a
+    # journal keeps the first one it signed with), and the witnesses whose cosignatures it
+    # accepts, as verifier keys NAME+HASH+KEY separated by spaces or commas.
+    journal_origin: str = ""
+    journal_witnesses: str = ""
     # "Who consulted my file": one-time codes mailed to the person, then a short session.
     citizen_code_minutes: int = Field(10, ge=1, le=30)
     citizen_code_attempts: int = Field(5, ge=1, le=10)
@@ -113,6 +118,13 @@ class Settings(BaseSettings):
         if self.webauthn_only_for_privileged is None:
             self.webauthn_only_for_privileged = not self.demo
         return self
+
+    def effective_journal_origin(self) -> str:
+        """The journal's origin line: explicit, or the portal's public host and path."""
+        if self.journal_origin:
+            return self.journal_origin
+        base = self.public_url.split("://", 1)[-1].rstrip("/")
+        return f"{base or 'rempart'}/journal"
 
     def effective_journal_url(self) -> str:
         """The journal's URL: explicit, or ``journal.db`` beside the portal's SQLite file."""

@@ -27,6 +27,15 @@ from enum import StrEnum
 
 from rempart.journal.merkle import EMPTY_ROOT, Frontier, node_hash, root_of
 from rempart.journal.model import format_time
+from rempart.journal.notes import (
+    COSIGNATURE_V1,
+    ED25519,
+    Note,
+    NoteSignature,
+    TreeHead,
+    cosignature_bytes,
+    key_hash,
+)
 
 GENESIS = bytes(32)  # the chain value "before" entry 1
 NODE_LEVEL = 8  # store perfect subtrees of 256 leaves and up
@@ -53,7 +62,14 @@ class CheckpointKind(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class Checkpoint:
-    """A signed statement: "the journal had ``tree_size`` entries with these heads at ``at``"."""
+    """A signed statement: "the journal had ``tree_size`` entries with these heads at ``at``".
+
+    Signed twice with the same key: ``signature`` covers Rempart's own text (chain head, time,
+    kind: what verification and retention rely on), ``note_signature`` covers the C2SP
+    checkpoint ``<origin>\n<size>\n<base64 root>\n`` that is published and that witnesses
+    cosign. Checkpoints signed before publication existed have no origin and no note
+    signature; they keep verifying through ``signature``.
+    """
 
     tree_size: int
     root: bytes
@@ -62,12 +78,56 @@ class Checkpoint:
     kind: CheckpointKind
     key_id: str
     signature: bytes = b""
+    origin: str = ""
+    note_signature: bytes = b""
 
     def signed_text(self) -> bytes:
         """The exact bytes the signature covers (rebuilt by the standalone verifier)."""
         return checkpoint_text(
             self.tree_size, self.root, self.chain_head, self.at, self.kind, self.key_id
         )
+
+    def note_text(self) -> str:
+        """The C2SP checkpoint text (what ``note_signature`` covers)."""
+        return TreeHead(self.origin, self.tree_size, self.root).text()
+
+    @property
+    def published(self) -> bool:
+        """True when the checkpoint carries a C2SP note signature."""
+        return bool(self.origin and self.note_signature)
+
+
+@dataclass(frozen=True, slots=True)
+class Cosignature:
+    """A witness's C2SP cosignature of one published checkpoint."""
+
+    tree_size: int
+    root: bytes
+    witness: str  # the witness's key name
+    key_hash: bytes  # SHA-256(name ‖ 0x0A ‖ 0x04 ‖ public key)[:4]
+    timestamp: int  # POSIX seconds, as signed
+    signature: bytes  # the 64-byte Ed25519 signature
+
+    def note_signature(self) -> NoteSignature:
+        """The cosignature as a signature line of the checkpoint's note."""
+        return NoteSignature(
+            self.witness, self.key_hash, cosignature_bytes(self.timestamp, self.signature)
+        )
+
+
+def checkpoint_note(
+    cp: Checkpoint, public_key: bytes, cosignatures: Sequence[Cosignature] = ()
+) -> Note:
+    """A published checkpoint as a signed note: the log's signature, then witnesses'."""
+    if not cp.published:
+        raise ValueError("this checkpoint was signed before publication: it has no note form")
+    own = NoteSignature(cp.origin, key_hash(cp.origin, ED25519, public_key), cp.note_signature)
+    return Note(cp.note_text(), (own, *(c.note_signature() for c in cosignatures)))
+
+
+def witness_key_hash(name: str, public_key: bytes) -> bytes:
+    """The key hash of a witness's cosignature key (signature type 0x04)."""
+    return key_hash(name, COSIGNATURE_V1, public_key)
 
 
 def checkpoint_text(

@@ -1,4 +1,5 @@
-"""RFC 9162 Merkle trees over the journal: tree heads, inclusion proofs, a compact frontier.
+"""RFC 9162 Merkle trees over the journal: tree heads, inclusion and consistency proofs, a
+compact frontier.
 
 Leaf hash ``H(0x00 ‖ entry)``, node hash ``H(0x01 ‖ left ‖ right)``, SHA-256. The tree head of
 ``n`` leaves splits at ``k``, the largest power of two *smaller* than ``n`` (RFC 9162 §2.1.1),
@@ -116,6 +117,71 @@ def verify_inclusion(
 ) -> bool:
     """True when ``path`` proves ``leaf`` is at ``index`` in the tree of ``size`` with ``root``."""
     return root_from_inclusion(index, size, leaf, path) == root
+
+
+def consistency_path(first: int, second: int, source: SubtreeSource) -> list[bytes]:
+    """PROOF(first, D[second]) (RFC 9162 §2.1.4.1): the hashes that show the tree of ``first``
+    leaves is a prefix of the tree of ``second`` leaves.
+
+    Empty when ``first`` is 0 or equal to ``second`` (nothing to prove). ``source`` gives the
+    subtree hashes, as for ``inclusion_path``.
+    """
+    if not 0 <= first <= second:
+        raise ValueError("a consistency proof needs 0 <= first <= second")
+    if first in (0, second):
+        return []
+    path: list[bytes] = []
+    start, end, m, complete = 0, second, first, True
+    # SUBPROOF(m, D[start:end], complete), unrolled: each step keeps one side of the split.
+    while m != end - start:
+        k = split_point(end - start)
+        if m <= k:
+            path.append(subtree_root(start + k, end, source))
+            end = start + k
+        else:
+            path.append(subtree_root(start, start + k, source))
+            start, m, complete = start + k, m - k, False
+    if not complete:
+        path.append(subtree_root(start, end, source))
+    path.reverse()
+    return path
+
+
+def verify_consistency(
+    first: int, second: int, first_root: bytes, second_root: bytes, path: Sequence[bytes]
+) -> bool:
+    """True when ``path`` proves the tree of ``first`` leaves with ``first_root`` is a prefix of
+    the tree of ``second`` leaves with ``second_root`` (RFC 9162 §2.1.4.2)."""
+    if not 0 <= first <= second:
+        return False
+    if first == second:
+        return not path and first_root == second_root
+    if first == 0:
+        return not path  # every tree extends the empty one
+    if not path or any(len(p) != HASH_SIZE for p in path):
+        return False
+    nodes = list(path)
+    if first & (first - 1) == 0:  # a power of two: the old tree is a node of the new one
+        nodes.insert(0, first_root)
+    fn, sn = first - 1, second - 1
+    while fn & 1:
+        fn >>= 1
+        sn >>= 1
+    fr = sr = nodes[0]
+    for c in nodes[1:]:
+        if sn == 0:
+            return False
+        if fn & 1 or fn == sn:
+            fr = node_hash(c, fr)
+            sr = node_hash(c, sr)
+            while fn and not fn & 1:
+                fn >>= 1
+                sn >>= 1
+        else:
+            sr = node_hash(sr, c)
+        fn >>= 1
+        sn >>= 1
+    return sn == 0 and fr == first_root and sr == second_root
 
 
 class Frontier:

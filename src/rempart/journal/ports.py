@@ -13,7 +13,7 @@ import datetime as dt
 from collections.abc import Iterator, Sequence
 from typing import Protocol
 
-from rempart.journal.integrity import Checkpoint, CheckpointKind
+from rempart.journal.integrity import Checkpoint, CheckpointKind, Cosignature
 from rempart.journal.model import JournalEntry, StoredEntry
 
 
@@ -179,3 +179,40 @@ class JournalRetention(JournalScan, Protocol):
 
 class JournalArchive(JournalRetention, ProofSource, JournalCheckpoints, Protocol):
     """Raw access to the stored journal for verification, proofs and retention."""
+
+
+# -- publication: what the public endpoints and the witnesses see -------------------------------
+
+
+class JournalPublication(Protocol):
+    """The published side of the journal: its latest C2SP checkpoint, its tree (for
+    consistency proofs) and the cosignatures witnesses sent back."""
+
+    @property
+    def origin(self) -> str:
+        """The log's origin line (empty: checkpoints are not published)."""
+        ...
+
+    def signer_public_key(self) -> bytes | None:
+        """The public key checkpoints are signed with now, if any."""
+        ...
+
+    def head(self) -> tuple[int, bytes]:
+        """Last sequence number and its chain value."""
+        ...
+
+    def subtree(self, start: int, end: int) -> bytes:
+        """MTH of the perfect aligned range ``[start, end)`` of leaf indexes."""
+        ...
+
+    def latest_published(self) -> Checkpoint | None:
+        """The latest checkpoint signed in the C2SP note form."""
+        ...
+
+    def cosignatures(self, tree_size: int, root: bytes) -> list[Cosignature]:
+        """The latest cosignature of each witness key for that checkpoint."""
+        ...
+
+    def add_cosignatures(self, cosignatures: Sequence[Cosignature]) -> None:
+        """Record verified cosignatures."""
+        ...

@@ -7,13 +7,21 @@ from __future__ import annotations
 
 import base64
 import logging
+import re
 from dataclasses import dataclass
 
 from rempart.db.engine import is_memory, is_sqlite, sqlite_path
-from rempart.journal.adapters.signing import Ed25519Signer, checkpoint_checker
+from rempart.journal.adapters.memory import MemoryJournal
+from rempart.journal.adapters.signing import (
+    Ed25519Signer,
+    checkpoint_checker,
+    verify_signature,
+)
 from rempart.journal.adapters.sql import SqlJournalStore
 from rempart.journal.integrity import SignatureCheck, key_id_of
-from rempart.journal.ports import CheckpointSigner
+from rempart.journal.notes import NoteError, parse_verifier_key
+from rempart.journal.ports import CheckpointSigner, JournalWriter
+from rempart.journal.service.publication import PublicationDeps
 from rempart.kernel.clock import SystemClock
 from rempart.kernel.errors import InvalidRequest, PolicyError
 from rempart.kernel.ports import Clock
@@ -37,6 +45,7 @@ def open_journal(settings: Settings, clock: Clock) -> SqlJournalStore:
         checkpoint_seconds=settings.journal_checkpoint_seconds,
         group_wait=settings.journal_group_wait_ms / 1000,
         group_max=settings.journal_group_max,
+        origin=settings.effective_journal_origin(),
     )
     store.use_signer(journal_signer(settings, store))
     store.start()
@@ -79,13 +88,17 @@ def demo_signer(store: SqlJournalStore) -> Ed25519Signer:
     return signer
 
 
-def open_journal_archive(url: str, signing_key: str | None = None) -> SqlJournalStore:
+def open_journal_archive(
+    url: str, signing_key: str | None = None, origin: str = ""
+) -> SqlJournalStore:
     """A journal opened by the maintenance commands: signs with ``signing_key`` when given,
-    else with a demo journal's stored key, else not at all (read-only work)."""
+    else with a demo journal's stored key, else not at all (read-only work). Checkpoints it
+    signs are published under the journal's recorded origin (``origin`` for a journal that
+    has none yet)."""
     path = sqlite_path(url)
     if is_sqlite(url) and (path is None or not path.exists()):
         raise InvalidRequest(f"no journal at {url}")
-    store = SqlJournalStore(url, clock=SystemClock(), create=False)
+    store = SqlJournalStore(url, clock=SystemClock(), create=False, origin=origin)
     if signing_key:
         store.use_signer(Ed25519Signer.from_base64(signing_key))
     elif (raw := store.demo_private_key()) is not None:
@@ -133,3 +146,19 @@ def new_journal_key() -> tuple[str, str, str]:
         base64.b64encode(signer.public_key).decode(),
         signer.key_id,
     )
+
+
+def witness_keys(text: str) -> tuple[str, ...]:
+    """Verifier keys listed in a setting, separated by spaces or commas."""
+    return tuple(k for k in re.split(r"[\s,]+", text) if k)
+
+
+def publication(settings: Settings, journal: JournalWriter) -> PublicationDeps:
+    """What the public journal endpoints serve from ``journal``: its checkpoints if it is a
+    store that keeps them (the SQL store, or the memory twin of the tests)."""
+    try:
+        witnesses = tuple(parse_verifier_key(k) for k in witness_keys(settings.journal_witnesses))
+    except NoteError as exc:
+        raise PolicyError(f"REMPART_JOURNAL_WITNESSES: {exc}") from None
+    log = journal if isinstance(journal, SqlJournalStore | MemoryJournal) else None
+    return PublicationDeps(log=log, witnesses=witnesses, verify=verify_signature)

@@ -18,6 +18,7 @@ from rempart.governance.pages import admin as governance_pages
 from rempart.governance.pages import enrol as enrol_page
 from rempart.guard import api as alerts
 from rempart.guard import metrics
+from rempart.journal import api as journal_api
 from rempart.messages import api as messages_api
 from rempart.people import pages as people_pages
 from rempart.people.api import persons as people
@@ -78,6 +79,7 @@ def create_app(settings: Settings, container: Container | None = None) -> FastAP
         app.include_router(router)
     app.include_router(citizen_api.router)  # "who consulted my file": people, not agents
     app.include_router(messages_api.router)  # "did this message come from you?"
+    app.include_router(journal_api.router)  # published checkpoints: anyone may check them
     openapi.install(app)  # every error answer documented as the one Problem schema
     # The pages (after the API, so that their error handlers wrap the API's).
     for page_router in (

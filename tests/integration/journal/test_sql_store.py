@@ -23,7 +23,7 @@ from rempart.db.engine import normalise_url
 from rempart.journal.adapters.signing import Ed25519Signer, checkpoint_checker
 from rempart.journal.adapters.sql import SqlJournalStore
 from rempart.journal.adapters.sql_schema import TABLES
-from rempart.journal.integrity import BLOCK, CheckpointKind
+from rempart.journal.integrity import BLOCK, CheckpointKind, Cosignature
 from rempart.journal.model import JournalEntry, canonical_bytes
 from rempart.journal.service import audit as journal_audit
 from rempart.journal.wiring import open_journal
@@ -213,6 +213,7 @@ A_COLUMN = {
     "journal_nodes": "hash",
     "journal_checkpoints": "kind",
     "journal_keys": "note",
+    "journal_cosignatures": "witness",
     "journal_by_person": "ft_id",
     "journal_by_agent": "agent_login",
     "journal_by_session": "session_id",
@@ -224,6 +225,7 @@ def test_every_table_refuses_update_and_delete(store: SqlJournalStore, table: st
     for i in range(BLOCK + 5):  # enough to fill every table, Merkle nodes included
         store.append([read(i)])
     store.catch_up_index()  # the derived indexes too
+    store.add_cosignatures([Cosignature(5, bytes(32), "w.example/1", bytes(4), 1, bytes(64))])
     column = A_COLUMN[table]
     for statement in (f"UPDATE {table} SET {column} = {column}", f"DELETE FROM {table}"):
         with pytest.raises(Exception, match="append-only"):

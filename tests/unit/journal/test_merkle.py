@@ -4,6 +4,7 @@ cannot be modified unnoticed)."""
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 
 import pytest
 from hypothesis import given
@@ -12,6 +13,7 @@ from hypothesis import strategies as st
 from rempart.journal.merkle import (
     EMPTY_ROOT,
     Frontier,
+    consistency_path,
     inclusion_path,
     leaf_hash,
     node_hash,
@@ -20,8 +22,10 @@ from rempart.journal.merkle import (
     split_point,
     subtree_root,
     tree_head,
+    verify_consistency,
     verify_inclusion,
 )
+from tests.support import transparency
 
 # The eight entries of the Certificate Transparency reference tests (RFC 6962 hashing, which
 # RFC 9162 keeps unchanged).
@@ -193,3 +197,168 @@ def test_frontier_agrees_with_the_tree_head_and_reports_completed_subtrees() -> 
 def test_frontier_refuses_a_shape_that_does_not_fit_its_size() -> None:
     with pytest.raises(ValueError, match="set bit"):
         Frontier(3, [b"x" * 32])
+
+
+# -- consistency proofs (RFC 9162 §2.1.4) ---------------------------------------------------------
+
+# The consistency proofs of the Certificate Transparency reference tests over the eight entries
+# above (transparency-dev/merkle, proof/verify_test.go), as (first, second, proof).
+PUBLISHED_CONSISTENCY = [
+    (1, 1, []),
+    (
+        1,
+        8,
+        [
+            "96a296d224f285c67bee93c30f8a309157f0daa35dc5b87e410b78630a09cfc7",
+            "5f083f0a1a33ca076a95279832580db3e0ef4584bdff1f54c8a360f50de3031e",
+            "6b47aaf29ee3c2af9af889bc1fb9254dabd31177f16232dd6aab035ca39bf6e4",
+        ],
+    ),
+    (
+        6,
+        8,
+        [
+            "0ebc5d3437fbe2db158b9f126a1d118e308181031d0a949f8dededebc558ef6a",
+            "ca854ea128ed050b41b35ffc1b87b8eb2bde461e9e3b5596ece6b9d5975a0ae0",
+            "d37ee418976dd95753c1c73862b9398fa2a2cf9b4ff0fdfe8b30cd95209614b7",
+        ],
+    ),
+    (
+        2,
+        5,
+        [
+            "5f083f0a1a33ca076a95279832580db3e0ef4584bdff1f54c8a360f50de3031e",
+            "bc1a0643b12e4d2d7c77918f44e0f4f79a838b6cf9ec5b5c283e1f4d88599e6b",
+        ],
+    ),
+    (
+        6,
+        7,
+        [
+            "0ebc5d3437fbe2db158b9f126a1d118e308181031d0a949f8dededebc558ef6a",
+            "b08693ec2e721597130641e8211e7eedccb4c26413963eee6c1e2ed16ffb1a5f",
+            "d37ee418976dd95753c1c73862b9398fa2a2cf9b4ff0fdfe8b30cd95209614b7",
+        ],
+    ),
+]
+
+
+def _reference_source(leaves: list[bytes]) -> Callable[[int, int], bytes]:
+    return lambda start, end: root_of(leaves[start:end])
+
+
+def _corrupted(
+    m: int, n: int, old: bytes, new: bytes, proof: list[bytes]
+) -> list[tuple[int, int, bytes, bytes, list[bytes]]]:
+    """The reference tests' corruptions of a good proof (each must fail)."""
+    wrong = [
+        (m - 1, n, old, new, proof),
+        (m + 1, n, old, new, proof),
+        (m ^ 2, n, old, new, proof),
+        (m, n * 2, old, new, proof),
+        (m, n // 2, old, new, proof),
+        (m, n, b"WrongRoot", new, proof),
+        (m, n, old, b"WrongRoot", proof),
+        (m, n, new, old, proof),
+        (m, n, old, new, []),
+        (m, n, old, new, [*proof, b""]),
+        (m, n, old, new, [*proof, old]),
+        (m, n, old, new, [*proof, new]),
+        (m, n, old, new, [b"", *proof]),
+        (m, n, old, new, [old, *proof]),
+        (m, n, old, new, [new, *proof]),
+        (m, n, old, new, [proof[0], *proof]),
+        (m, n, old, new, proof[:-1]),
+    ]
+    for i in range(len(proof)):
+        flipped = list(proof)
+        flipped[i] = bytes([flipped[i][0] ^ 16]) + flipped[i][1:]
+        wrong.append((m, n, old, new, flipped))
+    return wrong
+
+
+@pytest.mark.parametrize(("m", "n", "proof"), PUBLISHED_CONSISTENCY)
+def test_consistency_proofs_match_the_published_reference_vectors(
+    m: int, n: int, proof: list[str]
+) -> None:
+    expected = [bytes.fromhex(h) for h in proof]
+    assert consistency_path(m, n, _reference_source(L)) == expected
+    old, new = bytes.fromhex(PUBLISHED_ROOTS[m - 1]), bytes.fromhex(PUBLISHED_ROOTS[n - 1])
+    assert verify_consistency(m, n, old, new, expected)
+    assert transparency.consistent(m, n, old, new, expected)
+    if expected:  # the reference tests corrupt only non-trivial proofs
+        for case in _corrupted(m, n, old, new, expected):
+            assert not verify_consistency(*case), case
+            assert not transparency.consistent(*case), case
+
+
+def test_trivial_consistency_cases_follow_the_reference_tests() -> None:
+    a, b, empty = b"don't care 1", b"don't care 2", EMPTY_ROOT
+    assert verify_consistency(0, 0, a, a, [])
+    assert verify_consistency(0, 1, a, b, [])
+    assert verify_consistency(1, 1, b, b, [])
+    for m, n, old, new, proof in [
+        (0, 0, a, b, []),
+        (1, 1, a, b, []),
+        (1, 0, a, b, []),
+        (2, 1, a, b, []),
+        (1, 2, a, b, []),
+        (0, 0, empty, empty, [empty]),
+        (0, 1, empty, empty, [empty]),
+        (1, 1, empty, empty, [empty]),
+    ]:
+        assert not verify_consistency(m, n, old, new, proof), (m, n)
+        assert not transparency.consistent(m, n, old, new, proof), (m, n)
+    with pytest.raises(ValueError, match="first <= second"):
+        consistency_path(3, 2, _reference_source(L))
+
+
+SIZES = 300  # every pair of tree sizes up to this many leaves
+
+
+def test_every_pair_of_sizes_up_to_a_few_hundred_leaves_is_proved_consistent() -> None:
+    """ASVS V16.4.2: a proof from each size m to each later size n, checked by the project's
+    verifier and by the independent one; a root from another tree never passes."""
+    leaves = [leaf_hash(i.to_bytes(2, "big")) for i in range(SIZES)]
+    perfect: dict[tuple[int, int], bytes] = {}
+
+    def source(start: int, end: int) -> bytes:  # aligned perfect subtrees, memoised
+        key = (start, end)
+        if key not in perfect:
+            perfect[key] = (
+                leaves[start]
+                if end - start == 1
+                else node_hash(source(start, (start + end) // 2), source((start + end) // 2, end))
+            )
+        return perfect[key]
+
+    frontier = Frontier()
+    roots = [EMPTY_ROOT]
+    for leaf in leaves:
+        frontier.push(leaf)
+        roots.append(frontier.root())
+    checked = 0
+    for n in range(SIZES + 1):
+        for m in range(n + 1):
+            proof = consistency_path(m, n, source)
+            assert verify_consistency(m, n, roots[m], roots[n], proof), (m, n)
+            assert transparency.consistent(m, n, roots[m], roots[n], proof), (m, n)
+            if 0 < m < n:
+                forked = roots[m - 1] if m > 1 else roots[n]
+                assert not verify_consistency(m, n, forked, roots[n], proof), (m, n)
+            checked += 1
+    assert checked == (SIZES + 1) * (SIZES + 2) // 2
+
+
+@given(st.integers(1, 64), st.data())
+def test_a_proof_never_verifies_against_a_rewritten_tree(size: int, data: st.DataObject) -> None:
+    m = data.draw(st.integers(1, size))
+    n = data.draw(st.integers(m, size + 8))
+    original = [leaf_hash(bytes([i])) for i in range(n)]
+    changed = data.draw(st.integers(0, m - 1))  # rewrite one entry the old tree covers
+    rewritten = list(original)
+    rewritten[changed] = leaf_hash(b"rewritten")
+    proof = consistency_path(m, n, _reference_source(rewritten))
+    old_root = root_of(original[:m])
+    assert not verify_consistency(m, n, old_root, root_of(rewritten), proof)
+    assert not transparency.consistent(m, n, old_root, root_of(rewritten), proof)

@@ -25,6 +25,7 @@ from rempart.journal.integrity import (
     NODE_LEVEL,
     Checkpoint,
     CheckpointKind,
+    Cosignature,
     chain_next,
 )
 from rempart.journal.merkle import Frontier, leaf_hash, node_hash, root_of
@@ -58,12 +59,15 @@ class MemoryJournal:
         clock: Clock | None = None,
         signer: CheckpointSigner | None = None,
         checkpoint_every: int = 10_000,
+        origin: str = "",
     ) -> None:
         self.entries: list[JournalEntry] = []  # every entry appended, as given
         self.stored: dict[int, StoredRow] = {}
         self.merkle_nodes: dict[tuple[int, int], bytes] = {}
         self.signed: list[Checkpoint] = []
         self.keys: dict[str, bytes] = {}
+        self.cosigned: list[Cosignature] = []
+        self.origin = origin  # the log's origin line; empty: checkpoints are not published
         self._clock = clock or SystemClock()
         self._signer: CheckpointSigner | None = None
         self._every = checkpoint_every
@@ -129,7 +133,37 @@ class MemoryJournal:
             raise PolicyError("no journal signing key: set REMPART_JOURNAL_SIGNING_KEY")
         at = self._clock.now().astimezone(dt.UTC)
         cp = Checkpoint(size, root, chain, at, kind, self._signer.key_id)
-        return replace(cp, signature=self._signer.sign(cp.signed_text()))
+        cp = replace(cp, signature=self._signer.sign(cp.signed_text()))
+        if self.origin:
+            cp = replace(cp, origin=self.origin)
+            cp = replace(cp, note_signature=self._signer.sign(cp.note_text().encode()))
+        return cp
+
+    # -- publication -----------------------------------------------------------------------
+
+    def signer_public_key(self) -> bytes | None:
+        """The public key checkpoints are signed with now, if a signer is set."""
+        return self._signer.public_key if self._signer is not None else None
+
+    def latest_published(self) -> Checkpoint | None:
+        """The latest checkpoint signed in the C2SP note form, if any."""
+        with self._lock:
+            published = [c for c in self.signed if c.published]
+        return max(published, key=lambda c: c.tree_size) if published else None
+
+    def cosignatures(self, tree_size: int, root: bytes) -> list[Cosignature]:
+        """The latest cosignature of each witness key for that checkpoint."""
+        with self._lock:
+            found = [c for c in self.cosigned if c.tree_size == tree_size and c.root == root]
+        latest: dict[tuple[str, bytes], Cosignature] = {}
+        for c in sorted(found, key=lambda c: -c.timestamp):
+            latest.setdefault((c.witness, c.key_hash), c)
+        return sorted(latest.values(), key=lambda c: (c.witness, c.key_hash))
+
+    def add_cosignatures(self, cosignatures: Sequence[Cosignature]) -> None:
+        """Record verified cosignatures."""
+        with self._lock:
+            self.cosigned.extend(cosignatures)
 
     # -- reading back ----------------------------------------------------------------------
 

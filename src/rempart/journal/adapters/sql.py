@@ -42,10 +42,19 @@ from rempart.journal.adapters.sql_schema import (
     SCHEMA_VERSION,
     postgres_ddl,
     postgres_grants,
+    postgres_upgrade,
     sqlite_ddl,
     sqlite_trigger,
+    sqlite_upgrade,
 )
-from rempart.journal.integrity import BLOCK, GENESIS, NODE_LEVEL, Checkpoint, CheckpointKind
+from rempart.journal.integrity import (
+    BLOCK,
+    GENESIS,
+    NODE_LEVEL,
+    Checkpoint,
+    CheckpointKind,
+    Cosignature,
+)
 from rempart.journal.merkle import Frontier, leaf_hash, node_hash, root_of
 from rempart.journal.model import (
     JournalEntry,
@@ -169,6 +178,15 @@ class _Head:
     checkpoint_mono: float
 
 
+def _blob(value: object) -> bytes:
+    """A stored binary value; anything else (a damaged row) is refused as a ValueError."""
+    if isinstance(value, bytes):
+        return value
+    if isinstance(value, bytearray | memoryview):
+        return bytes(value)
+    raise ValueError("not a binary value")
+
+
 class _Sql:
     """Dialect differences, in one place."""
 
@@ -208,6 +226,7 @@ class SqlJournalStore:
         group_wait: float = 0.002,
         group_max: int = 4096,
         create: bool = True,
+        origin: str = "",
     ) -> None:
         self.url = url
         self._clock = clock
@@ -225,6 +244,8 @@ class SqlJournalStore:
         )
         if create:
             self._create_schema()
+        self._notes = self._upgrade_schema()
+        self._origin = self._settle_origin(origin)
         self._inbox: queue.SimpleQueue[_Pending] = queue.SimpleQueue()  # a C queue, no lock
         # Entries awaited on an event loop, waiting for the end of the loop's turn.
         self._handover: dict[asyncio.AbstractEventLoop, list[_AwaitedPending]] = {}
@@ -320,6 +341,108 @@ class SqlJournalStore:
                 cur.execute(stmt)
             conn.commit()
 
+    def _upgrade_schema(self) -> bool:  # noqa: PLR0911 - one exit per state found
+        """Give a journal created before checkpoints were published its new columns and table;
+        False when they are missing and this connection may not add them (a PostgreSQL role
+        that only appends: the journal's owner runs ``rempart journal init`` once)."""
+        with self._conn() as conn:
+            cur = conn.cursor()
+            if self._sql.sqlite:
+                cur.execute("PRAGMA table_info(journal_checkpoints)")
+                columns = {row[1] for row in cur.fetchall()}
+                if not columns:
+                    return False  # no journal here (yet)
+                cur.execute(
+                    "SELECT 1 FROM sqlite_master WHERE type = 'table' "
+                    "AND name = 'journal_cosignatures'"
+                )
+                missing = sqlite_upgrade(columns)
+                if not missing and cur.fetchone():
+                    return True
+                try:
+                    self._begin(cur)
+                    for stmt in missing:
+                        cur.execute(stmt)
+                    for stmt in sqlite_ddl():  # the new table and its triggers, idempotent
+                        cur.execute(stmt)
+                    self._commit(conn, cur)
+                except Exception:  # noqa: BLE001 - a read-only file: read it as it is
+                    self._rollback(conn, cur)
+                    log.warning("journal schema is older and could not be upgraded")
+                    return False
+                return True
+            cur.execute(
+                "SELECT count(*) FROM information_schema.columns WHERE table_schema = "
+                "current_schema() AND table_name = 'journal_checkpoints' "
+                "AND column_name IN ('origin', 'note_signature')"
+            )
+            has_columns = int(cur.fetchone()[0]) == 2
+            cur.execute("SELECT to_regclass('journal_cosignatures') IS NOT NULL")
+            has_table = bool(cur.fetchone()[0])
+            conn.rollback()
+            if has_columns and has_table:
+                return True
+            try:
+                self._begin(cur)
+                for stmt in postgres_ddl() + postgres_upgrade():
+                    cur.execute(stmt)
+                conn.commit()
+            except Exception:  # noqa: BLE001 - a role without DDL rights: read it as it is
+                conn.rollback()
+                log.warning(
+                    "the journal's schema predates published checkpoints and this role may "
+                    "not upgrade it: run `rempart journal init --journal URL` as its owner"
+                )
+                return False
+            return True
+
+    def _settle_origin(self, configured: str) -> str:
+        """The log's origin line: recorded once in ``journal_meta`` (witnesses know a log by
+        it, so it never changes afterwards), from ``configured`` the first time."""
+        with self._conn() as conn:
+            cur = conn.cursor()
+            try:
+                cur.execute("SELECT value FROM journal_meta WHERE key = 'origin'")
+                row = cur.fetchone()
+            except Exception:  # noqa: BLE001 - no journal schema here: nothing to settle
+                self._rollback(conn, cur)
+                return configured
+            if row is not None:
+                stored = str(row[0])
+                if configured and configured != stored:
+                    log.warning(
+                        "journal origin stays %r (recorded when the journal was created), "
+                        "not the configured %r",
+                        stored,
+                        configured,
+                    )
+                return stored
+            if not configured:
+                self._rollback(conn, cur)
+                return ""
+            try:
+                self._begin(cur)
+                cur.execute(
+                    self._sql.q(
+                        "INSERT INTO journal_meta (key, value) SELECT ?, ? WHERE NOT EXISTS "
+                        "(SELECT 1 FROM journal_meta WHERE key = ?)"
+                    ),
+                    ("origin", configured, "origin"),
+                )
+                self._commit(conn, cur)
+            except Exception:  # noqa: BLE001 - read-only: sign under the configured origin
+                self._rollback(conn, cur)
+            return configured
+
+    @property
+    def origin(self) -> str:
+        """The log's origin line (empty: checkpoints are not published)."""
+        return self._origin
+
+    def signer_public_key(self) -> bytes | None:
+        """The public key checkpoints are signed with now, if a signer is set."""
+        return self._signer.public_key if self._signer is not None else None
+
     # -- keys ---------------------------------------------------------------------------
 
     def use_signer(self, signer: CheckpointSigner) -> None:
@@ -367,7 +490,9 @@ class SqlJournalStore:
         with self._conn() as conn:
             cur = conn.cursor()
             cur.execute("SELECT key_id, public_key FROM journal_keys")
-            return {k: bytes(v) for k, v in cur.fetchall()}
+            return {
+                str(k): bytes(v) for k, v in cur.fetchall() if isinstance(v, bytes | memoryview)
+            }
 
     # -- appending ----------------------------------------------------------------------
 
@@ -713,23 +838,30 @@ class SqlJournalStore:
             raise PolicyError("no journal signing key: set REMPART_JOURNAL_SIGNING_KEY")
         at = self._clock.now().astimezone(dt.UTC)
         cp = Checkpoint(size, root, chain, at, kind, self._signer.key_id)
-        return replace(cp, signature=self._signer.sign(cp.signed_text()))
+        cp = replace(cp, signature=self._signer.sign(cp.signed_text()))
+        if self._notes and self._origin:
+            cp = replace(cp, origin=self._origin)
+            cp = replace(cp, note_signature=self._signer.sign(cp.note_text().encode()))
+        return cp
 
     def _insert_checkpoint(self, cur: Any, cp: Checkpoint) -> None:
+        values: tuple[object, ...] = (
+            cp.tree_size,
+            cp.root,
+            cp.chain_head,
+            self._sql.at(cp.at),
+            str(cp.kind),
+            cp.key_id,
+            cp.signature,
+        )
+        if self._notes:
+            values += (cp.origin, cp.note_signature or None)
         cur.execute(
             self._sql.q(
-                "INSERT INTO journal_checkpoints (tree_size, root, chain_head, at, kind, key_id, "
-                "signature) VALUES (?, ?, ?, ?, ?, ?, ?)"
+                f"INSERT INTO journal_checkpoints ({self._checkpoint_columns()}) "  # noqa: S608 - fixed names
+                f"VALUES ({', '.join(['?'] * len(values))})"
             ),
-            (
-                cp.tree_size,
-                cp.root,
-                cp.chain_head,
-                self._sql.at(cp.at),
-                str(cp.kind),
-                cp.key_id,
-                cp.signature,
-            ),
+            values,
         )
 
     # -- Merkle subtrees ------------------------------------------------------------------
@@ -978,22 +1110,39 @@ class SqlJournalStore:
     # -- verification, proofs, retention ---------------------------------------------------
 
     def _read_checkpoint(self, row: Sequence[Any]) -> Checkpoint:
-        size, root, chain, at, kind, key_id, sig = row
-        return Checkpoint(
-            int(size),
-            bytes(root),
-            bytes(chain),
-            self._sql.read_at(at),
-            CheckpointKind(kind),
-            key_id,
-            bytes(sig),
-        )
+        """A stored checkpoint; a damaged row reads back as one whose signature cannot hold
+        (verification reports it), never as an exception."""
+        size, root, chain, at, kind, key_id, sig = row[:7]
+        origin, note_sig = (row[7], row[8]) if len(row) > 7 else ("", None)
+        try:
+            return Checkpoint(
+                int(size),
+                _blob(root),
+                _blob(chain),
+                self._sql.read_at(at),
+                CheckpointKind(kind),
+                str(key_id),
+                _blob(sig),
+                origin=str(origin or ""),
+                note_signature=_blob(note_sig) if note_sig is not None else b"",
+            )
+        except (TypeError, ValueError, OverflowError):
+            return Checkpoint(
+                size if isinstance(size, int) else 0,
+                b"",
+                b"",
+                dt.datetime(1970, 1, 1, tzinfo=dt.UTC),
+                CheckpointKind.PERIODIC,
+                "damaged",
+            )
 
-    _CHECKPOINT_COLUMNS = "tree_size, root, chain_head, at, kind, key_id, signature"
+    def _checkpoint_columns(self) -> str:
+        base = "tree_size, root, chain_head, at, kind, key_id, signature"
+        return base + ", origin, note_signature" if self._notes else base
 
     def _purge_base(self, cur: Any) -> Checkpoint | None:
         cur.execute(
-            f"SELECT {self._CHECKPOINT_COLUMNS} FROM journal_checkpoints "  # noqa: S608
+            f"SELECT {self._checkpoint_columns()} FROM journal_checkpoints "  # noqa: S608
             "WHERE kind = 'purge' ORDER BY tree_size DESC, id DESC LIMIT 1"
         )
         row = cur.fetchone()
@@ -1009,17 +1158,88 @@ class SqlJournalStore:
         with self._conn() as conn:
             cur = conn.cursor()
             cur.execute(
-                f"SELECT {self._CHECKPOINT_COLUMNS} FROM journal_checkpoints "  # noqa: S608
+                f"SELECT {self._checkpoint_columns()} FROM journal_checkpoints "  # noqa: S608
                 "ORDER BY tree_size, id"
             )
             return [self._read_checkpoint(r) for r in cur.fetchall()]
+
+    # -- publication: the latest checkpoint, its cosignatures ------------------------------
+
+    def latest_published(self) -> Checkpoint | None:
+        """The latest checkpoint signed in the C2SP note form, if any."""
+        if not self._notes:
+            return None
+        with self._conn() as conn:
+            cur = conn.cursor()
+            cur.execute(
+                f"SELECT {self._checkpoint_columns()} FROM journal_checkpoints "  # noqa: S608
+                "WHERE note_signature IS NOT NULL AND origin <> '' "
+                "ORDER BY tree_size DESC, id DESC LIMIT 1"
+            )
+            row = cur.fetchone()
+        return self._read_checkpoint(row) if row else None
+
+    def cosignatures(self, tree_size: int, root: bytes) -> list[Cosignature]:
+        """The witnesses' cosignatures of the checkpoint of ``tree_size`` with ``root``,
+        the latest of each witness key."""
+        if not self._notes:
+            return []
+        with self._conn() as conn:
+            cur = conn.cursor()
+            cur.execute(
+                self._sql.q(
+                    "SELECT witness, key_hash, timestamp, signature FROM journal_cosignatures "
+                    "WHERE tree_size = ? AND root = ? ORDER BY timestamp DESC, id DESC"
+                ),
+                (tree_size, root),
+            )
+            rows = cur.fetchall()
+        latest: dict[tuple[str, bytes], Cosignature] = {}
+        for witness, kh, ts, sig in rows:
+            c = Cosignature(tree_size, root, str(witness), _blob(kh), int(ts), _blob(sig))
+            latest.setdefault((c.witness, c.key_hash), c)
+        return sorted(latest.values(), key=lambda c: (c.witness, c.key_hash))
+
+    def add_cosignatures(self, cosignatures: Sequence[Cosignature]) -> None:
+        """Record verified cosignatures (append-only, like everything here)."""
+        if not cosignatures:
+            return
+        if not self._notes:
+            raise PolicyError(
+                "the journal's schema predates published checkpoints: run "
+                "`rempart journal init --journal URL` as its owner"
+            )
+        now = self._sql.at(self._clock.now())
+        with self._conn() as conn:
+            cur = conn.cursor()
+            try:
+                self._begin(cur)
+                for c in cosignatures:
+                    cur.execute(
+                        self._sql.q(
+                            "INSERT INTO journal_cosignatures (tree_size, root, witness, "
+                            "key_hash, timestamp, signature, received_at) "
+                            "VALUES (?, ?, ?, ?, ?, ?, ?)"
+                        ),
+                        (c.tree_size, c.root, c.witness, c.key_hash, c.timestamp, c.signature, now),
+                    )
+                self._commit(conn, cur)
+            except BaseException:
+                self._rollback(conn, cur)
+                raise
 
     def nodes(self) -> dict[tuple[int, int], bytes]:
         """The stored perfect Merkle subtrees, by (level, index)."""
         with self._conn() as conn:
             cur = conn.cursor()
             cur.execute("SELECT level, idx, hash FROM journal_nodes")
-            return {(int(lv), int(i)): bytes(h) for lv, i, h in cur.fetchall()}
+            # A damaged row (a value of another type) counts as no node: verification then
+            # reports the node it should have been as missing.
+            return {
+                (lv, i): bytes(h)
+                for lv, i, h in cur.fetchall()
+                if isinstance(lv, int) and isinstance(i, int) and isinstance(h, bytes | memoryview)
+            }
 
     def rows(self, after: int) -> Iterator[tuple[int, bytes, bytes]]:
         """``(seq, canonical entry, chain)`` after ``after``, streamed in order."""

@@ -30,6 +30,7 @@ TABLES = (
     "journal_nodes",
     "journal_checkpoints",
     "journal_keys",
+    "journal_cosignatures",
     "journal_by_person",
     "journal_by_agent",
     "journal_by_session",
@@ -103,7 +104,9 @@ CREATE TABLE IF NOT EXISTS journal_checkpoints (
     at TEXT NOT NULL,
     kind TEXT NOT NULL,
     key_id TEXT NOT NULL,
-    signature BLOB NOT NULL
+    signature BLOB NOT NULL,
+    origin TEXT NOT NULL DEFAULT '',
+    note_signature BLOB
 );
 CREATE INDEX IF NOT EXISTS ix_journal_checkpoints_size ON journal_checkpoints (tree_size);
 CREATE TABLE IF NOT EXISTS journal_keys (
@@ -113,6 +116,17 @@ CREATE TABLE IF NOT EXISTS journal_keys (
     created_at TEXT NOT NULL,
     note TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS journal_cosignatures (
+    id INTEGER PRIMARY KEY,
+    tree_size INTEGER NOT NULL,
+    root BLOB NOT NULL,
+    witness TEXT NOT NULL,
+    key_hash BLOB NOT NULL,
+    timestamp INTEGER NOT NULL,
+    signature BLOB NOT NULL,
+    received_at TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS ix_journal_cosignatures_size ON journal_cosignatures (tree_size);
 """
 
 
@@ -186,7 +200,9 @@ CREATE TABLE IF NOT EXISTS journal_checkpoints (
     at timestamptz NOT NULL,
     kind text NOT NULL,
     key_id text NOT NULL,
-    signature bytea NOT NULL
+    signature bytea NOT NULL,
+    origin text NOT NULL DEFAULT '',
+    note_signature bytea
 );
 CREATE INDEX IF NOT EXISTS ix_journal_checkpoints_size ON journal_checkpoints (tree_size);
 CREATE TABLE IF NOT EXISTS journal_keys (
@@ -196,6 +212,17 @@ CREATE TABLE IF NOT EXISTS journal_keys (
     created_at timestamptz NOT NULL,
     note text NOT NULL
 );
+CREATE TABLE IF NOT EXISTS journal_cosignatures (
+    id bigserial PRIMARY KEY,
+    tree_size bigint NOT NULL,
+    root bytea NOT NULL,
+    witness text NOT NULL,
+    key_hash bytea NOT NULL,
+    timestamp bigint NOT NULL,
+    signature bytea NOT NULL,
+    received_at timestamptz NOT NULL
+);
+CREATE INDEX IF NOT EXISTS ix_journal_cosignatures_size ON journal_cosignatures (tree_size);
 CREATE OR REPLACE FUNCTION rempart_journal_append_only() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
@@ -244,4 +271,30 @@ def postgres_grants(role: str) -> list[str]:
         # The watermark of the derived indexes moves; it protects nothing (verify checks it).
         f"GRANT SELECT, INSERT, UPDATE ON journal_index_state TO {role}",
         f"GRANT USAGE ON SEQUENCE journal_checkpoints_id_seq TO {role}",
+        f"GRANT USAGE ON SEQUENCE journal_cosignatures_id_seq TO {role}",
+    ]
+
+
+# Journals created before checkpoints were published (C2SP notes) gain their columns here;
+# ``journal_cosignatures`` comes with the idempotent DDL above.
+UPGRADE_COLUMNS = (
+    ("journal_checkpoints", "origin", "TEXT NOT NULL DEFAULT ''", "text NOT NULL DEFAULT ''"),
+    ("journal_checkpoints", "note_signature", "BLOB", "bytea"),
+)
+
+
+def sqlite_upgrade(existing: set[str]) -> list[str]:
+    """ALTERs giving an older SQLite journal the columns it lacks (``existing`` columns)."""
+    return [
+        f"ALTER TABLE {table} ADD COLUMN {column} {lite}"
+        for table, column, lite, _pg in UPGRADE_COLUMNS
+        if column not in existing
+    ]
+
+
+def postgres_upgrade() -> list[str]:
+    """ALTERs giving an older PostgreSQL journal the columns it lacks (run by its owner)."""
+    return [
+        f"ALTER TABLE {table} ADD COLUMN IF NOT EXISTS {column} {pg}"
+        for table, column, _lite, pg in UPGRADE_COLUMNS
     ]
