@@ -15,6 +15,7 @@ from rempart.kernel.errors import PolicyError
 from rempart.web.app import create_app
 
 console = Console(stderr=True)
+TLS12_CIPHERS = "ECDHE+AESGCM:ECDHE+CHACHA20:!aNULL:!eNULL:!SHA1"
 
 
 def serve(
@@ -29,6 +30,10 @@ def serve(
         False, "--insecure-http", help="Local use only: session cookie without Secure."
     ),
     config: Path | None = typer.Option(None, "--config", help="File of KEY=value settings."),
+    tls_cert: Path | None = typer.Option(
+        None, "--tls-cert", help="PEM certificate chain: serve HTTPS itself (TLS 1.2 and 1.3)."
+    ),
+    tls_key: Path | None = typer.Option(None, "--tls-key", help="PEM private key of --tls-cert."),
 ) -> None:
     """Serve the portal."""
     try:
@@ -39,7 +44,12 @@ def serve(
         detail = exc.detail if isinstance(exc, PolicyError) else str(exc)
         console.print(f"[red]refusing to start:[/] {detail}", soft_wrap=True)
         raise typer.Exit(2) from None
-    console.print(f"Rempart on http://{host}:{port} ({'demo' if settings.demo else 'production'})")
+    if (tls_cert is None) != (tls_key is None):
+        console.print("[red]refusing to start:[/] --tls-cert and --tls-key go together")
+        raise typer.Exit(2)
+    scheme = "https" if tls_cert else "http"
+    mode = "demo" if settings.demo else "production"
+    console.print(f"Rempart on {scheme}://{host}:{port} ({mode})")
     uvicorn.run(
         app,
         host=host,
@@ -50,4 +60,9 @@ def serve(
         access_log=False,  # the journal records every data request; no second, weaker log
         http="httptools",
         loop="uvloop" if importlib.util.find_spec("uvloop") else "asyncio",
+        # Python's server context already refuses anything older than TLS 1.2; TLS 1.2 is
+        # further limited to forward-secret AEAD suites (TLS 1.3's are all of that kind).
+        ssl_certfile=str(tls_cert) if tls_cert else None,
+        ssl_keyfile=str(tls_key) if tls_key else None,
+        ssl_ciphers=TLS12_CIPHERS,
     )

@@ -34,6 +34,7 @@ class BodyLimit:
                     )
                     return
         received = 0
+        started = False
 
         async def limited() -> Message:
             nonlocal received
@@ -44,14 +45,22 @@ class BodyLimit:
                     raise _TooLarge
             return message
 
+        async def watched(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
         try:
-            await self.app(scope, limited, send)
+            await self.app(scope, limited, watched)
         except _TooLarge:
+            if started:  # the app answered before reading it all: nothing more to say
+                return
             await problem(413, "invalid_request", "request body too large")(scope, receive, send)
 
 
-class _TooLarge(Exception):
-    pass
+class _TooLarge(BaseException):  # noqa: N818
+    """Not an ``Exception``: FastAPI turns any error while it reads a body into a 400, and
+    a body cut off for its size must stay a 413 (ASVS V5.2.1)."""
 
 
 SECURITY_HEADERS = [
