@@ -5,11 +5,14 @@ STAMP := $(VENV)/.installed
 DEMO_DIR ?= demo
 DEMO_PERSONS ?= 20000
 
-.PHONY: demo test check fmt bench clean
+.PHONY: demo test check fmt bench clean audit lock asvs
 
-$(STAMP): pyproject.toml
+# The locked versions first (what `make audit` checked), then the project itself; anything
+# the lock lacks is still installed, and tests/asvs/test_v15_secure_coding.py names it.
+$(STAMP): pyproject.toml requirements.lock
 	test -x $(PY) || python3 -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip setuptools wheel
+	$(PY) -m pip install -q -r requirements.lock
 	$(PY) -m pip install -q -e '.[dev,bench]'
 	touch $(STAMP)
 
@@ -28,6 +31,20 @@ check: $(STAMP)
 	$(VENV)/bin/ruff check src tests
 	$(VENV)/bin/mypy
 	$(VENV)/bin/lint-imports
+	$(PY) scripts/asvs_map.py --check
+	bash scripts/audit.sh $(PY)
+
+# Known vulnerabilities in the locked dependencies (PyPI's advisory data, through pip-audit).
+audit: $(STAMP)
+	bash scripts/audit.sh $(PY)
+
+# Re-pin requirements.lock to what the virtual environment holds (after a dependency change).
+lock: $(STAMP)
+	bash scripts/lock.sh $(PY)
+
+# docs/asvs.md from docs/asvs/decisions.toml and the tests' docstrings.
+asvs:
+	$(PY) scripts/asvs_map.py
 
 fmt: $(STAMP)
 	$(VENV)/bin/ruff format src tests

@@ -4,14 +4,15 @@ SQL, mail headers) is encoded for it at the last step, and nothing runs code bui
 from __future__ import annotations
 
 import ast
+import asyncio
 import json
 from pathlib import Path
 
+import httpx
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from rempart.kernel.clock import ManualClock
-
 from rempart.web.ui.templating import env
 from tests.asvs.conftest import AgentClient
 from tests.factories import World
@@ -60,7 +61,8 @@ def test_stored_markup_is_escaped_where_the_page_is_rendered(
     assert "Aucune note" not in page.text
     assert "<script>alert(1)</script>" not in page.text
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page.text
-    assert "{{ 7*7 }}" in page.text and ">49<" not in page.text  # not evaluated
+    assert "{{ 7*7 }}" in page.text
+    assert ">49<" not in page.text
     assert "&#34;&#39; onmouseover=x" in page.text  # quotes encoded for attribute contexts too
 
 
@@ -137,3 +139,30 @@ def test_overlong_and_huge_numbers_are_refused(agent: AgentClient) -> None:
         assert r.status_code == 400, (params, r.status_code)
     note = agent("ml.adv1").post("/api/v1/persons/0000000A/notes", json={"text": "x" * 4001})
     assert note.status_code == 400
+
+
+def test_identifiers_are_decoded_once(agent: AgentClient, world: World) -> None:
+    """A percent-encoded identifier is decoded once by the server and then validated: an
+    encoded valid ft_id reads like the plain one, a doubly encoded one stays malformed, and
+    an encoded path separator gets a refusal, never a record (ASVS V1.1.1, V1.2.2). Sent as a
+    server receives it (httpx's ASGI transport): Starlette's TestClient decodes twice."""
+    app = agent("tm.dupont").app
+    ft_id = world.persons["trainee"].ft_id
+    once = "".join(f"%{ord(c):02X}" for c in ft_id)
+    twice = once.replace("%", "%25")
+
+    async def ask() -> list[httpx.Response]:
+        transport = httpx.ASGITransport(app=app, client=("198.51.100.7", 40000))
+        async with httpx.AsyncClient(transport=transport, base_url="https://testserver") as c:
+            return [
+                await c.get(f"/api/v1/persons/{path}")
+                for path in (ft_id, once, twice, f"{ft_id}%2Fnotes")
+            ]
+
+    plain, encoded, double, smuggled = asyncio.run(ask())
+    assert plain.status_code == 200, plain.text
+    assert encoded.status_code == 200
+    assert encoded.json()["ft_id"] == ft_id
+    assert double.status_code == 400, double.text
+    assert smuggled.status_code in (400, 404, 405)
+    assert smuggled.headers["content-type"].startswith("application/problem+json")

@@ -58,7 +58,7 @@ class BodyLimit:
             await problem(413, "invalid_request", "request body too large")(scope, receive, send)
 
 
-class _TooLarge(BaseException):  # noqa: N818
+class _TooLarge(BaseException):
     """Not an ``Exception``: FastAPI turns any error while it reads a body into a 400, and
     a body cut off for its size must stay a 413 (ASVS V5.2.1)."""
 
