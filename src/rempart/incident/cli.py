@@ -9,19 +9,25 @@ from __future__ import annotations
 
 import datetime as dt
 import getpass
+import json
 import os
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import typer
 from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 
+from rempart.cli.settings import load_settings
 from rempart.incident import wiring
-from rempart.incident.model import SENSITIVE, Exposure, Selector, Window
+from rempart.incident.model import SENSITIVE, Exposure, Selector, Window, format_left
 from rempart.incident.service.access import list_digest, operator_entry
 from rempart.incident.service.exposure import compute_exposure
+from rempart.incident.service.letters import SendDeps, send_letters
+from rempart.incident.service.report import ReportDeps, find_or_open, write_report
+from rempart.kernel.clock import SystemClock
 from rempart.kernel.errors import RempartError
 from rempart.kernel.tags import Tag
 from rempart.settings import Settings
@@ -160,3 +166,119 @@ def exposure(
             f.write(chunk)
     _summary(found)
     out.print(f"written to {json_file}")
+
+
+AwareOpt = typer.Option(..., "--aware-at", help="RFC 3339 time the controller became aware.")
+
+
+@app.command()
+def report(
+    out_dir: Path = typer.Option(..., "--out", help="Directory to write the report into."),
+    aware_at: str = AwareOpt,
+    db: str = DbOpt,
+    journal: str | None = JournalOpt,
+    account: list[str] = AccountOpt,
+    org: str = OrgOpt,
+    since: str | None = SinceOpt,
+    until: str | None = UntilOpt,
+    config: Path | None = typer.Option(None, "--config", help="KEY=value settings file."),
+) -> None:
+    """The art. 33 draft, one art. 34 letter per exposed person, and the evidence pack.
+
+    Opens the incident (or takes up the one open for the same selection and awareness);
+    run again, it drafts a complementary notification when the figures have changed.
+    """
+    selector = _selector(account, org, "")
+    window = _window(since, until)
+    aware = _time(aware_at, "--aware-at")
+    assert aware is not None  # a required option
+    settings = load_settings(db, journal, [], False, config)
+    key = os.environ.get("REMPART_JOURNAL_SIGNING_KEY") or None
+    operator = _operator()
+    with ExitStack() as resources, _journal(journal or settings.journal_url or None, db) as store:
+        records = wiring.open_records(settings, resources)
+        now = dt.datetime.now(dt.UTC)
+        deps = ReportDeps(
+            journal=store,
+            people=records.people,
+            incidents=records.incidents,
+            outbox=records.outbox,
+            contacts=wiring.contacts(settings),
+            can_sign=bool(key) or store.demo_private_key() is not None,
+        )
+        incident = find_or_open(
+            records.incidents, selector, window, aware, by=f"cli:{operator}", now=now
+        )
+        with Progress(
+            "[progress.description]{task.description}",
+            BarColumn(),
+            MofNCompleteColumn(),
+            console=err,
+            transient=True,
+        ) as bar:
+            task = bar.add_task("letters", total=None)
+            result = write_report(
+                deps,
+                incident,
+                out_dir,
+                now=now,
+                by=f"cli:{operator}",
+                progress=lambda n: bar.update(task, completed=n),
+            )
+        journal_exposure_read(store, result.exposure, selector, Tag.INCIDENT_REPORT_WRITTEN)
+    _summary(result.exposure)
+    out.print(
+        f"incident {result.incident.id}: {result.draft['kind']} notification draft, "
+        f"deadline {result.draft['deadline']} ({format_left(result.incident.deadline - now)} left)"
+    )
+    out.print(f"{result.letters} letters, evidence pack of {result.manifest['entries']} entries")
+    out.print(f"written to {out_dir}")
+
+
+@app.command()
+def send(
+    incident_id: int = typer.Option(..., "--incident", min=1, help="The incident's number."),
+    db: str = DbOpt,
+    journal: str | None = JournalOpt,
+    report_file: Path | None = typer.Option(None, "--report", help="Delivery report (JSON)."),
+    config: Path | None = typer.Option(None, "--config", help="KEY=value settings file."),
+) -> None:
+    """Mail the letters planned by ``report``; resumable: run it again after any stop."""
+    settings = load_settings(db, journal, [], False, config)
+    operator = f"cli:{_operator()}"
+    with ExitStack() as resources, _journal(journal or settings.journal_url or None, db) as store:
+        records = wiring.open_records(settings, resources)
+        channel = wiring.smtp_channel(settings, resources)
+        if channel is None:
+            err.print("[red]no SMTP server: set REMPART_SMTP_HOST and REMPART_SMTP_PORT[/]")
+            raise typer.Exit(2)
+        incident = records.incidents.get(incident_id)
+        if incident is None:
+            err.print(f"[red]no incident {incident_id}[/]")
+            raise typer.Exit(2)
+        found = compute_exposure(store, incident.selector, incident.window)
+        journal_exposure_read(store, found, incident.selector, Tag.INCIDENT_PERSONS_READ)
+        deps = SendDeps(
+            records.outbox, channel, records.people, store, SystemClock(), wiring.contacts(settings)
+        )
+        with Progress(
+            "[progress.description]{task.description}",
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeRemainingColumn(),
+            console=err,
+        ) as bar:
+            task = bar.add_task("letters sent", total=None)
+            delivery = send_letters(
+                deps,
+                incident,
+                found,
+                by=operator,
+                progress=lambda done, total: bar.update(task, completed=done, total=total),
+            )
+    doc = delivery.as_json()
+    if report_file is not None:
+        report_file.write_text(json.dumps(doc, indent=2) + "\n", encoding="utf-8")
+    out.print(json.dumps(doc["this_run"]) + " " + json.dumps(doc["totals"]))
+    if delivery.failed:
+        raise typer.Exit(1)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import secrets
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -283,3 +284,142 @@ def format_left(left: dt.timedelta) -> str:
     minutes = int(abs(left.total_seconds()) // 60)
     text = f"{minutes // 60} h {minutes % 60:02d} min"
     return text if left.total_seconds() >= 0 else f"dépassé de {text}"
+
+
+# -- incidents as records --------------------------------------------------------------------
+
+
+class Milestone(StrEnum):
+    """The timeline the regulator asks about."""
+
+    DETECTED = "detected"
+    AWARE = "aware"
+    CONTAINED = "contained"
+    NOTIFIED = "notified"
+    INFORMED = "informed"  # the people were told (art. 34)
+
+
+class EventKind(StrEnum):
+    TIMELINE = "timeline"
+    CONTAINMENT = "containment"
+    DOCUMENT = "document"
+    NOTIFICATION = "notification"  # a draft of art. 33, initial or complementary
+    PERSONS_READ = "persons_read"  # someone read the list of people
+
+
+@dataclass(frozen=True, slots=True)
+class Figures:
+    """The figures of a notification: what changes calls for a complementary one."""
+
+    persons: int
+    records: int
+    by_category: dict[str, int]
+    sensitive: bool
+
+    @classmethod
+    def of(cls, exposure: Exposure) -> Figures:
+        """The figures of an exposure."""
+        return cls(
+            len(exposure.persons), exposure.records, exposure.by_category(), exposure.sensitive
+        )
+
+    def as_json(self) -> dict[str, object]:
+        """As stored and shown."""
+        return {
+            "persons": self.persons,
+            "records": self.records,
+            "by_category": dict(self.by_category),
+            "sensitive": self.sensitive,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, object]) -> Figures:
+        """The inverse of ``as_json``."""
+        cats = data.get("by_category")
+        return cls(
+            int(str(data.get("persons", 0))),
+            int(str(data.get("records", 0))),
+            {str(k): int(str(v)) for k, v in cats.items()} if isinstance(cats, dict) else {},
+            bool(data.get("sensitive")),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Incident:
+    """A personal data breach being handled: whose activity, when, what was done about it."""
+
+    id: int
+    title: str
+    opened_at: dt.datetime
+    opened_by: str
+    selector: Selector
+    window: Window
+    aware_at: dt.datetime
+    alert_id: int = 0
+    milestones: dict[str, dt.datetime] = field(default_factory=dict)
+    figures: Figures | None = None
+
+    @property
+    def deadline(self) -> dt.datetime:
+        """Article 33: notify the regulator by then."""
+        return deadline_of(self.aware_at)
+
+    def timeline(self) -> list[tuple[str, dt.datetime]]:
+        """The milestones reached, in time order (awareness always among them)."""
+        points = {**self.milestones, str(Milestone.AWARE): self.aware_at}
+        return sorted(points.items(), key=lambda kv: kv[1])
+
+
+@dataclass(frozen=True, slots=True)
+class IncidentEvent:
+    """One line of an incident's log: a milestone, a containment action, a document, a draft."""
+
+    incident_id: int
+    at: dt.datetime
+    kind: EventKind
+    text: str
+    by: str
+    details: dict[str, object] = field(default_factory=dict)
+
+
+def needs_complement(previous: Figures | None, current: Figures) -> bool:
+    """True when a notification was drafted already and the figures have changed since."""
+    return previous is not None and previous != current
+
+
+# -- letters (art. 34) ----------------------------------------------------------------------
+
+
+class LetterState(StrEnum):
+    PENDING = "pending"
+    SENDING = "sending"  # handed to the channel; the outcome is not recorded yet
+    SENT = "sent"
+    PRINTED = "printed"  # no e-mail address: a letter for the post
+    FAILED = "failed"
+
+
+@dataclass(frozen=True, slots=True)
+class LetterTask:
+    """One person to tell, and where that stands."""
+
+    incident_id: int
+    ft_id: str
+    channel: str  # "email" or "letter"
+    state: LetterState = LetterState.PENDING
+    reference: str = ""
+    attempts: int = 0
+    sent_at: dt.datetime | None = None
+
+    @property
+    def idempotency_key(self) -> str:
+        """The same letter, whatever the number of attempts: at most one message per key."""
+        return f"incident:{self.incident_id}:{self.ft_id}"
+
+
+REFERENCE_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZ23456789"  # no 0/O, 1/I confusion
+
+
+def new_reference() -> str:
+    """``XXXX-XXXX-XXXX``: what a person checks on the official site (contract, messages)."""
+    raw = "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(12))
+    return f"{raw[:4]}-{raw[4:8]}-{raw[8:]}"

@@ -1,12 +1,58 @@
 """Wires incident response: the journal it reads (and journals its own accesses in), the
-portal's people, its records and the channel its letters go through."""
+portal's people, its records, and the channel its letters go through."""
 
 from __future__ import annotations
 
+from contextlib import ExitStack
+from dataclasses import dataclass
+
+from rempart.db.migrate import open_portal_database
+from rempart.db.uow import Database
+from rempart.incident.adapters.smtp import SmtpLetterChannel
+from rempart.incident.adapters.sql import SqlIncidents, SqlOutbox
+from rempart.incident.documents import Contacts
 from rempart.journal.adapters.sql import SqlJournalStore
 from rempart.journal.wiring import open_journal_archive
+from rempart.messages import wiring as messages_wiring
+from rempart.people import wiring as people_wiring
+from rempart.people.adapters.sql import SqlPortalStore
+from rempart.settings import Settings
 
 
 def open_journal(url: str, signing_key: str | None) -> SqlJournalStore:
     """The journal an incident command reads, and appends its own accesses to."""
     return open_journal_archive(url, signing_key)
+
+
+def contacts(settings: Settings) -> Contacts:
+    """Who the documents name."""
+    return Contacts(
+        dpo=settings.dpo_contact, official_site=messages_wiring.official_address(settings)
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Records:
+    """The portal-side stores of incident response."""
+
+    db: Database
+    incidents: SqlIncidents
+    outbox: SqlOutbox
+    people: SqlPortalStore
+
+
+def open_records(settings: Settings, resources: ExitStack) -> Records:
+    """The incident stores in the portal database (closed with ``resources``)."""
+    engine = open_portal_database(settings.db_url)
+    resources.callback(engine.dispose)
+    db = Database(engine)
+    return Records(db, SqlIncidents(db), SqlOutbox(db), people_wiring.portal_store(db))
+
+
+def smtp_channel(settings: Settings, resources: ExitStack) -> SmtpLetterChannel | None:
+    """The letters' SMTP channel, when a server is configured."""
+    if not settings.smtp_host:
+        return None
+    channel = SmtpLetterChannel(settings.smtp_host, settings.smtp_port, settings.mail_from)
+    resources.callback(channel.close)
+    return channel
