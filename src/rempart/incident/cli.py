@@ -241,17 +241,21 @@ def send(
     db: str = DbOpt,
     journal: str | None = JournalOpt,
     report_file: Path | None = typer.Option(None, "--report", help="Delivery report (JSON)."),
+    print_dir: Path = typer.Option(
+        Path("letters-printed"), "--print-dir", help="Where the letters for the post go."
+    ),
     config: Path | None = typer.Option(None, "--config", help="KEY=value settings file."),
 ) -> None:
-    """Mail the letters planned by ``report``; resumable: run it again after any stop."""
+    """Send the letters planned by ``report`` as official messages (mail, or printed for the
+    post); resumable: run it again after any stop, nobody gets a letter twice."""
     settings = load_settings(db, journal, [], False, config)
     operator = f"cli:{_operator()}"
     with ExitStack() as resources, _journal(journal or settings.journal_url or None, db) as store:
         records = wiring.open_records(settings, resources)
-        channel = wiring.smtp_channel(settings, resources)
-        if channel is None:
+        if not settings.smtp_host:
             err.print("[red]no SMTP server: set REMPART_SMTP_HOST and REMPART_SMTP_PORT[/]")
             raise typer.Exit(2)
+        channel = wiring.letter_channel(settings, records, resources, print_dir=str(print_dir))
         incident = records.incidents.get(incident_id)
         if incident is None:
             err.print(f"[red]no incident {incident_id}[/]")

@@ -230,10 +230,10 @@ def letter_text(
     *,
     name: str,
     address_lines: list[str],
-    reference: str,
     contacts: Contacts,
 ) -> str:
-    """The article 34 letter to one person, naming only their own exposed categories."""
+    """The article 34 letter to one person, naming only their own exposed categories (the
+    official messages' register adds the reference and how to check it when it is sent)."""
     cats = person.ordered_categories()
     first, last = _at(person.first_at), _at(person.last_at)
     when = (
@@ -272,9 +272,8 @@ Ce que nous vous conseillons
     jamais.
   - Ne cliquez pas sur un lien reçu par message : tapez vous-même l'adresse officielle,
     {contacts.official_site}, dans votre navigateur.
-  - Un message authentique de notre part porte une référence que vous pouvez vérifier sur
-    {contacts.official_site}, rubrique « Vérifier un message ». La référence de ce courrier est
-    indiquée ci-dessous.
+  - Un message authentique de notre part porte une référence, comme celle de ce courrier
+    (ci-dessous), que vous pouvez vérifier vous-même sur {contacts.official_site}.
   - En cas de doute, raccrochez et appelez le numéro officiel indiqué sur le site.
   - Si vous constatez une usurpation d'identité, déposez plainte et signalez-la-nous.
 
@@ -288,6 +287,4 @@ Pour toute question, écrivez à notre délégué à la protection des données 
 Vous pouvez aussi adresser une réclamation à la CNIL (cnil.fr).
 
 {contacts.controller}
-
-Référence : {reference}
 """

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import secrets
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -414,12 +413,3 @@ class LetterTask:
     def idempotency_key(self) -> str:
         """The same letter, whatever the number of attempts: at most one message per key."""
         return f"incident:{self.incident_id}:{self.ft_id}"
-
-
-REFERENCE_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZ23456789"  # no 0/O, 1/I confusion
-
-
-def new_reference() -> str:
-    """``XXXX-XXXX-XXXX``: what a person checks on the official site (contract, messages)."""
-    raw = "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(12))
-    return f"{raw[:4]}-{raw[4:8]}-{raw[8:]}"

@@ -76,16 +76,30 @@ class LetterOutbox(Protocol):
 class OutgoingLetter:
     """One letter handed to the channel."""
 
-    to: str
+    ft_id: str
+    channel: str  # "email" or "letter" (printed, for the post)
     subject: str
     body: str
-    reference: str
     idempotency_key: str
 
 
-class LetterChannel(Protocol):
-    """Delivers a letter by mail; at most one message per idempotency key."""
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    """What the channel knows of a letter: its reference, whether it left, whether the mail
+    server (or the print shop) took it."""
 
-    def deliver(self, letter: OutgoingLetter) -> str:
-        """Send it (or recognise it as sent already); return its reference."""
+    reference: str
+    handed_over: bool
+    delivered: bool
+
+
+class LetterChannel(Protocol):
+    """Delivers letters as official messages: registered, referenced, at most once per key."""
+
+    def deliver(self, letter: OutgoingLetter) -> Delivery:
+        """Register and send it (a key seen before sends nothing and tells what became of it)."""
+        ...
+
+    def lookup(self, ft_id: str, idempotency_key: str) -> Delivery | None:
+        """What became of an earlier letter with this key (None: never registered)."""
         ...

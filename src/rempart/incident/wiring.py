@@ -8,11 +8,13 @@ from dataclasses import dataclass
 
 from rempart.db.migrate import open_portal_database
 from rempart.db.uow import Database
-from rempart.incident.adapters.smtp import SmtpLetterChannel
+from rempart.incident.adapters.messages import OfficialLetterChannel
 from rempart.incident.adapters.sql import SqlIncidents, SqlOutbox
 from rempart.incident.documents import Contacts
 from rempart.journal.adapters.sql import SqlJournalStore
 from rempart.journal.wiring import open_journal_archive
+from rempart.kernel.clock import SystemClock
+from rempart.mail import wiring as mail_wiring
 from rempart.messages import wiring as messages_wiring
 from rempart.people import wiring as people_wiring
 from rempart.people.adapters.sql import SqlPortalStore
@@ -49,10 +51,20 @@ def open_records(settings: Settings, resources: ExitStack) -> Records:
     return Records(db, SqlIncidents(db), SqlOutbox(db), people_wiring.portal_store(db))
 
 
-def smtp_channel(settings: Settings, resources: ExitStack) -> SmtpLetterChannel | None:
-    """The letters' SMTP channel, when a server is configured."""
-    if not settings.smtp_host:
-        return None
-    channel = SmtpLetterChannel(settings.smtp_host, settings.smtp_port, settings.mail_from)
-    resources.callback(channel.close)
-    return channel
+def letter_channel(
+    settings: Settings, records: Records, resources: ExitStack, *, print_dir: str
+) -> OfficialLetterChannel:
+    """The letters' channel: official messages (registered, referenced, idempotent by key),
+    mailed through the portal's mailer (SMTP, DKIM-signed when a key is set), delivered
+    before each call returns; printed letters written to ``print_dir``."""
+    messenger = messages_wiring.build_messages(
+        settings,
+        records.db,
+        portal=records.people,
+        mailer=mail_wiring.open_mailer(settings),
+        clock=SystemClock(),
+        resources=resources,
+        inline=True,
+        letters_dir=print_dir,
+    )
+    return OfficialLetterChannel(messenger)

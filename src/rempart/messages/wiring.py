@@ -17,9 +17,9 @@ from rempart.messages.adapters.channels import (
     MemoryLetterChannel,
     MemorySmsChannel,
 )
-from rempart.messages.adapters.dispatch import ThreadDispatcher
+from rempart.messages.adapters.dispatch import InlineDispatcher, ThreadDispatcher
 from rempart.messages.adapters.sql import SqlMessageRegister
-from rempart.messages.ports import LetterChannel
+from rempart.messages.ports import Dispatcher, LetterChannel
 from rempart.messages.service import MessagesDeps, Messenger
 from rempart.people.ports import PortalStore
 from rempart.settings import Settings
@@ -42,14 +42,21 @@ def build_messages(
     mailer: Mailer,
     clock: Clock,
     resources: ExitStack,
+    inline: bool = False,
+    letters_dir: str = "",
 ) -> Messenger:
     """The official messages' use cases; ``mailer`` may block (deliveries run on a thread
-    that ``resources`` drains when they close)."""
-    dispatcher = ThreadDispatcher()
-    resources.callback(dispatcher.close)
-    letters: LetterChannel = (
-        FileLetterChannel(settings.letters_dir) if settings.letters_dir else MemoryLetterChannel()
-    )
+    that ``resources`` drains when they close). ``inline``: each message is delivered before
+    ``send_official_message`` returns (a bulk sender that follows every delivery: incident
+    letters). ``letters_dir``: where printed letters go, instead of the setting's."""
+    dispatcher: Dispatcher
+    if inline:
+        dispatcher = InlineDispatcher()
+    else:
+        dispatcher = thread = ThreadDispatcher()
+        resources.callback(thread.close)
+    where = letters_dir or settings.letters_dir
+    letters: LetterChannel = FileLetterChannel(where) if where else MemoryLetterChannel()
     return Messenger(
         MessagesDeps(
             register=SqlMessageRegister(db),

@@ -9,7 +9,7 @@ from collections import Counter
 from collections.abc import Sequence
 
 from rempart.incident.model import Incident, IncidentEvent, LetterState, LetterTask
-from rempart.incident.ports import OutgoingLetter
+from rempart.incident.ports import Delivery, OutgoingLetter
 
 DONE = frozenset({LetterState.SENT, LetterState.PRINTED})
 
@@ -111,12 +111,27 @@ class MemoryOutbox:
 
 
 class MemoryLetterChannel:
-    """Implements ``LetterChannel`` in memory: at most one message per idempotency key."""
+    """Implements ``LetterChannel`` in memory: at most one message per idempotency key;
+    ``fail`` makes the next deliveries to those people fail (handed over, not delivered)."""
 
     def __init__(self) -> None:
         self.sent: dict[str, OutgoingLetter] = {}
+        self.state: dict[str, Delivery] = {}
+        self.fail: set[str] = set()
+        self._n = 0
 
-    def deliver(self, letter: OutgoingLetter) -> str:
-        """Keep the letter (a second one with the same key is the same letter)."""
-        self.sent.setdefault(letter.idempotency_key, letter)
-        return self.sent[letter.idempotency_key].reference
+    def deliver(self, letter: OutgoingLetter) -> Delivery:
+        """Keep the letter once per key."""
+        known = self.state.get(letter.idempotency_key)
+        if known is not None:
+            return known
+        self._n += 1
+        ok = letter.ft_id not in self.fail
+        if ok:
+            self.sent[letter.idempotency_key] = letter
+        found = self.state[letter.idempotency_key] = Delivery(f"MEMO-{self._n:04d}-REF0", True, ok)
+        return found
+
+    def lookup(self, ft_id: str, idempotency_key: str) -> Delivery | None:
+        """What became of the letter with this key."""
+        return self.state.get(idempotency_key)

@@ -1,14 +1,16 @@
 """Sending the article 34 letters: resumable, idempotent, with progress and a delivery report.
 
-Each letter moves ``pending → sending → sent`` in the outbox, each step committed before the
-next: a run that stops (crash, outage, Ctrl-C) leaves every letter either done or still due,
-and the next run takes up exactly those — nobody skipped. A letter is handed to the channel
-with its idempotency key and the reference fixed when it was planned, so a retry is the same
-message, never a second one with another reference; the channel delivers at most one message
-per key. The only letters a crash can leave in doubt are the ones in ``sending`` at that
-instant (the server may have accepted one just before the crash); the report counts them.
+Each letter goes out as an *official message* (registered before it leaves, with its
+reference in the body and the ``X-Rempart-Reference`` header), under an idempotency key: the
+register sends nothing twice for one key. The outbox moves each letter ``pending → sending →
+sent`` (or ``printed`` for people without an e-mail address), each step committed before the
+next, so a run that stops (crash, outage, Ctrl-C) leaves every letter done or still due, and
+the next run takes up exactly those: nobody skipped.
 
-People without an e-mail address get the printable letter (``printed``).
+A letter a crash left in ``sending`` is looked up in the register first: delivered, it is only
+recorded (nobody mailed twice); never handed over, or refused by the server, it is sent again
+under a new key (it never reached anyone). The one case that stays in doubt is a crash
+between the server's acceptance and the register's record of it; the report counts those.
 """
 
 from __future__ import annotations
@@ -18,8 +20,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from rempart.incident.documents import Contacts, letter_text
-from rempart.incident.model import Exposure, Incident, LetterState
+from rempart.incident.model import Exposure, Incident, LetterState, LetterTask
 from rempart.incident.ports import (
+    Delivery,
     LetterChannel,
     LetterOutbox,
     OutgoingLetter,
@@ -72,6 +75,17 @@ class DeliveryReport:
         }
 
 
+def _key(task: LetterTask, attempt: int) -> str:
+    return f"{task.idempotency_key}#{attempt}"
+
+
+def _earlier(deps: SendDeps, task: LetterTask) -> Delivery | None:
+    """What became of the attempt a crash interrupted (None: it reached nobody)."""
+    if task.state is not LetterState.SENDING or task.attempts == 0:
+        return None
+    return deps.channel.lookup(task.ft_id, _key(task, task.attempts))
+
+
 def send_letters(
     deps: SendDeps,
     incident: Incident,
@@ -79,53 +93,52 @@ def send_letters(
     *,
     by: str,
     progress: Callable[[int, int], None] | None = None,
-    stop_after: int | None = None,
 ) -> DeliveryReport:
     """Send every letter still due for ``incident``; safe to run again at any time."""
     report = DeliveryReport(incident.id)
     total = sum(deps.outbox.progress(incident.id).values())
     done = total - len_due(deps.outbox, incident.id)
     after = ""
-    handled = 0
     while batch := deps.outbox.due(incident.id, after, BATCH):
         after = batch[-1].ft_id
         delivered: list[str] = []
         for task in batch:
-            if stop_after is not None and handled >= stop_after:
-                report.totals = deps.outbox.progress(incident.id)
-                return report
-            handled += 1
             person_exposure = exposure.persons.get(task.ft_id)
             if person_exposure is None:  # planned for an earlier, larger exposure
                 continue
+            earlier = _earlier(deps, task)
             if task.state is LetterState.SENDING:
                 report.resumed_in_doubt += 1
-            person = deps.people.person_by_ft_id(task.ft_id)
-            if task.channel != "email" or person is None or not person.email:
-                deps.outbox.mark(task, LetterState.PRINTED, deps.clock.now())
-                report.printed += 1
-            else:
-                body = letter_text(
-                    person_exposure,
-                    name=full_name(person, task.ft_id),
-                    address_lines=address_lines(person),
-                    reference=task.reference,
-                    contacts=deps.contacts,
-                )
-                deps.outbox.mark(task, LetterState.SENDING, deps.clock.now())
-                try:
-                    reference = deps.channel.deliver(
-                        OutgoingLetter(
-                            person.email, SUBJECT, body, task.reference, task.idempotency_key
-                        )
-                    )
-                except OSError as exc:  # the server or the network: this letter stays due
-                    deps.outbox.mark(task, LetterState.PENDING, deps.clock.now())
-                    report.failed += 1
-                    report.errors.append({"ft_id": task.ft_id, "error": type(exc).__name__})
-                    continue
-                deps.outbox.mark(task, LetterState.SENT, deps.clock.now(), reference)
+            if earlier is not None and earlier.delivered:  # it did leave: record it, no resend
+                deps.outbox.mark(task, LetterState.SENT, deps.clock.now(), earlier.reference)
                 report.sent += 1
+                delivered.append(task.ft_id)
+                done += 1
+                continue
+            person = deps.people.person_by_ft_id(task.ft_id)
+            channel = "email" if person is not None and person.email else "letter"
+            body = letter_text(
+                person_exposure,
+                name=full_name(person, task.ft_id),
+                address_lines=address_lines(person),
+                contacts=deps.contacts,
+            )
+            deps.outbox.mark(task, LetterState.SENDING, deps.clock.now())
+            result = deps.channel.deliver(
+                OutgoingLetter(task.ft_id, channel, SUBJECT, body, _key(task, task.attempts + 1))
+            )
+            if not result.delivered:  # refused: still due, under a new key; unreachable: failed
+                state = LetterState.PENDING if result.reference else LetterState.FAILED
+                deps.outbox.mark(task, state, deps.clock.now(), "")
+                report.failed += 1
+                report.errors.append({"ft_id": task.ft_id, "reference": result.reference})
+                continue
+            state = LetterState.SENT if channel == "email" else LetterState.PRINTED
+            deps.outbox.mark(task, state, deps.clock.now(), result.reference)
+            if state is LetterState.SENT:
+                report.sent += 1
+            else:
+                report.printed += 1
             delivered.append(task.ft_id)
             done += 1
             if progress is not None:

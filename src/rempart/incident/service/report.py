@@ -34,7 +34,6 @@ from rempart.incident.model import (
     PersonExposure,
     Selector,
     Window,
-    new_reference,
 )
 from rempart.incident.ports import IncidentStore, LetterOutbox, PersonDirectory
 from rempart.incident.service.access import list_digest
@@ -151,7 +150,6 @@ def compose_letters(
                 incident.id,
                 p.ft_id,
                 "email" if person is not None and person.email else "letter",
-                reference=new_reference(),
             )
         )
     deps.outbox.plan(planned)
@@ -162,8 +160,12 @@ def compose_letters(
             p,
             name=full_name(person, p.ft_id),
             address_lines=address_lines(person),
-            reference=references.get(p.ft_id, ""),
             contacts=deps.contacts,
+        )
+        text += (
+            f"\nRéférence : {references[p.ft_id]}\n"
+            if references.get(p.ft_id)
+            else "\nRéférence : attribuée à l'envoi, dans le registre des messages officiels.\n"
         )
         (directory / f"{p.ft_id}.txt").write_text(text, encoding="utf-8")
         if progress is not None and n % 1000 == 0:
