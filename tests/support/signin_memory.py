@@ -19,6 +19,7 @@ from rempart.kernel.actors import Agent, Organisation, OrgKind, Role
 from rempart.kernel.clock import ManualClock
 from rempart.kernel.context import ClientInfo, RequestContext
 from rempart.kernel.tags import Tag
+from rempart.signin.adapters.dbsc import Es256DeviceProofs
 from rempart.signin.adapters.memory import (
     MemoryChallengeStore,
     MemoryCredentialStore,
@@ -164,6 +165,7 @@ def rig(*, federation: bool = True, **policy: Any) -> Rig:
         clock=clock,
         policy=rules,
         secret=secrets.token_bytes(32),
+        devices=Es256DeviceProofs(),
     )
     return Rig(deps, directory, store, sessions, challenges, journal, clock, fed)
 

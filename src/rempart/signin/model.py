@@ -81,6 +81,11 @@ class AuthPolicy:
     rp_name: str = "Rempart"
     origin: str = "http://localhost:8000"
     touch_every: dt.timedelta = dt.timedelta(seconds=30)
+    # DBSC: the bound cookie lives a few minutes (the draft's own examples use ten); a stolen
+    # copy is worth at most that, from the address it was issued to only. A refresh challenge
+    # must be answered within the same time.
+    device_cookie_ttl: dt.timedelta = dt.timedelta(minutes=5)
+    device_challenge_ttl: dt.timedelta = dt.timedelta(minutes=5)
 
 
 @dataclass(frozen=True, slots=True)
@@ -224,6 +229,15 @@ class FederatedClaims:
     acr: str
     auth_time: dt.datetime | None = None
     amr: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class DeviceProof:
+    """A verified DBSC answer: the browser's public key (canonical JWK JSON) and the challenge
+    it signed (``jti``)."""
+
+    public_key: str
+    challenge: str
 
 
 def bound_address(address: str) -> str:

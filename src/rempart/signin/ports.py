@@ -11,6 +11,7 @@ from rempart.signin.model import (
     AccountLock,
     Challenge,
     Credentials,
+    DeviceProof,
     FederatedClaims,
     FederationRequest,
     NewWebauthnCredential,
@@ -259,6 +260,16 @@ class ChallengeStore(Protocol):
 
     def purge(self, before: dt.datetime) -> None:
         """Forget challenges that expired before ``before``."""
+        ...
+
+
+class DeviceProofs(Protocol):
+    """Checks the JWTs a browser signs with its session key (DBSC, ES256)."""
+
+    def verify(self, token: str, public_key: str | None) -> DeviceProof:
+        """The key and challenge of a well-signed ``dbsc+jwt``: signed by ``public_key`` when
+        given (a refresh), else by the key its header carries (a registration). ValueError for
+        anything else, with the reason."""
         ...
 
 

@@ -50,6 +50,11 @@ def _resume(
     )
 
 
+def resume_for(request: Request, purpose: Resumption) -> RequestContext:
+    """The context of the request's session for one ``purpose`` (DBSC's own requests)."""
+    return _resume(request, allow_enrol_only=False, purpose=purpose)
+
+
 def authenticate(request: Request) -> RequestContext:
     """``app.state.authenticate``: the context of the request's live session, or an error."""
     return _resume(request, allow_enrol_only=False)

@@ -10,6 +10,7 @@ from rempart.db.uow import Database
 from rempart.journal.ports import JournalWriter
 from rempart.kernel.ports import AppSwitches, Clock, Directory
 from rempart.settings import Settings
+from rempart.signin.adapters.dbsc import Es256DeviceProofs
 from rempart.signin.adapters.geoip import GeoipLocator
 from rempart.signin.adapters.memory_attempts import MemoryAttemptCounter
 from rempart.signin.adapters.oidc import AuthlibFederation
@@ -89,6 +90,7 @@ def build_auth(
         clock=clock,
         policy=policy,
         secret=settings.secret_key.get_secret_value().encode(),
+        devices=Es256DeviceProofs(),
     )
 
 

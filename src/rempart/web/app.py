@@ -26,7 +26,7 @@ from rempart.people.api import training
 from rempart.settings import Settings
 from rempart.signin import pages as signin_pages
 from rempart.signin.api import auth as auth_api
-from rempart.signin.api import me
+from rempart.signin.api import dbsc, me
 from rempart.signin.web import authenticate
 from rempart.web import errors, openapi
 from rempart.web.client import parse_proxies
@@ -65,7 +65,7 @@ def create_app(settings: Settings, container: Container | None = None) -> FastAP
     # The router tries routes in order: the data path first, sign-in and the rest after it.
     for router in (people.router, me.router, training.router):
         app.include_router(router)
-    for auth_router in (auth_api.router, auth_api.admin_router, access.admin_router):
+    for auth_router in (auth_api.router, dbsc.router, auth_api.admin_router, access.admin_router):
         app.include_router(auth_router)
     app.include_router(metrics.router)
     app.include_router(alerts.router)

@@ -12,6 +12,7 @@ from rempart.signin.ports import (
     AttemptCounter,
     ChallengeStore,
     CredentialStore,
+    DeviceProofs,
     IdentityFederation,
     IdentityLinks,
     LoginRecords,
@@ -51,3 +52,4 @@ class AuthDeps:
     clock: Clock
     policy: AuthPolicy
     secret: bytes  # derives CSRF tokens and peppers recovery-code hashes
+    devices: DeviceProofs | None = None  # DBSC: None when device-bound sessions are not offered

@@ -124,8 +124,12 @@ def open_session(
         session_id=session.public_id,
         details={"method": method, "enrol_only": enrol_only, "country": client.country},
     )
+    offer = deps.devices is not None and not enrol_only
     return OpenedSession(
-        token, csrf_token_for(deps, token), session, device_registration_challenge(deps, token)
+        token,
+        csrf_token_for(deps, token),
+        session,
+        device_registration_challenge(deps, token) if offer else "",
     )
 
 
