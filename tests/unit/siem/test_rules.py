@@ -96,14 +96,15 @@ def test_thresholds_written_in_the_rules_are_the_default_policys() -> None:
         ("guard:velocity:burst", ""): (d.velocity_floor, d.velocity_window_seconds),
         ("guard:budget:burst", ""): (b.burst_attempts_after_exhausted, 3600),
     }
-    seconds = {"5m": 300, "15m": 900, "1h": 3600}
+    unit = {"s": 1, "m": 60, "h": 3600, "d": 86400}
     found = {}
     for _name, rule in detections():
         corr = rule.get("correlation")
         if corr is None:
             continue
         key = (rule["rempart"]["detector"], rule["rempart"].get("action", ""))
-        found[key] = (corr["condition"]["gte"], seconds[corr["timespan"]])
+        span = str(corr["timespan"])
+        found[key] = (corr["condition"]["gte"], int(span[:-1]) * unit[span[-1]])
     assert {k: found[k] for k in expected} == expected
     exports = [r for _n, r in detections() if r["rempart"]["detector"] == Rule.BUDGET_EXPORT]
     assert [r["detection"]["size"]["rempart.persons.count|gt"] for r in exports] == [
