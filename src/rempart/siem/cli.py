@@ -4,7 +4,8 @@
 for a log shipper that tails the file; ``--cursor FILE`` keeps the last sequence exported so
 a restarted follower neither repeats nor skips an entry. ``rules check`` parses every Sigma
 rule of ``rules/``; ``rules convert --target splunk|elasticsearch|sqlite`` prints them in the
-target's query language.
+target's query language; ``rules hunt --events FILE`` runs them, converted for SQLite, over
+an export, without a SIEM.
 """
 
 from __future__ import annotations
@@ -20,13 +21,14 @@ from typing import IO
 
 import typer
 from rich.console import Console
+from rich.table import Table
 
 from rempart.kernel.errors import RempartError
 from rempart.settings import Settings
 from rempart.siem.rules import TARGETS
 from rempart.siem.service import rules as rule_service
 from rempart.siem.service.export import Batch, Window, export_once, follow
-from rempart.siem.wiring import open_feed, rule_toolkit
+from rempart.siem.wiring import event_table, open_feed, rule_toolkit
 
 err = Console(stderr=True)
 
@@ -171,3 +173,28 @@ def convert(
             sys.stdout.write(json.dumps({**line, "queries": list(c.queries)}) + "\n")
         return
     sys.stdout.write(rule_service.render(converted, target))
+
+
+@rules_app.command("hunt")
+def hunt(
+    events: Path = typer.Option(..., "--events", help="An export (ECS JSON lines)."),
+    directory: Path = typer.Option(DEFAULT_RULES, "--rules", help="The Sigma rules' folder."),
+) -> None:
+    """Run every rule over an export, as a SIEM would; list the rules that fire and on whom."""
+    if not events.is_file():
+        raise typer.BadParameter(f"{events}: no such file", param_hint="--events")
+    try:
+        with events.open(encoding="utf-8") as lines:
+            found = rule_service.hunt(rule_toolkit(), event_table(), directory, lines)
+    except RempartError as exc:
+        err.print(f"[red]{exc.detail}[/]")
+        raise typer.Exit(1) from None
+    table = Table(title=f"Rules over {events.name}")
+    for col in ("level", "rule", "hits", "accounts or addresses"):
+        table.add_column(col)
+    fired = [(rule, hits) for rule, hits in found if hits]
+    for rule, hits in fired:
+        who = sorted({h.user or h.source_ip for h in hits if h.user or h.source_ip})
+        table.add_row(rule.level, rule.title, str(len(hits)), ", ".join(who[:5]))
+    Console(highlight=False, width=None if sys.stdout.isatty() else 160).print(table)
+    err.print(f"{len(fired)} of {len(found)} rules fired")

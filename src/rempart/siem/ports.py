@@ -3,16 +3,17 @@
 ``JournalFeed`` is the narrow view of the journal the export reads: its entries in order from
 a sequence number, and where to start for a time. The journal's SQL store and its memory twin
 both satisfy it as they are (``rows`` and ``last_seq_before`` are their auditor's methods).
-``RuleToolkit`` parses and converts Sigma rules; pySigma implements it.
+``RuleToolkit`` parses and converts Sigma rules; pySigma implements it. ``EventTable`` runs
+SQLite-converted rules over exported events.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
-from typing import Protocol
+from collections.abc import Iterable, Iterator
+from typing import Any, Protocol
 
-from rempart.siem.rules import ConvertedRule, RuleFile
+from rempart.siem.rules import ConvertedRule, Hit, RuleFile
 
 
 class JournalFeed(Protocol):
@@ -47,4 +48,20 @@ class OpenJournalFeed(JournalFeed, Protocol):
 
     def close(self) -> None:
         """Release the journal's connections."""
+        ...
+
+
+class EventTable(Protocol):
+    """ECS events where SQLite-converted rules can run: a SIEM in a file."""
+
+    def load(self, events: Iterable[dict[str, Any]]) -> int:
+        """Add events; the number added."""
+        ...
+
+    def run(self, rule: ConvertedRule) -> list[Hit]:
+        """Where ``rule`` fires."""
+        ...
+
+    def close(self) -> None:
+        """Drop the events."""
         ...

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from rempart.journal.wiring import open_journal_archive
 from rempart.siem.adapters.pysigma import PySigmaToolkit
-from rempart.siem.ports import OpenJournalFeed, RuleToolkit
+from rempart.siem.adapters.sqlite_hunt import SqliteEvents
+from rempart.siem.ports import EventTable, OpenJournalFeed, RuleToolkit
 
 
 def open_feed(url: str) -> OpenJournalFeed:
@@ -15,3 +16,8 @@ def open_feed(url: str) -> OpenJournalFeed:
 def rule_toolkit() -> RuleToolkit:
     """pySigma and the backends ``rempart rules convert`` offers."""
     return PySigmaToolkit()
+
+
+def event_table() -> EventTable:
+    """An in-memory SQLite table of events for the SQLite-converted rules."""
+    return SqliteEvents()

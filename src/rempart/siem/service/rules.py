@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import Iterable, Iterator
 from pathlib import Path
+from typing import Any
 
 from rempart.kernel.errors import InvalidRequest
-from rempart.siem.ports import RuleToolkit
-from rempart.siem.rules import ConvertedRule, RuleFile
+from rempart.siem.ports import EventTable, RuleToolkit
+from rempart.siem.rules import ConvertedRule, Hit, RuleFile
 
 
 def load(directory: Path) -> list[RuleFile]:
@@ -43,3 +46,28 @@ def render(converted: list[ConvertedRule], target: str) -> str:
         lines += [q.rstrip() for q in c.queries]
         lines.append("")
     return "\n".join(lines)
+
+
+def _events(lines: Iterable[str]) -> Iterator[dict[str, Any]]:
+    for n, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            event = json.loads(line)
+        except ValueError:
+            raise InvalidRequest(f"line {n}: not a JSON object") from None
+        if not isinstance(event, dict):
+            raise InvalidRequest(f"line {n}: not a JSON object")
+        yield event
+
+
+def hunt(
+    toolkit: RuleToolkit, table: EventTable, directory: Path, lines: Iterable[str]
+) -> list[tuple[ConvertedRule, list[Hit]]]:
+    """Every rule, converted for SQLite, run over exported ECS lines: what fired where."""
+    converted = convert(toolkit, directory, "sqlite")
+    try:
+        table.load(_events(lines))
+        return [(rule, table.run(rule)) for rule in converted]
+    finally:
+        table.close()
