@@ -62,6 +62,8 @@ class Settings(BaseSettings):
     official_address: str = ""  # empty: public_url's host
     # Who the people and the regulator write to about an incident (art. 33(3)(b), 34(2)).
     dpo_contact: str = "Délégué à la protection des données, France Travail, dpo@francetravail.fr"
+    # Who a person calls or writes to when a message is not from us (shown on the pages).
+    official_contact: str = "le 3949 (service gratuit + prix d'un appel)"
     policy_file: str = ""  # TOML overriding the guard's thresholds (validated at start)
     guard_mode: Literal["on", "off"] = "on"  # off: scope policy only (the bench's comparison)
     guard_baseline_days: int = Field(30, ge=1, le=365)

@@ -20,6 +20,7 @@ from rempart.citizen import service as citizen
 from rempart.citizen.model import CitizenSession
 from rempart.citizen.service import CitizenDeps
 from rempart.kernel import errors as e
+from rempart.messages.model import CHANNEL_LABELS, OfficialMessage
 from rempart.web.deps import client_info, container, settings_of
 from rempart.web.ui.labels import wait_fr
 from rempart.web.ui.routing import HtmlRoute
@@ -224,4 +225,98 @@ def sign_out(request: Request, session: Person) -> Response:
     for name in (COOKIE, CSRF_COOKIE):
         response.delete_cookie(name, path=PATH, secure=secure, httponly=True, samesite="strict")
     response.headers["Clear-Site-Data"] = '"cache", "storage"'
+    return response
+
+
+# --- Official messages: "did this come from you?", my messages, advice after an incident ---
+
+
+def _message_view(m: OfficialMessage, *, with_content: bool) -> dict[str, object]:
+    return {
+        "reference": m.display_reference,
+        "sent_at": m.sent_at or m.registered_at,
+        "channel": CHANNEL_LABELS[m.channel],
+        "subject": m.subject,
+        "content": m.body if with_content else "",
+    }
+
+
+@router.post(f"{PATH}/verifier-un-message")
+def check_message(
+    request: Request,
+    csrf_token: Annotated[str, Form(max_length=128)],
+    reference: Annotated[str, Form(max_length=200)] = "",
+) -> Response:
+    """« Ce message vient-il vraiment de nous ? » : genuine (when, how, about what; the full
+    content when it is the signed-in person's own), or one and the same "no" for anything else."""
+    # Signed in, the form carries the session's CSRF token; otherwise the pre-session's.
+    try:
+        session: CitizenSession | None = citizen.resume(
+            citizen_deps(request), request.cookies.get(COOKIE), "POST", csrf_token
+        )
+    except e.RempartError:
+        check_presession(request, csrf_token)
+        session = None
+    token, fresh = presession_token(request)
+    if session is not None:
+        token, fresh = request.cookies.get(CSRF_COOKIE, ""), None
+    context: dict[str, object] = {
+        "title": "Ce message vient-il vraiment de nous ?",
+        "form_token": token,
+        "contact": settings_of(request).official_contact,
+        "throttled": False,
+        "genuine": False,
+        "message": None,
+        "wait": "",
+    }
+    retry_after = 0
+    try:
+        verdict = citizen_deps(request).messages.verify(reference, client_info(request))
+    except e.Throttled as exc:
+        retry_after = exc.retry_after
+        context |= {"throttled": True, "wait": wait_fr(retry_after)}
+        verdict = None
+    if verdict is not None and verdict.message is not None:
+        mine = session is not None and session.ft_id == verdict.message.ft_id
+        context |= {"genuine": True, "message": _message_view(verdict.message, with_content=mine)}
+    response = render(
+        request, "citizen/message_check.html", context, status=429 if retry_after else 200
+    )
+    if retry_after:
+        response.headers["Retry-After"] = str(retry_after)
+    keep_presession(request, response, fresh)
+    return response
+
+
+@router.get(f"{PATH}/messages")
+def my_messages(request: Request, session: Person) -> Response:
+    """« Mes messages officiels » : every message sent to the person, with its content."""
+    found = citizen_deps(request).messages.messages_of(session.ft_id)
+    return render(
+        request,
+        "citizen/messages.html",
+        {
+            "title": "Mes messages officiels",
+            "items": [_message_view(m, with_content=True) for m in found],
+            "citizen_csrf": request.cookies.get(CSRF_COOKIE, ""),
+            "form_token": request.cookies.get(CSRF_COOKIE, ""),
+            "expires_at": session.expires_at,
+        },
+    )
+
+
+@router.get(f"{PATH}/apres-un-incident")
+def after_an_incident(request: Request) -> Response:
+    """Plain-language advice after an incident (the same as in the incident letters)."""
+    token, fresh = presession_token(request)
+    response = render(
+        request,
+        "citizen/after_incident.html",
+        {
+            "title": "Après une fuite de données : comment vous protéger",
+            "form_token": token,
+            "contact": settings_of(request).official_contact,
+        },
+    )
+    keep_presession(request, response, fresh)
     return response
