@@ -19,6 +19,8 @@ from rempart.governance.service.deps import GovernanceDeps
 from rempart.guard import wiring as guard_wiring
 from rempart.guard.ports import AlertSink
 from rempart.guard.service.inline import Guard
+from rempart.incident import wiring as incident_wiring
+from rempart.incident.service.records import IncidentDeps
 from rempart.journal import wiring as journal_wiring
 from rempart.journal.ports import JournalWriter
 from rempart.journal.service.publication import PublicationDeps
@@ -59,6 +61,7 @@ class Container:
     governance: GovernanceDeps  # four eyes, reviews, lifecycle, kill switches
     messages: OfficialMessages  # official messages to people: register, send, verify
     citizen: CitizenDeps  # "who consulted my file"
+    incident: IncidentDeps  # incident response: records, exposure, notification, letters
     # Requests run their reads on the event loop when every store they touch answers in
     # microseconds on this machine (SQLite portal and journal, guard state in process); a
     # PostgreSQL or Redis round trip would stall the loop, so those stay in the thread pool.
@@ -162,6 +165,7 @@ def _wire(
         governance=governance,
         messages=messages,
         citizen=citizen,
+        incident=incident_wiring.build_incident(settings, db, journal=journal, alerts=alerts),
         inline_requests=is_sqlite(settings.db_url)
         and is_sqlite(settings.effective_journal_url())
         and not settings.redis_url,

@@ -5,13 +5,17 @@ from __future__ import annotations
 
 from contextlib import ExitStack
 from dataclasses import dataclass
+from typing import cast
 
 from rempart.db.migrate import open_portal_database
 from rempart.db.uow import Database
+from rempart.guard.ports import AlertSink
 from rempart.incident.adapters.messages import OfficialLetterChannel
 from rempart.incident.adapters.sql import SqlIncidents, SqlOutbox
 from rempart.incident.documents import Contacts
+from rempart.incident.service.records import IncidentDeps
 from rempart.journal.adapters.sql import SqlJournalStore
+from rempart.journal.ports import JournalWriter, ScopedEntries
 from rempart.journal.wiring import open_journal_archive
 from rempart.kernel.clock import SystemClock
 from rempart.mail import wiring as mail_wiring
@@ -24,6 +28,22 @@ from rempart.settings import Settings
 def open_journal(url: str, signing_key: str | None) -> SqlJournalStore:
     """The journal an incident command reads, and appends its own accesses to."""
     return open_journal_archive(url, signing_key)
+
+
+def build_incident(
+    settings: Settings, db: Database, *, journal: JournalWriter, alerts: AlertSink
+) -> IncidentDeps:
+    """The console's incident use cases on the portal database and the portal's journal."""
+    scoped = getattr(journal, "scoped_entries", None)
+    return IncidentDeps(
+        incidents=SqlIncidents(db),
+        outbox=SqlOutbox(db),
+        # Both journal stores (SQL and memory) read back; a write-only sink would not.
+        entries=cast(ScopedEntries, journal) if callable(scoped) else None,
+        journal=journal,
+        alerts=alerts,
+        contacts=contacts(settings),
+    )
 
 
 def contacts(settings: Settings) -> Contacts:

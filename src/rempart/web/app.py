@@ -18,6 +18,7 @@ from rempart.governance.pages import admin as governance_pages
 from rempart.governance.pages import enrol as enrol_page
 from rempart.guard import api as alerts
 from rempart.guard import metrics
+from rempart.incident import pages as incident_pages
 from rempart.journal import api as journal_api
 from rempart.messages import api as messages_api
 from rempart.people import pages as people_pages
@@ -87,6 +88,7 @@ def create_app(settings: Settings, container: Container | None = None) -> FastAP
         people_pages.router,
         governance_pages.router,
         console_pages.router,
+        incident_pages.router,
         citizen_pages.router,
     ):
         app.include_router(page_router)
