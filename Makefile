@@ -5,7 +5,7 @@ STAMP := $(VENV)/.installed
 DEMO_DIR ?= demo
 DEMO_PERSONS ?= 20000
 
-.PHONY: demo test check fmt bench clean audit lock asvs
+.PHONY: demo test check fmt bench fuzz clean audit lock asvs
 
 # The locked versions first (what `make audit` checked), then the project itself; anything
 # the lock lacks is still installed, and tests/asvs/test_v15_secure_coding.py names it.
@@ -49,6 +49,14 @@ asvs:
 fmt: $(STAMP)
 	$(VENV)/bin/ruff format src tests
 	$(VENV)/bin/ruff check --fix src tests
+
+# Schemathesis over the whole spec as every role, with the coverage phase and the stateful
+# sequences: at least FUZZ_MIN requests, none answered 5xx or outside the spec; fuzz.json reports.
+FUZZ_MIN ?= 10000
+fuzz: $(STAMP)
+	REMPART_FUZZ_COVERAGE=1 REMPART_FUZZ_EXAMPLES=20 REMPART_FUZZ_SCENARIOS=10 REMPART_FUZZ_STEPS=10 \
+	REMPART_FUZZ_MIN_REQUESTS=$(FUZZ_MIN) REMPART_FUZZ_REPORT=fuzz.json \
+		$(PY) -m pytest -n 0 -q -p no:cacheprovider tests/functional/test_schemathesis.py
 
 READ_PATH_POSTGRES ?= postgresql://postgres@127.0.0.1:5432/test
 

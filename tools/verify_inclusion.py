@@ -69,6 +69,16 @@ def check(proof: dict, public_key_b64: str | None) -> list[str]:
     return failures
 
 
+def verify(proof: object, public_key_b64: str | None) -> list[str]:
+    """``check``, with any malformed proof (wrong types, missing fields) a failure too."""
+    try:
+        if not isinstance(proof, dict):
+            return ["unreadable proof: not a JSON object"]
+        return check(proof, public_key_b64)
+    except (ValueError, KeyError, TypeError, AttributeError, IndexError) as exc:
+        return [f"unreadable proof: {type(exc).__name__}"]
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("proof", nargs="?", help="proof JSON file (default: stdin)")
@@ -80,8 +90,8 @@ def main() -> int:
                 proof = json.load(f)
         else:
             proof = json.load(sys.stdin)
-        failures = check(proof, args.public_key)
-    except (OSError, ValueError, KeyError, TypeError) as exc:
+        failures = verify(proof, args.public_key)
+    except (OSError, ValueError) as exc:
         failures = [f"unreadable proof: {exc!r}"]
     for reason in failures:
         print(f"FAIL: {reason}")

@@ -126,7 +126,9 @@ class AuthlibFederation:
         except Exception as exc:  # any token failure is a refused sign-in
             log.warning("token exchange failed: %s", type(exc).__name__)
             raise Unauthenticated("the identity provider refused the authorization code") from exc
-        id_token = token.get("id_token")
+        # A token endpoint answering JSON that is not an object (a list, a string) is refused
+        # like any other malformed answer (found by the property tests).
+        id_token = token.get("id_token") if isinstance(token, dict) else None
         if not isinstance(id_token, str):
             raise Unauthenticated("the identity provider returned no ID token")
         claims = self._verify(id_token, request.nonce)

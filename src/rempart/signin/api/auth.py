@@ -306,7 +306,9 @@ def step_up_totp(request: Request, auth: Auth, ctx: StepUpSession, body: CodeIn)
     return {"fresh_until": until}
 
 
-@router.post("/step-up/webauthn/begin", response_model=OptionsOut, responses=problems(401, 403))
+@router.post(
+    "/step-up/webauthn/begin", response_model=OptionsOut, responses=problems(401, 403, 409)
+)
 def step_up_webauthn_begin(auth: Auth, ctx: StepUpSession) -> Any:
     """WebAuthn request options to confirm inside the session."""
     handle, options = factors.webauthn_step_up_options(auth, ctx)
