@@ -7,6 +7,7 @@ threshold is refused with the line that holds it (issue: "refuses to start namin
 from __future__ import annotations
 
 import dataclasses
+import math
 import re
 import tomllib
 from dataclasses import dataclass, field
@@ -100,6 +101,10 @@ def _build(cls: type[Any], values: dict[str, Any], text: str, section: str) -> A
             raise PolicyError(f"line {line}: {section}.{key} must be a number")
         if isinstance(default, int) and not isinstance(value, int):
             raise PolicyError(f"line {line}: {section}.{key} must be an integer")
+        # nan compares false with every bound below, and inf is no threshold: a budget of
+        # nan would never be reached (found by the property tests).
+        if not math.isfinite(value):
+            raise PolicyError(f"line {line}: {section}.{key} must be a finite number")
         if value < 0:
             raise PolicyError(f"line {line}: {section}.{key} must not be negative")
         kwargs[key] = value

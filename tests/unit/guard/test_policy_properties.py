@@ -5,6 +5,7 @@ a PolicyError, never another exception; any value given is the value the guard r
 from __future__ import annotations
 
 import dataclasses
+import math
 import re
 
 from hypothesis import given
@@ -69,6 +70,23 @@ def test_known_keys_with_any_value_are_taken_or_refused_by_line(
         assert isinstance(value, int | float)
         assert not isinstance(value, bool)
         assert value >= 0
+        assert math.isfinite(value)
+
+
+@given(
+    st.sampled_from(sorted(SECTIONS)).flatmap(
+        lambda s: st.tuples(st.just(s), st.sampled_from(KEYS[s]))
+    ),
+    st.sampled_from(["nan", "inf", "+inf", "-nan"]),
+)
+def test_a_threshold_that_is_not_a_finite_number_is_refused(
+    where: tuple[str, str], value: str
+) -> None:
+    """``margin = nan`` would pass every bound check (nan compares false) and no budget would
+    ever be reached: refused, naming the line."""
+    result = _parse(_document([(*where, value)]))
+    assert isinstance(result, PolicyError)
+    assert str(result).startswith("line 2: ")
 
 
 @given(

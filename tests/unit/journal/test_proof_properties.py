@@ -27,7 +27,8 @@ from tests.support.journal import SIGNER, read
 def _tool() -> ModuleType:
     path = Path(__file__).parents[3] / "tools" / "verify_inclusion.py"
     spec = importlib.util.spec_from_file_location("verify_inclusion", path)
-    assert spec is not None and spec.loader is not None
+    assert spec is not None
+    assert spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module

@@ -39,9 +39,7 @@ siret_bodies = st.text(alphabet=ASCII_DIGITS, min_size=13, max_size=13)
 def test_parse_ft_id_accepts_exactly_seven_ascii_digits_and_a_capital(value: str) -> None:
     """Either the ft_id comes back unchanged, or InvalidRequest (a 400), nothing else."""
     expected = (
-        len(value) == 8
-        and all(c in ASCII_DIGITS for c in value[:7])
-        and "A" <= value[7] <= "Z"
+        len(value) == 8 and all(c in ASCII_DIGITS for c in value[:7]) and "A" <= value[7] <= "Z"
     )
     assert is_ft_id(value) is expected
     if expected:

@@ -32,7 +32,7 @@ REFUSED = (InvalidRequest, Unauthenticated)
 def federation(answer: httpx.Response | None = None) -> AuthlibFederation:
     """A federation whose metadata and keys are already loaded (no network)."""
     fed = AuthlibFederation(ISSUER, CLIENT_ID, "client-secret", ("eidas2",))
-    fed._metadata = {  # noqa: SLF001 - the adapter's cache, filled as _load would
+    fed._metadata = {
         "issuer": ISSUER,
         "authorization_endpoint": f"{ISSUER}/authorize",
         "token_endpoint": f"{ISSUER}/token",
@@ -40,19 +40,19 @@ def federation(answer: httpx.Response | None = None) -> AuthlibFederation:
     }
     public = KEY.as_dict(is_private=False)
     public["kid"] = "k1"
-    fed._jwks = JsonWebKey.import_key_set({"keys": [public]})  # noqa: SLF001
-    fed._fetched = time.monotonic()  # noqa: SLF001
+    fed._jwks = JsonWebKey.import_key_set({"keys": [public]})
+    fed._fetched = time.monotonic()
     if answer is not None:
 
         def client(redirect_uri: str) -> OAuth2Client:
             return OAuth2Client(
                 client_id=CLIENT_ID,
-                client_secret="client-secret",  # noqa: S106 - a test value
+                client_secret="client-secret",
                 redirect_uri=redirect_uri,
                 transport=httpx.MockTransport(lambda _request: answer),
             )
 
-        fed._client = client  # type: ignore[method-assign]  # noqa: SLF001
+        fed._client = client  # type: ignore[method-assign]
     return fed
 
 
@@ -77,14 +77,14 @@ def good_claims() -> dict[str, Any]:
 
 
 def test_a_good_id_token_is_taken() -> None:
-    claims = FED._verify(id_token(good_claims()), NONCE)  # noqa: SLF001
+    claims = FED._verify(id_token(good_claims()), NONCE)
     assert claims["sub"] == "sub-1"
 
 
 @given(st.one_of(st.text(max_size=300), st.binary(max_size=200).map(lambda b: b.hex())))
 def test_any_text_as_id_token_is_refused(token: str) -> None:
     with pytest.raises(Unauthenticated):
-        FED._verify(token, NONCE)  # noqa: SLF001
+        FED._verify(token, NONCE)
 
 
 @given(
@@ -124,7 +124,7 @@ def test_an_id_token_is_taken_only_when_every_claim_checked_is_ours(
         and iat_in is not None
     )
     try:
-        FED._verify(id_token(claims), NONCE)  # noqa: SLF001
+        FED._verify(id_token(claims), NONCE)
     except Unauthenticated:
         assert not ours, claims
         return
@@ -149,7 +149,7 @@ def test_an_id_token_not_signed_by_the_providers_key_is_refused(how: str) -> Non
         secret = json.dumps(KEY.as_dict(is_private=False)).encode()
         token = jwt.encode({"alg": "HS256", "kid": "k1"}, claims, secret).decode()
     with pytest.raises(Unauthenticated):
-        FED._verify(token, NONCE)  # noqa: SLF001
+        FED._verify(token, NONCE)
 
 
 def _b64(data: bytes) -> str:
@@ -198,7 +198,9 @@ def test_a_token_endpoint_answer_with_a_good_id_token_gives_its_claims() -> None
     body = json.dumps(
         {"access_token": "a", "token_type": "Bearer", "id_token": id_token(good_claims())}
     ).encode()
-    fed = federation(httpx.Response(200, content=body, headers={"content-type": "application/json"}))
+    fed = federation(
+        httpx.Response(200, content=body, headers={"content-type": "application/json"})
+    )
     request = FederationRequest(url="", state="s", nonce=NONCE, code_verifier="v" * 64)
     claims = fed.complete(request, "https://rempart.test/auth/oidc/callback", "code", ISSUER)
     assert (claims.issuer, claims.subject, claims.acr) == (ISSUER, "sub-1", "eidas2")

@@ -82,9 +82,7 @@ FIELDS = ["clientDataJSON", "authenticatorData", "signature"]
     st.integers(min_value=1, max_value=255),
 )
 @settings(max_examples=200)
-def test_a_changed_byte_in_a_genuine_assertion_is_refused(
-    field: str, where: int, xor: int
-) -> None:
+def test_a_changed_byte_in_a_genuine_assertion_is_refused(field: str, where: int, xor: int) -> None:
     """One flipped byte anywhere in what the key signed, or in the signature, never passes."""
     data = bytearray(unb64u(GENUINE_ASSERTION["response"][field]))
     data[where % len(data)] ^= xor
@@ -114,9 +112,7 @@ def test_an_assertion_for_another_challenge_is_refused(challenge: bytes) -> None
     if challenge == AUTH_CHALLENGE:
         return
     with pytest.raises(REFUSED):
-        RP.verify_authentication(
-            json.dumps(GENUINE_ASSERTION), challenge, REGISTERED.public_key, 0
-        )
+        RP.verify_authentication(json.dumps(GENUINE_ASSERTION), challenge, REGISTERED.public_key, 0)
 
 
 @given(
