@@ -48,6 +48,7 @@ _MEANING = {
     403: "`csrf`, `forbidden`, `account_locked` or `access_suspended`.",
     404: "No such object, or outside the caller's scope (`not_found`, byte-identical).",
     409: "The object's state does not allow it (`conflict`).",
+    413: "The request body is over the server's size limit (`invalid_request`).",
     429: "`budget_exhausted` or `throttled`; the `Retry-After` header says when to retry.",
     503: "The guard's shared state is unreachable: data requests fail closed "
     "(`guard_unavailable`).",
@@ -91,6 +92,15 @@ def _problem_schemas() -> dict[str, Any]:
     return {"Problem": schema}
 
 
+def _document_body_limit(spec: dict[str, Any]) -> None:
+    """Every route that takes a body may answer 413: the body limit sits in front of them all
+    (``web.middleware``), and a text counted in characters can be over it in bytes."""
+    for item in spec.get("paths", {}).values():
+        for operation in item.values():
+            if isinstance(operation, dict) and "requestBody" in operation:
+                operation.setdefault("responses", {}).setdefault("413", _problem(_MEANING[413]))
+
+
 def install(app: FastAPI) -> None:
     """Serve a spec whose error answers resolve to the shared ``Problem`` schema."""
     generate = app.openapi
@@ -99,6 +109,7 @@ def install(app: FastAPI) -> None:
         if app.openapi_schema is None:
             spec = generate()
             spec.setdefault("components", {}).setdefault("schemas", {}).update(_problem_schemas())
+            _document_body_limit(spec)
         return app.openapi_schema or {}
 
     app.openapi = openapi  # type: ignore[method-assign]
