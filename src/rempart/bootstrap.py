@@ -107,7 +107,14 @@ def _wire(
     store = people_wiring.portal_store(db)  # also the directory and app switches below
     alerts = guard_wiring.alert_sink(settings, db, resources)
     auth = signin_wiring.build_auth(
-        settings, db, directory=store, apps=store, journal=journal, clock=clock
+        settings,
+        db,
+        directory=store,
+        apps=store,
+        journal=journal,
+        alerts=alerts,
+        mailer=mailer,
+        clock=clock,
     )
     runners: list[IntervalRunner] = []
     guard: Guard | None = None

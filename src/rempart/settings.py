@@ -96,6 +96,12 @@ class Settings(BaseSettings):
     lockout_threshold: int = Field(10, ge=3, le=10)  # ASVS V6.3.1 / CNIL: at most 10
     self_unlock_minutes: int = Field(30, ge=5)
     webauthn_only_for_privileged: bool | None = None  # None: on outside demo mode
+    # Training managers see a whole organisation's trainees: passkey only (None: outside demo).
+    webauthn_for_training_managers: bool | None = None
+    # argon2 work bounded (memory stays flat): hashes at once in the process, per address.
+    argon2_max_concurrent: int = Field(4, ge=1, le=64)
+    argon2_max_per_address: int = Field(2, ge=1, le=64)
+    argon2_queue_seconds: float = Field(2.0, ge=0, le=30)  # then 429 throttled
     argon2_time_cost: int = Field(3, ge=1)
     argon2_memory_kib: int = Field(65536, ge=8)
     argon2_parallelism: int = Field(4, ge=1, le=16)
@@ -121,6 +127,8 @@ class Settings(BaseSettings):
             raise ValueError("argon2 memory below OWASP's 19 MiB minimum is for demo mode only")
         if self.webauthn_only_for_privileged is None:
             self.webauthn_only_for_privileged = not self.demo
+        if self.webauthn_for_training_managers is None:
+            self.webauthn_for_training_managers = not self.demo
         return self
 
     def effective_journal_origin(self) -> str:

@@ -86,7 +86,7 @@ def link(
             {"l": login},
         )
     admin = client_for(app, address="198.51.100.60")
-    csrf = privileged_sign_in(admin, give_credentials(box.engine, "ag.admin"), clock)
+    csrf = privileged_sign_in(admin, give_credentials(box.engine, "ag.admin"), clock, box)
     r = admin.post(
         f"/api/v1/admin/accounts/{login}/identities",
         json={"issuer": issuer, "subject": sub},

@@ -31,6 +31,7 @@ from tests.support.signin import (
     give_credentials,
     sign_in,
     totp_code,
+    totp_proof,
 )
 
 LOGIN = "/api/v1/auth/login"
@@ -485,7 +486,11 @@ def test_recovery_codes_are_hashed_and_single_use(
     """ASVS V6.5.1 (once), V6.5.2 (stored hashed), V6.5.3 (CSPRNG), V6.5.4 (entropy)."""
     c = client_for(app)
     csrf = sign_in(c, tm, clock)
-    r = c.post("/api/v1/auth/factors/recovery-codes", headers={"X-CSRF-Token": csrf})
+    proof = totp_proof(c, csrf, tm, clock, "recovery_codes")
+    r = c.post(
+        "/api/v1/auth/factors/recovery-codes",
+        headers={"X-CSRF-Token": csrf, "X-Factor-Proof": proof},
+    )
     assert r.status_code == 200
     codes = r.json()["codes"]
     assert len(codes) == 10
@@ -518,12 +523,12 @@ def test_recovery_codes_are_hashed_and_single_use(
 def test_step_up_is_needed_once_freshness_is_gone(
     app: FastAPI, tm: Account, clock: ManualClock
 ) -> None:
-    """ASVS V7.5.1: changing factors needs a recent second-factor proof; step-up renews it."""
+    """ASVS V7.5.1: a privileged action needs a recent second-factor proof; step-up renews it."""
     c = client_for(app)
     csrf = sign_in(c, tm, clock)
     clock.advance(6 * 60)
     h = {"X-CSRF-Token": csrf}
-    r = c.post("/api/v1/auth/factors/recovery-codes", headers=h)
+    r = c.post("/api/v1/auth/sessions/revoke-others", headers=h)
     assert (r.status_code, r.json()["code"]) == (401, "step_up_required")
     r = c.post("/api/v1/auth/step-up/totp", json={"code": "000000"}, headers=h)
     assert (r.status_code, r.json()["code"]) == (401, "step_up_required")
@@ -532,7 +537,74 @@ def test_step_up_is_needed_once_freshness_is_gone(
     assert dt.datetime.fromisoformat(r.json()["fresh_until"]) == clock.now() + dt.timedelta(
         minutes=5
     )
-    assert c.post("/api/v1/auth/factors/recovery-codes", headers=h).status_code == 200
+    assert c.post("/api/v1/auth/sessions/revoke-others", headers=h).status_code == 200
+
+
+def test_a_stolen_cookie_inside_the_fresh_window_cannot_change_a_factor(
+    app: FastAPI, box: Container, tm: Account, clock: ManualClock, journal: MemoryJournal
+) -> None:
+    """Pentest finding 1 (high), end to end: a thief holding the victim's cookie and User-Agent,
+    one minute after the victim signed in, tries to replace the TOTP and mint recovery codes.
+    Every change is refused (the sign-in's freshness is not a proof made for the change), the
+    victim's own code still works, and the security team is alerted. ASVS V6.4.4, V7.5.1."""
+    victim = client_for(app)
+    csrf = sign_in(victim, tm, clock)
+    thief = client_for(app)  # the victim's office NAT, the copied User-Agent
+    thief.cookies.set("rempart_session", token_of(victim))
+    clock.advance(60)  # well inside the five fresh minutes
+    h = {"X-CSRF-Token": csrf}
+    assert thief.get("/api/v1/me").status_code == 200  # the cookie works: the binding holds
+    r = thief.post("/api/v1/auth/totp/enrol/begin", headers=h)
+    assert (r.status_code, r.json()["code"]) == (401, "step_up_required")
+    r = thief.post("/api/v1/auth/factors/recovery-codes", headers=h)
+    assert (r.status_code, r.json()["code"]) == (401, "step_up_required")
+    r = thief.post(
+        "/api/v1/auth/factors/proof/totp",
+        json={"action": "totp_enrol", "code": "123456"},
+        headers=h,
+    )
+    assert (r.status_code, r.json()["code"]) == (401, "step_up_required")
+    r = thief.post(
+        "/api/v1/auth/password",
+        json={"current_password": tm.password, "new_password": "Zèbre-Violet-42-Lampadaire"},
+        headers=h,
+    )
+    assert (r.status_code, r.json()["code"]) == (401, "step_up_required")
+    r = thief.delete("/api/v1/auth/factors/totp", headers=h)
+    assert (r.status_code, r.json()["code"]) == (401, "step_up_required")
+    # The victim's factors are intact: no recovery code, the same TOTP signs in.
+    assert victim.get("/api/v1/auth/factors").json()["recovery_codes"] == {"left": 0}
+    clock.advance(30)
+    assert sign_in(client_for(app, address="198.51.100.77"), tm, clock)
+    refused = [a for a in box.alerts.alerts_since(None, 100) if a.rule == "factor_change_refused"]
+    assert len(refused) == 5
+    assert {a.evidence["action"] for a in refused} == {
+        "totp_enrol",
+        "recovery_codes",
+        "password_change",
+        "totp_remove",
+    }
+    assert Tag.AUTH_FACTOR_ADDED not in tags(journal)
+    assert Tag.AUTH_FACTOR_REFUSED in tags(journal)
+
+
+def test_a_factor_change_notifies_the_address_on_file(
+    app: FastAPI, box: Container, tm: Account, clock: ManualClock
+) -> None:
+    """With its proof the change happens; the holder gets a notice, the team an alert."""
+    c = client_for(app)
+    csrf = sign_in(c, tm, clock)
+    proof = totp_proof(c, csrf, tm, clock, "recovery_codes")
+    r = c.post(
+        "/api/v1/auth/factors/recovery-codes",
+        headers={"X-CSRF-Token": csrf, "X-Factor-Proof": proof},
+    )
+    assert r.status_code == 200
+    outbox = getattr(box.mailer, "outbox", [])
+    (notice,) = [m for m in outbox if "moyens de connexion" in m.subject]
+    assert notice.to == "tm.dupont@example.fr" or notice.to.startswith("tm.dupont")
+    assert "codes de secours" in notice.body
+    assert any(a.rule == "factor_changed" for a in box.alerts.alerts_since(None, 10))
 
 
 def test_admin_revokes_sessions_of_an_account_and_an_organisation(
@@ -583,30 +655,41 @@ def test_disabled_account_loses_its_sessions(
 def test_password_change_enforces_policy_and_ends_other_sessions(
     app: FastAPI, tm: Account, clock: ManualClock, journal: MemoryJournal
 ) -> None:
-    """ASVS V6.2.1, V6.2.3 (current password), V6.2.4/V6.2.12 (common passwords), V7.4.3."""
+    """ASVS V6.2.1, V6.2.3 (current password), V6.2.4/V6.2.12 (common passwords), V7.4.3; each
+    attempt behind its own proof (pentest finding 3)."""
     other = client_for(app, address="198.51.100.40")
     sign_in(other, tm, clock)
     c = client_for(app)
     clock.advance(31)
     csrf = sign_in(c, tm, clock)
-    h = {"X-CSRF-Token": csrf}
     url = "/api/v1/auth/password"
+
+    def proved() -> dict[str, str]:
+        return {
+            "X-CSRF-Token": csrf,
+            "X-Factor-Proof": totp_proof(c, csrf, tm, clock, "password_change"),
+        }
+
     r = c.post(
         url,
         json={"current_password": "wrong", "new_password": "Zèbre-Violet-42-Lampadaire"},
-        headers=h,
+        headers=proved(),
     )
     assert r.status_code == 401
     for weak in ["Password1234!", "short", "azertyuiop123456", "tm.dupont-Zz-12345678"]:
-        r = c.post(url, json={"current_password": tm.password, "new_password": weak}, headers=h)
-        assert (r.status_code, r.json()["code"]) == (400, "invalid_request"), weak
-        assert weak not in r.text
+        for current in (tm.password, "wrong"):  # the same answer: nothing about the current one
+            r = c.post(
+                url, json={"current_password": current, "new_password": weak}, headers=proved()
+            )
+            assert (r.status_code, r.json()["code"]) == (400, "invalid_request"), weak
+            assert weak not in r.text
+    clock.advance(60)
     r = c.post(
         url,
         json={"current_password": tm.password, "new_password": "Zèbre-Violet-42-Lampadaire"},
-        headers=h,
+        headers=proved(),
     )
-    assert r.status_code == 200
+    assert r.status_code == 200, r.text
     assert r.json() == {"sessions_ended": 1}
     assert other.get("/api/v1/me").json()["code"] == "session_revoked"
     assert c.get("/api/v1/me").status_code == 200

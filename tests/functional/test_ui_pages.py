@@ -197,7 +197,18 @@ def test_forms_without_the_session_token_are_refused(
         r = client.post("/compte/codes-de-secours", data=sent)
         assert r.status_code == 403
         assert "Accès refusé" in r.text
-    r = client.post("/compte/codes-de-secours", data={"csrf_token": csrf})
+    # The sign-in's own code proves nothing: a new code of the app is asked for this action.
+    r = client.post(
+        "/compte/codes-de-secours",
+        data={"csrf_token": csrf, "proof_code": totp_code(account, clock)},
+        follow_redirects=False,
+    )
+    assert (r.status_code, r.headers["location"]) == (303, "/compte/securite?ok=preuve_refusee")
+    clock.advance(30)
+    r = client.post(
+        "/compte/codes-de-secours",
+        data={"csrf_token": csrf, "proof_code": totp_code(account, clock)},
+    )
     assert r.status_code == 200
     assert len(re.findall(r"<li>[A-Z0-9]{4}(?:-[A-Z0-9]{4}){5}</li>", r.text)) == 10
 
@@ -210,21 +221,27 @@ def test_step_up_replays_the_interrupted_form(
 
     ASVS V7.5.1 (re-authentication before sensitive changes).
     """
-    account = give_credentials(box.engine, "tm.dupont")
+    account = give_credentials(box.engine, "am.dupont")
     client = client_for(app)
     csrf = sign_in(client, account, clock)
     clock.advance(6 * 60)  # past the 5-minute freshness, within the idle limit
-    asked = client.post("/compte/codes-de-secours", data={"csrf_token": csrf})
+    form = {
+        "csrf_token": csrf,
+        "login": "tm.nouveau",
+        "email": "tm.nouveau@example.fr",
+        "roles": "training_manager",
+    }
+    asked = client.post("/comptes/demandes", data=form)
     assert asked.status_code == 401
     assert "Confirmez votre identité" in asked.text
-    assert 'name="stepup_next" value="/compte/codes-de-secours"' in asked.text
+    assert 'name="stepup_next" value="/comptes/demandes"' in asked.text
     assert 'name="stepup_method" value="post"' in asked.text
     wrong = client.post(
         "/verification",
         data={
             "csrf_token": csrf,
             "stepup_code": "000000",
-            "stepup_next": "/compte/codes-de-secours",
+            "stepup_next": "/comptes/demandes",
             "stepup_method": "post",
         },
     )
@@ -235,16 +252,16 @@ def test_step_up_replays_the_interrupted_form(
         data={
             "csrf_token": csrf,
             "stepup_code": totp_code(account, clock),
-            "stepup_next": "/compte/codes-de-secours",
+            "stepup_next": "/comptes/demandes",
             "stepup_method": "post",
         },
         follow_redirects=False,
     )
     assert proven.status_code == 307
-    assert proven.headers["location"] == "/compte/codes-de-secours"
-    replayed = client.post("/compte/codes-de-secours", data={"csrf_token": csrf})
-    assert replayed.status_code == 200
-    assert "Vos codes de secours" in replayed.text
+    assert proven.headers["location"] == "/comptes/demandes"
+    replayed = client.post("/comptes/demandes", data=form, follow_redirects=False)
+    assert replayed.status_code == 303
+    assert replayed.headers["location"] == "/demandes?ok=demande"
 
 
 def test_step_up_never_redirects_off_site() -> None:

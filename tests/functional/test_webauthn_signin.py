@@ -20,13 +20,16 @@ from tests.factories import standard_world
 from tests.support.authenticator import SoftAuthenticator
 from tests.support.signin import (
     PUBLIC_URL,
+    approve_first_key,
     auth_settings,
     client_for,
     give_credentials,
+    key_proof,
     key_sign_in,
     register,
     sign_in,
     totp_code,
+    totp_proof,
 )
 
 LOGIN = "/api/v1/auth/login"
@@ -56,7 +59,7 @@ def test_register_then_sign_in_then_step_up_with_a_key(
     c = client_for(app)
     csrf = sign_in(c, tm, clock)
     key = SoftAuthenticator(PUBLIC_URL)
-    r = register(c, csrf, key)
+    r = register(c, csrf, key, totp_proof(c, csrf, tm, clock, "webauthn_register"))
     assert r.status_code == 201, r.text
     assert r.json()["name"] == "YubiKey"
     assert Tag.AUTH_FACTOR_ADDED in [e.tag for e in journal.entries]
@@ -88,10 +91,11 @@ def test_a_cloned_key_and_a_key_without_user_verification_are_refused(
     c = client_for(app)
     csrf = sign_in(c, tm, clock)
     no_uv = SoftAuthenticator(PUBLIC_URL, user_verified=False)
-    r = register(c, csrf, no_uv)
+    r = register(c, csrf, no_uv, totp_proof(c, csrf, tm, clock, "webauthn_register"))
     assert r.status_code == 401
     key = SoftAuthenticator(PUBLIC_URL)
-    assert register(c, csrf, key).status_code == 201
+    proof = totp_proof(c, csrf, tm, clock, "webauthn_register")
+    assert register(c, csrf, key, proof).status_code == 201
     assert key_sign_in(client_for(app, address="198.51.100.31"), tm, key).status_code == 200
     clone = client_for(app, address="198.51.100.32")
     r = key_sign_in(clone, tm, key, count_step=0)  # same counter again: a copy of the key
@@ -128,7 +132,15 @@ def test_privileged_roles_use_the_key_only_when_required(
         return
     assert (me.status_code, me.json()["code"]) == (403, "forbidden")
     key = SoftAuthenticator(PUBLIC_URL)
-    assert register(c, csrf, key).status_code == 201
+    proof = totp_proof(c, csrf, am, clock, "webauthn_register")
+    r = c.post(  # password + TOTP alone: not for a privileged account's first key
+        "/api/v1/auth/webauthn/register/begin",
+        headers={"X-CSRF-Token": csrf, "X-Factor-Proof": proof},
+    )
+    assert (r.status_code, r.json()["code"]) == (403, "forbidden")
+    approve_first_key(box, am.login)
+    proof = totp_proof(c, csrf, am, clock, "webauthn_register")
+    assert register(c, csrf, key, proof).status_code == 201
     browser = client_for(app, address="198.51.100.35")
     r = browser.post(LOGIN, json={"login": am.login, "password": am.password})
     assert r.json()["methods"] == ["webauthn"]
@@ -137,6 +149,7 @@ def test_privileged_roles_use_the_key_only_when_required(
         json={"challenge": r.json()["challenge"], "code": totp_code(am, clock, 1)},
     )
     assert (r.status_code, r.json()["code"]) == (403, "forbidden")
+    clock.advance(30)
     r = key_sign_in(browser, am, key)
     assert r.status_code == 200
     assert browser.get("/api/v1/me").status_code == 200
@@ -148,18 +161,23 @@ def test_privileged_roles_use_the_key_only_when_required(
 def test_the_last_factor_cannot_be_removed(
     app: FastAPI, box: Container, clock: ManualClock
 ) -> None:
-    """Removing factors needs a fresh proof and never leaves the account without one."""
+    """Removing factors needs a proof made for it and never leaves the account without one."""
     tm = give_credentials(box.engine, "tm.dupont")
     c = client_for(app)
     csrf = sign_in(c, tm, clock)
     h = {"X-CSRF-Token": csrf}
     key = SoftAuthenticator(PUBLIC_URL)
-    key_id = register(c, csrf, key).json()["id"]
-    assert c.delete("/api/v1/auth/factors/totp", headers=h).status_code == 204
-    r = c.delete(f"/api/v1/auth/factors/webauthn/{key_id}", headers=h)
+    proof = totp_proof(c, csrf, tm, clock, "webauthn_register")
+    key_id = register(c, csrf, key, proof).json()["id"]
+    proved = {**h, "X-Factor-Proof": totp_proof(c, csrf, tm, clock, "totp_remove")}
+    assert c.delete("/api/v1/auth/factors/totp", headers=proved).status_code == 204
+    proved = {**h, "X-Factor-Proof": key_proof(c, csrf, key, "webauthn_remove")}
+    r = c.delete(f"/api/v1/auth/factors/webauthn/{key_id}", headers=proved)
     assert (r.status_code, r.json()["code"]) == (409, "conflict")
-    assert c.delete("/api/v1/auth/factors/webauthn/999999", headers=h).status_code == 404
-    enrol = c.post("/api/v1/auth/totp/enrol/begin", headers=h).json()
+    proved = {**h, "X-Factor-Proof": key_proof(c, csrf, key, "webauthn_remove")}
+    assert c.delete("/api/v1/auth/factors/webauthn/999999", headers=proved).status_code == 404
+    proved = {**h, "X-Factor-Proof": key_proof(c, csrf, key, "totp_enrol")}
+    enrol = c.post("/api/v1/auth/totp/enrol/begin", headers=proved).json()
     assert enrol["otpauth_uri"].startswith("otpauth://totp/")
     import pyotp
 
@@ -170,5 +188,6 @@ def test_the_last_factor_cannot_be_removed(
         headers=h,
     )
     assert r.status_code == 204
-    assert c.delete(f"/api/v1/auth/factors/webauthn/{key_id}", headers=h).status_code == 204
+    proved = {**h, "X-Factor-Proof": key_proof(c, csrf, key, "webauthn_remove")}
+    assert c.delete(f"/api/v1/auth/factors/webauthn/{key_id}", headers=proved).status_code == 204
     assert c.get("/api/v1/auth/factors").json()["totp"] == {"enrolled": True}

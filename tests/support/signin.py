@@ -11,8 +11,11 @@ from argon2 import PasswordHasher
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, update
 
+from rempart.bootstrap import Container
 from rempart.db.schema.core import AgentRow
 from rempart.kernel.clock import ManualClock
+from rempart.kernel.context import ClientInfo, RequestContext
+from rempart.signin.service import proofs
 from tests.support.authenticator import SoftAuthenticator
 
 PASSWORD = "Quatre chevaux blancs sautent la haie 2026"
@@ -91,9 +94,74 @@ def auth_settings(db_url: str, **overrides: object) -> object:
 LOGIN = "/api/v1/auth/login"
 
 
-def register(client: TestClient, csrf: str, key: SoftAuthenticator, name: str = "YubiKey") -> Any:
+PROOF_TOTP = "/api/v1/auth/factors/proof/totp"
+
+
+def totp_proof(
+    client: TestClient, csrf: str, account: Account, clock: ManualClock, action: str
+) -> str:
+    """A proof ticket for ``action``: half a minute later, the app's new code."""
+    clock.advance(30)
+    r = client.post(
+        PROOF_TOTP,
+        json={"action": action, "code": totp_code(account, clock)},
+        headers={"X-CSRF-Token": csrf},
+    )
+    assert r.status_code == 200, r.text
+    return str(r.json()["proof"])
+
+
+def key_proof(client: TestClient, csrf: str, key: SoftAuthenticator, action: str) -> str:
+    """A proof ticket for ``action`` made with the security key ``key``."""
     h = {"X-CSRF-Token": csrf}
-    begin = client.post("/api/v1/auth/webauthn/register/begin", headers=h)
+    begin = client.post(
+        "/api/v1/auth/factors/proof/webauthn/begin", json={"action": action}, headers=h
+    )
+    assert begin.status_code == 200, begin.text
+    r = client.post(
+        "/api/v1/auth/factors/proof/webauthn/finish",
+        json={
+            "challenge": begin.json()["challenge"],
+            "credential": key.get(begin.json()["options"]),
+        },
+        headers=h,
+    )
+    assert r.status_code == 200, r.text
+    return str(r.json()["proof"])
+
+
+def approve_first_key(box: Container, login: str, by: str = "ag.sec") -> None:
+    """A second person (by default the agency's security officer) approves ``login``'s first
+    passkey, as ``POST /api/v1/accounts/{login}/first-passkey/approve`` does."""
+    approver = box.auth.directory.agent_by_login(by)
+    target = box.auth.directory.agent_by_login(login)
+    assert approver is not None
+    assert target is not None
+    org = box.auth.directory.organisation(approver.org_id)
+    assert org is not None
+    now = box.clock.now()
+    ctx = RequestContext(
+        agent=approver,
+        org=org,
+        session_id=f"test-session-{by}",
+        client=ClientInfo(address="192.0.2.10", user_agent="pytest", network="AS-TEST"),
+        now=now,
+        fresh_until=now + dt.timedelta(minutes=5),
+    )
+    proofs.approve_first_key(box.auth, ctx, target)
+
+
+def register(
+    client: TestClient,
+    csrf: str,
+    key: SoftAuthenticator,
+    proof: str,
+    name: str = "YubiKey",
+) -> Any:
+    h = {"X-CSRF-Token": csrf}
+    begin = client.post(
+        "/api/v1/auth/webauthn/register/begin", headers={**h, "X-Factor-Proof": proof}
+    )
     assert begin.status_code == 200, begin.text
     options = begin.json()["options"]
     assert options["authenticatorSelection"]["userVerification"] == "required"
@@ -124,13 +192,18 @@ def key_sign_in(client: TestClient, account: Account, key: SoftAuthenticator, **
     )
 
 
-def privileged_sign_in(client: TestClient, account: Account, clock: ManualClock) -> str:
-    """Sign in a privileged account: with a key when the policy demands one (enrolled here)."""
+def privileged_sign_in(
+    client: TestClient, account: Account, clock: ManualClock, box: Container
+) -> str:
+    """Sign in a privileged account: with a key when the policy demands one (enrolled here,
+    after the security officer's approval)."""
     csrf = sign_in(client, account, clock)
     if client.get("/api/v1/me").status_code == 200:
         return csrf
     key = SoftAuthenticator(PUBLIC_URL)
-    assert register(client, csrf, key).status_code == 201
+    approve_first_key(box, account.login)
+    proof = totp_proof(client, csrf, account, clock, "webauthn_register")
+    assert register(client, csrf, key, proof).status_code == 201
     r = key_sign_in(client, account, key)
     assert r.status_code == 200, r.text
     return str(r.json()["csrf_token"])

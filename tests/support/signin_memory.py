@@ -14,12 +14,15 @@ from typing import Any
 
 import pyotp
 
+from rempart.guard.adapters.memory_alerts import MemoryAlertStore
 from rempart.journal.adapters.memory import MemoryJournal
 from rempart.kernel.actors import Agent, Organisation, OrgKind, Role
 from rempart.kernel.clock import ManualClock
 from rempart.kernel.context import ClientInfo, RequestContext
 from rempart.kernel.tags import Tag
+from rempart.mail.adapters.memory import MemoryMailer
 from rempart.signin.adapters.dbsc import Es256DeviceProofs
+from rempart.signin.adapters.hashing import LocalHashingWork
 from rempart.signin.adapters.memory import (
     MemoryChallengeStore,
     MemoryCredentialStore,
@@ -32,8 +35,8 @@ from rempart.signin.adapters.memory_attempts import MemoryAttemptCounter
 from rempart.signin.adapters.passwords import Argon2PasswordHasher
 from rempart.signin.adapters.totp import PyotpTotp
 from rempart.signin.adapters.webauthn import PyWebauthn
-from rempart.signin.model import AuthPolicy
-from rempart.signin.service import login
+from rempart.signin.model import AuthPolicy, FactorAction
+from rempart.signin.service import login, proofs
 from rempart.signin.service.deps import AuthDeps
 from rempart.signin.service.sessions import OpenedSession
 from tests.factories import NOW
@@ -67,6 +70,8 @@ class Rig:
     journal: MemoryJournal
     clock: ManualClock
     federation: MemoryFederation
+    alerts: MemoryAlertStore
+    mailer: MemoryMailer
     totp_secrets: dict[int, str] = field(default_factory=dict)
     _next_id: int = 1
 
@@ -123,6 +128,11 @@ class Rig:
             fresh_until=now + dt.timedelta(minutes=5) if fresh else None,
         )
 
+    def prove(self, ctx: RequestContext, action: FactorAction) -> str:
+        """A proof ticket for ``action``: half a minute later, the app's new code."""
+        self.clock.advance(30)
+        return proofs.prove_with_totp(self.deps, ctx, action, self.code(ctx.agent)).token
+
     def tags(self) -> list[Tag]:
         """The tags of every event journalled so far."""
         return [e.tag for e in self.journal.entries]
@@ -140,6 +150,8 @@ def rig(*, federation: bool = True, **policy: Any) -> Rig:
     sessions = MemorySessionStore(store)
     challenges = MemoryChallengeStore()
     journal = MemoryJournal()
+    alerts = MemoryAlertStore()
+    mailer = MemoryMailer()
     fed = MemoryFederation(ISSUER)
     rules = AuthPolicy(rp_id="rempart.test", origin=ORIGIN, **policy)
     deps = AuthDeps(
@@ -156,18 +168,21 @@ def rig(*, federation: bool = True, **policy: Any) -> Rig:
         directory=directory,
         apps=directory,
         hasher=Argon2PasswordHasher(time_cost=1, memory_kib=8, parallelism=1),
+        work=LocalHashingWork(),
         totp=PyotpTotp(),
         webauthn=PyWebauthn(rules.rp_id, rules.rp_name, ORIGIN),
         federation=fed if federation else None,
         locator=MemoryLocator({HOME.address: (HOME.network, HOME.country)}),
         attempts=MemoryAttemptCounter(),
         journal=journal,
+        alerts=alerts,
+        mailer=mailer,
         clock=clock,
         policy=rules,
         secret=secrets.token_bytes(32),
         devices=Es256DeviceProofs(),
     )
-    return Rig(deps, directory, store, sessions, challenges, journal, clock, fed)
+    return Rig(deps, directory, store, sessions, challenges, journal, clock, fed, alerts, mailer)
 
 
 def authenticator() -> SoftAuthenticator:

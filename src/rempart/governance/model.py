@@ -71,6 +71,8 @@ class GovernanceAlert(StrEnum):
     APP_RESUMED = "app_resumed"
     ACCOUNTS_DISABLED = "accounts_disabled"
     REVIEW_REMOVED = "review_removed_access"
+    TRAINING_ATTESTED = "training_attestation_changed"
+    END_DATE_SET = "end_date_changed"
 
 
 class RequestKind(StrEnum):
@@ -394,6 +396,35 @@ def approval_refusal(
             (requester.approved_by == approver.id, Refusal.REQUESTER_APPROVED_BY_APPROVER),
             (too_young, Refusal.APPROVER_TOO_YOUNG),
             (approver_standing.on_probation(now), Refusal.APPROVER_ON_PROBATION),
+        ]
+    )
+
+
+def first_key_refusal(
+    approver: Agent,
+    target: Agent,
+    approver_standing: AccountStanding,
+    target_standing: AccountStanding,
+) -> Refusal | None:
+    """Why ``approver`` may not let ``target`` (privileged) register its first passkey, or None.
+
+    A second person vouches that the one registering it is the account's holder: a security
+    officer, an agency administrator, or another account manager of the organisation for an
+    account holding no national role; never the account itself nor one linked to it.
+    """
+    authorised = (
+        approver.has(Role.SECURITY_OFFICER)
+        or is_agency_admin(approver)
+        or (may_manage(approver, target.org_id) and not target.roles & NEVER_GRANTABLE)
+    )
+    return _first(
+        [
+            (approver.id == target.id, Refusal.SELF_APPROVAL),
+            (not authorised, Refusal.APPROVER_NOT_AUTHORISED),
+            (approver_standing.created_by == target.id, Refusal.APPROVER_CREATED_BY_REQUESTER),
+            (approver_standing.approved_by == target.id, Refusal.APPROVER_APPROVED_BY_REQUESTER),
+            (target_standing.created_by == approver.id, Refusal.REQUESTER_CREATED_BY_APPROVER),
+            (target_standing.approved_by == approver.id, Refusal.REQUESTER_APPROVED_BY_APPROVER),
         ]
     )
 

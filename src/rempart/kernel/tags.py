@@ -41,6 +41,8 @@ class Tag(StrEnum):
     AUTH_RECOVERY_CODE_USED = "auth:recovery_code:used"
     AUTH_FACTOR_ADDED = "auth:factor:added"
     AUTH_FACTOR_REMOVED = "auth:factor:removed"
+    AUTH_FACTOR_REFUSED = "auth:factor:refused"
+    AUTH_FIRST_KEY_APPROVED = "auth:first_key:approved"
     AUTH_LOGIN_THROTTLED = "auth:login:throttled"
     AUTH_PASSWORD_CHANGED = "auth:password:changed"  # noqa: S105 - a tag, not a password
     AUTH_IDENTITY_LINKED = "auth:identity:linked"

@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from rempart.kernel.actors import Agent, Organisation
+from rempart.kernel.actors import Agent, Organisation, Role
 from rempart.kernel.throttling import ThrottlePolicy
 
 # Growing delays after failed sign-ins (ASVS V6.3.1), per account and per client address.
@@ -39,6 +39,31 @@ class ChallengeKind(StrEnum):
     WEBAUTHN_STEP_UP = "webauthn_step_up"
     TOTP_ENROL = "totp_enrol"
     OIDC = "oidc"
+    PROOF_WEBAUTHN = "proof_webauthn"  # a key's assertion asked for one factor action
+    FACTOR_PROOF = "factor_proof"  # a factor proven for one action, not yet spent
+    FIRST_KEY_APPROVAL = "first_key_approval"  # a second person let a privileged account
+    # register its first passkey
+
+
+class FactorAction(StrEnum):
+    """What changes an account's way of signing in: each needs its own proof (finding of the
+    2026 penetration test: a cookie stolen inside the sign-in's fresh window replaced the
+    victim's TOTP and minted recovery codes, riding on the freshness the cookie carried)."""
+
+    TOTP_ENROL = "totp_enrol"
+    TOTP_REMOVE = "totp_remove"
+    RECOVERY_CODES = "recovery_codes"
+    WEBAUTHN_REGISTER = "webauthn_register"
+    WEBAUTHN_REMOVE = "webauthn_remove"
+    PASSWORD_CHANGE = "password_change"  # noqa: S105 - an action's name, not a password
+
+
+class SigninAlert(StrEnum):
+    """Alert rules sign-in raises to the security team."""
+
+    FACTOR_CHANGED = "factor_changed"
+    FACTOR_CHANGE_REFUSED = "factor_change_refused"
+    FIRST_KEY_APPROVED = "first_key_approved"
 
 
 class EndReason(StrEnum):
@@ -86,6 +111,11 @@ class AuthPolicy:
     # must be answered within the same time.
     device_cookie_ttl: dt.timedelta = dt.timedelta(minutes=5)
     device_challenge_ttl: dt.timedelta = dt.timedelta(minutes=5)
+    # Training managers reach a whole organisation's trainees: phishing-resistant too, outside
+    # demo mode (settings.webauthn_for_training_managers).
+    webauthn_for_training_managers: bool = False
+    proof_ttl: dt.timedelta = dt.timedelta(minutes=2)  # a factor proof, spent by one action
+    first_key_approval_ttl: dt.timedelta = dt.timedelta(hours=24)
 
 
 @dataclass(frozen=True, slots=True)
@@ -272,6 +302,18 @@ def keyed_digest(key: bytes, purpose: str, value: str) -> str:
     return hmac.new(key, f"{purpose}\x00{value}".encode(), hashlib.sha256).hexdigest()
 
 
+def needs_phishing_resistant(agent: Agent, policy: AuthPolicy) -> bool:
+    """True when the agent signs in (and proves factor changes) with a security key only.
+
+    Privileged roles when the policy says so (the Dec 2025 incident started with an account
+    manager's account), and training managers, whose scope is a whole organisation (July 2025:
+    a training body's stolen credentials), when ``webauthn_for_training_managers`` is on.
+    """
+    if agent.privileged and policy.webauthn_only_for_privileged:
+        return True
+    return policy.webauthn_for_training_managers and agent.has(Role.TRAINING_MANAGER)
+
+
 def allowed_methods(
     agent: Agent,
     *,
@@ -286,7 +328,7 @@ def allowed_methods(
     Dec 2025 incident started with an account manager's account); recovery codes are
     phishable too, so they are not offered to them either.
     """
-    if agent.privileged and policy.webauthn_only_for_privileged:
+    if needs_phishing_resistant(agent, policy):
         return [Method.WEBAUTHN] if has_webauthn else []
     methods: list[Method] = []
     if has_totp:
@@ -301,15 +343,34 @@ def allowed_methods(
 def needs_key_enrolment(
     agent: Agent, *, has_totp: bool, has_webauthn: bool, policy: AuthPolicy
 ) -> bool:
-    """A privileged agent with TOTP but no key yet: TOTP may open an enrol-only session."""
-    return (
-        agent.privileged and policy.webauthn_only_for_privileged and has_totp and not has_webauthn
-    )
+    """An agent who must use a key, with TOTP but no key yet: TOTP opens an enrol-only session."""
+    return needs_phishing_resistant(agent, policy) and has_totp and not has_webauthn
+
+
+def proof_methods(
+    agent: Agent, *, has_totp: bool, has_webauthn: bool, policy: AuthPolicy
+) -> list[Method]:
+    """The factors that may prove a factor change: never a recovery code (they are what a thief
+    mints), a key only for those who must sign in with one, unless they have none yet."""
+    if needs_phishing_resistant(agent, policy) and has_webauthn:
+        return [Method.WEBAUTHN]
+    methods: list[Method] = []
+    if has_totp:
+        methods.append(Method.TOTP)
+    if has_webauthn:
+        methods.append(Method.WEBAUTHN)
+    return methods
+
+
+def needs_first_key_approval(agent: Agent, *, has_webauthn: bool, policy: AuthPolicy) -> bool:
+    """A privileged account's first passkey needs a second person's approval: otherwise a
+    phished password and TOTP code would become a permanent key in the thief's hands."""
+    return agent.privileged and policy.webauthn_only_for_privileged and not has_webauthn
 
 
 def acr_satisfies(acr: str, agent: Agent | None, policy: AuthPolicy) -> bool:
     """True when the identity provider's ``acr`` meets what Rempart requires (ASVS V6.8.4)."""
     wanted = policy.acr_values
-    if agent is not None and agent.privileged and policy.webauthn_only_for_privileged:
+    if agent is not None and needs_phishing_resistant(agent, policy):
         wanted = policy.privileged_acr_values
     return acr in wanted

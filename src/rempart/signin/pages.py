@@ -14,7 +14,8 @@ from fastapi import APIRouter, Form, Request, Response
 from fastapi.responses import RedirectResponse
 
 from rempart.kernel import errors as e
-from rempart.signin.service import factors, login, sessions
+from rempart.signin.model import FactorAction
+from rempart.signin.service import factors, login, proofs, sessions
 from rempart.signin.web import (
     auth_deps,
     clear_session_cookie,
@@ -181,6 +182,7 @@ def security_page(request: Request, visitor: AnyVisitor) -> Response:
         {
             "title": "Sécurité de mon compte",
             "factors": factors.list_factors(auth, visitor.ctx),
+            "proof_methods": [str(m) for m in proofs.methods_for(auth, visitor.ctx.agent)],
             "sessions": sessions.list_own(auth, visitor.ctx),
             "public_origin": _public_origin(request),
             "same_origin": _same_origin(request),
@@ -195,9 +197,20 @@ def _same_origin(request: Request) -> bool:
 
 
 @router.post("/compte/codes-de-secours")
-def recovery_codes(request: Request, visitor: Agent) -> Response:
-    """Ten new recovery codes, shown once (after a fresh second-factor proof)."""
-    codes = factors.new_recovery_codes(auth_deps(request), visitor.ctx)
+def recovery_codes(
+    request: Request,
+    visitor: Agent,
+    proof_code: Annotated[str, Form(max_length=64)] = "",
+) -> Response:
+    """Ten new recovery codes, shown once, after a new code of the app proven for this very
+    action (the sign-in's freshness does not count)."""
+    auth = auth_deps(request)
+    try:
+        proof = proofs.prove_with_totp(auth, visitor.ctx, FactorAction.RECOVERY_CODES, proof_code)
+    except (e.StepUpRequired, e.Forbidden):
+        # Not the step-up page: replaying this form would replay the refused code.
+        return RedirectResponse("/compte/securite?ok=preuve_refusee", status_code=303)
+    codes = factors.new_recovery_codes(auth, visitor.ctx, proof.token)
     return render(
         request, "signin/recovery_codes.html", {"title": "Codes de secours", "codes": codes}
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from contextlib import AbstractContextManager
 from typing import Protocol
 
 from rempart.kernel.throttling import Failures
@@ -336,4 +337,14 @@ class SessionRevocations(Protocol):
         except_key: str | None = None,
     ) -> list[Session]:
         """End every live session of an agent or an organisation; return the sessions ended."""
+        ...
+
+
+class HashingWork(Protocol):
+    """Bounds on argon2 work, so that memory stays flat under a flood (each hash holds tens of
+    MiB): at most one at a time per account, a few per address, a fixed number in total."""
+
+    def slot(self, login: str, address: str) -> AbstractContextManager[None]:
+        """Hold a slot for one hash; raise Throttled when the account or the address already
+        holds its share, or when no slot frees up in time."""
         ...

@@ -7,11 +7,14 @@ import datetime as dt
 from urllib.parse import urlsplit
 
 from rempart.db.uow import Database
+from rempart.guard.ports import AlertSink
 from rempart.journal.ports import JournalWriter
 from rempart.kernel.ports import AppSwitches, Clock, Directory
+from rempart.mail.ports import Mailer
 from rempart.settings import Settings
 from rempart.signin.adapters.dbsc import Es256DeviceProofs
 from rempart.signin.adapters.geoip import GeoipLocator
+from rempart.signin.adapters.hashing import LocalHashingWork
 from rempart.signin.adapters.memory_attempts import MemoryAttemptCounter
 from rempart.signin.adapters.oidc import AuthlibFederation
 from rempart.signin.adapters.passwords import Argon2PasswordHasher
@@ -34,6 +37,7 @@ def auth_policy(settings: Settings) -> AuthPolicy:
         lock_after=settings.lockout_threshold,
         self_unlock_after=dt.timedelta(minutes=settings.self_unlock_minutes),
         webauthn_only_for_privileged=bool(settings.webauthn_only_for_privileged),
+        webauthn_for_training_managers=bool(settings.webauthn_for_training_managers),
         acr_values=tuple(settings.oidc_acr_values),
         privileged_acr_values=tuple(settings.oidc_privileged_acr_values),
         rp_id=public.hostname or "localhost",
@@ -48,6 +52,8 @@ def build_auth(
     directory: Directory,
     apps: AppSwitches,
     journal: JournalWriter,
+    alerts: AlertSink,
+    mailer: Mailer,
     clock: Clock,
 ) -> AuthDeps:
     """Sign-in's use-case dependencies on the portal database."""
@@ -81,12 +87,19 @@ def build_auth(
         hasher=Argon2PasswordHasher(
             settings.argon2_time_cost, settings.argon2_memory_kib, settings.argon2_parallelism
         ),
+        work=LocalHashingWork(
+            max_total=settings.argon2_max_concurrent,
+            max_per_address=settings.argon2_max_per_address,
+            wait_seconds=settings.argon2_queue_seconds,
+        ),
         totp=PyotpTotp(),
         webauthn=PyWebauthn(policy.rp_id, policy.rp_name, policy.origin),
         federation=federation,
         locator=GeoipLocator(),
         attempts=MemoryAttemptCounter(),
         journal=journal,
+        alerts=alerts,
+        mailer=mailer,
         clock=clock,
         policy=policy,
         secret=settings.secret_key.get_secret_value().encode(),

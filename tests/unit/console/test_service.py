@@ -104,12 +104,15 @@ def rig() -> Rig:
         directory=portal,  # type: ignore[arg-type]
         apps=portal,  # type: ignore[arg-type]
         hasher=Unused("hasher"),  # type: ignore[arg-type]
+        work=Unused("hashing work"),  # type: ignore[arg-type]
         totp=Unused("totp"),  # type: ignore[arg-type]
         webauthn=Unused("webauthn"),  # type: ignore[arg-type]
         federation=None,
         locator=Unused("locator"),  # type: ignore[arg-type]
         attempts=Unused("attempts"),  # type: ignore[arg-type]
         journal=journal,
+        alerts=alerts,
+        mailer=Unused("mailer"),  # type: ignore[arg-type]
         clock=clock,
         policy=AuthPolicy(),
         secret=b"s" * 32,

@@ -29,6 +29,7 @@ from rempart.kernel.tags import Tag
 from rempart.kernel.transactions import MemoryTransactions
 from rempart.mail.adapters.memory import MemoryMailer
 from rempart.mail.ports import Mailer
+from rempart.signin.adapters.hashing import LocalHashingWork
 from rempart.signin.adapters.memory_attempts import MemoryAttemptCounter
 from rempart.signin.model import AuthPolicy, Session
 from rempart.signin.service.deps import AuthDeps
@@ -168,12 +169,15 @@ def build_deps(u: Unit, mailer: Mailer | None = None) -> GovernanceDeps:
         directory=u.people,
         apps=u.people,
         hasher=SaltedHasher(),
+        work=LocalHashingWork(),
         totp=u.totp,
         webauthn=Unused("WebAuthn ceremonies"),  # type: ignore[arg-type]
         federation=None,
         locator=FixedLocator(),
         attempts=MemoryAttemptCounter(),
         journal=u.journal,
+        alerts=u.alerts,
+        mailer=mailer or u.mailer,
         clock=u.clock,
         policy=AuthPolicy(),
         secret=b"unit-test-secret",

@@ -17,7 +17,7 @@ from rempart.kernel.errors import (
 )
 from rempart.kernel.tags import Tag
 from rempart.signin.adapters.passwords import Argon2PasswordHasher
-from rempart.signin.model import AccountLock, digest
+from rempart.signin.model import AccountLock, FactorAction, digest
 from rempart.signin.service import factors, login
 from rempart.signin.service.login import PasswordAccepted
 from tests.support.signin_memory import ELSEWHERE, HOME, PASSWORD, Rig, rig
@@ -215,7 +215,8 @@ def test_recovery_code_signs_in_once() -> None:
     """A recovery code is a second factor, spent at first use (ASVS V6.5.1)."""
     r = rig()
     agent = r.agent("tm.dupont")
-    codes = factors.new_recovery_codes(r.deps, r.context(agent))
+    ctx = r.context(agent)
+    codes = factors.new_recovery_codes(r.deps, ctx, r.prove(ctx, FactorAction.RECOVERY_CODES))
     accepted = login.submit_password(r.deps, "tm.dupont", PASSWORD, HOME)
     assert "recovery_code" in accepted.methods
     opened = login.finish_with_recovery_code(r.deps, accepted.challenge, codes[0].lower(), HOME)

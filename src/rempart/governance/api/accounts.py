@@ -306,6 +306,21 @@ def reset_factors(ctx: Ctx, gov: Gov, login: str) -> Any:
     return accounts.reset_factors(gov, ctx, login)
 
 
+class FirstKeyApproved(BaseModel):
+    login: str
+    approved_until: AwareDatetime
+
+
+@router.post(
+    "/accounts/{login}/first-passkey/approve",
+    response_model=FirstKeyApproved,
+    responses=problems(400, 401, 403, 404, 409),
+)
+def approve_first_key(ctx: Ctx, gov: Gov, login: str) -> Any:
+    """Let a privileged account register its first passkey (a second person's approval)."""
+    return accounts.approve_first_key(gov, ctx, login)
+
+
 @router.post(
     "/accounts/{login}/enrolment-link",
     response_model=LinkSent,

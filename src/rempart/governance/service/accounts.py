@@ -31,7 +31,7 @@ from rempart.kernel.errors import (
 from rempart.kernel.tags import Decision, Tag
 from rempart.signin.model import EndReason
 from rempart.signin.service import admin as signin_admin
-from rempart.signin.service import federation
+from rempart.signin.service import federation, proofs
 from rempart.signin.service.sessions import end_sessions, require_fresh
 
 # Refusals that look like an attempt on the four-eyes rule itself, not a slip of the hand.
@@ -739,6 +739,36 @@ def reset_factors(gov: GovernanceDeps, ctx: RequestContext, login: str) -> dict[
     )
     sent = enrolment.send_link(gov, ctx, target)
     return {"login": target.login, "enrolment_link_sent": sent, "sessions_ended": ended}
+
+
+def approve_first_key(gov: GovernanceDeps, ctx: RequestContext, login: str) -> dict[str, Any]:
+    """A second person lets a privileged account register its first passkey (for a day)."""
+    target = gov.directory.agent_by_login(login) if 0 < len(login) <= 64 else None
+    if target is None:
+        raise NotFound()
+    facts: dict[str, object] = {"login": login, "account_org_id": target.org_id}
+    if not (
+        ctx.agent.has(Role.SECURITY_OFFICER)
+        or g.is_agency_admin(ctx.agent)
+        or g.may_manage(ctx.agent, target.org_id)
+    ):
+        raise NotFound()  # another organisation's account: as absent
+    refusal = g.first_key_refusal(
+        ctx.agent,
+        target,
+        gov.standings.standing(ctx.agent.id),
+        gov.standings.standing(target.id),
+    )
+    if refusal is not None:
+        _refuse(gov, ctx, Tag.ACCOUNT_APPROVAL_REFUSED, refusal, facts)
+    _in_good_standing(gov, ctx.agent)
+    require_fresh(ctx)
+    if not target.privileged:
+        raise Conflict("only a privileged account's first passkey needs an approval")
+    if gov.auth.webauthn_keys.webauthn_credentials(target.id):
+        raise Conflict("this account already has a passkey")
+    until = proofs.approve_first_key(gov.auth, ctx, target)
+    return {"login": target.login, "approved_until": until.isoformat()}
 
 
 def resend_enrolment_link(gov: GovernanceDeps, ctx: RequestContext, login: str) -> dict[str, Any]:

@@ -9,13 +9,13 @@ from __future__ import annotations
 import json
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query, Request, Response
+from fastapi import APIRouter, Header, Path, Query, Request, Response
 from fastapi.responses import RedirectResponse
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from rempart.kernel.errors import Unauthenticated
-from rempart.signin.model import Method
-from rempart.signin.service import admin, factors, federation, login, sessions
+from rempart.signin.model import FactorAction, Method
+from rempart.signin.service import admin, factors, federation, login, proofs, sessions
 from rempart.signin.service.sessions import OpenedSession, Resumption
 from rempart.signin.web import (
     DEVICE_COOKIE,
@@ -38,6 +38,16 @@ admin_router = APIRouter(prefix="/api/v1/admin", tags=["sign-in administration"]
 Challenge = Annotated[str, Field(min_length=1, max_length=128)]
 Code = Annotated[str, Field(min_length=1, max_length=64)]
 Login = Annotated[str, Path(min_length=1, max_length=64)]
+# The ticket of a factor proven for this very change (POST /api/v1/auth/factors/proof/...).
+FactorProof = Annotated[
+    str | None,
+    Header(
+        alias="X-Factor-Proof",
+        max_length=128,
+        description="The proof ticket made for this action (factors/proof/totp or "
+        "factors/proof/webauthn); the sign-in's freshness is not a proof.",
+    ),
+]
 
 
 class _In(BaseModel):
@@ -161,6 +171,22 @@ class TotpEnrolment(BaseModel):
 
 class RecoveryCodes(BaseModel):
     codes: list[str] = Field(description="Shown once")
+
+
+class ProofTotpIn(_In):
+    action: FactorAction
+    code: Code
+
+
+class ProofBeginIn(_In):
+    action: FactorAction
+
+
+class ProofOut(BaseModel):
+    proof: str = Field(description="Send it as X-Factor-Proof with the change; used once")
+    action: FactorAction
+    method: str
+    expires_at: AwareDatetime
 
 
 class PasswordChanged(BaseModel):
@@ -334,10 +360,49 @@ def list_factors(auth: Auth, ctx: EnrolSession) -> Any:
     return factors.list_factors(auth, ctx)
 
 
-@router.post("/webauthn/register/begin", response_model=OptionsOut, responses=problems(401, 403))
-def webauthn_register_begin(auth: Auth, ctx: EnrolSession) -> Any:
-    """Creation options for a new security key (needs a fresh second-factor proof)."""
-    handle, options = factors.webauthn_registration_options(auth, ctx)
+def _proof_out(proof: proofs.Proof) -> dict[str, Any]:
+    return {
+        "proof": proof.token,
+        "action": proof.action,
+        "method": proof.method,
+        "expires_at": proof.expires_at,
+    }
+
+
+@router.post("/factors/proof/totp", response_model=ProofOut, responses=problems(400, 401, 403, 429))
+def factor_proof_totp(auth: Auth, ctx: EnrolSession, body: ProofTotpIn) -> Any:
+    """Prove the TOTP factor (a new code) for one factor change; throttled like a sign-in."""
+    return _proof_out(proofs.prove_with_totp(auth, ctx, body.action, body.code))
+
+
+@router.post(
+    "/factors/proof/webauthn/begin", response_model=OptionsOut, responses=problems(400, 401, 403)
+)
+def factor_proof_webauthn_begin(auth: Auth, ctx: EnrolSession, body: ProofBeginIn) -> Any:
+    """WebAuthn request options to prove a key for one factor change."""
+    handle, options = proofs.webauthn_proof_options(auth, ctx, body.action)
+    return {"challenge": handle, "options": json.loads(options)}
+
+
+@router.post(
+    "/factors/proof/webauthn/finish",
+    response_model=ProofOut,
+    responses=problems(400, 401, 403, 429),
+)
+def factor_proof_webauthn_finish(auth: Auth, ctx: EnrolSession, body: WebauthnIn) -> Any:
+    """The key's assertion: a proof ticket for the action named at ``begin``."""
+    return _proof_out(
+        proofs.prove_with_webauthn(auth, ctx, body.challenge, json.dumps(body.credential))
+    )
+
+
+@router.post(
+    "/webauthn/register/begin", response_model=OptionsOut, responses=problems(400, 401, 403)
+)
+def webauthn_register_begin(auth: Auth, ctx: EnrolSession, proof: FactorProof = None) -> Any:
+    """Creation options for a new security key (a proof made for ``webauthn_register``; a
+    privileged account's first key also needs a second person's approval)."""
+    handle, options = factors.webauthn_registration_options(auth, ctx, proof)
     return {"challenge": handle, "options": json.loads(options)}
 
 
@@ -361,17 +426,22 @@ def webauthn_register_finish(auth: Auth, ctx: EnrolSession, body: WebauthnRegist
     responses={**no_content("The key is removed"), **problems(400, 401, 403, 404, 409)},
 )
 def remove_webauthn(
-    auth: Auth, ctx: Session, key_id: Annotated[int, Path(ge=1, le=2**62)]
+    auth: Auth,
+    ctx: Session,
+    key_id: Annotated[int, Path(ge=1, le=2**62)],
+    proof: FactorProof = None,
 ) -> Response:
-    """Remove one of the caller's keys (not the last way to sign in)."""
-    factors.remove_webauthn(auth, ctx, key_id)
+    """Remove one of the caller's keys (not the last way to sign in; a proof made for
+    ``webauthn_remove``)."""
+    factors.remove_webauthn(auth, ctx, key_id, proof)
     return Response(status_code=204)
 
 
-@router.post("/totp/enrol/begin", response_model=TotpEnrolment, responses=problems(401, 403))
-def totp_enrol_begin(auth: Auth, ctx: EnrolSession) -> Any:
-    """A new TOTP secret (and its otpauth URI) to confirm with a code."""
-    return factors.totp_enrolment(auth, ctx)
+@router.post("/totp/enrol/begin", response_model=TotpEnrolment, responses=problems(400, 401, 403))
+def totp_enrol_begin(auth: Auth, ctx: EnrolSession, proof: FactorProof = None) -> Any:
+    """A new TOTP secret (and its otpauth URI) to confirm with a code (a proof made for
+    ``totp_enrol``)."""
+    return factors.totp_enrolment(auth, ctx, proof)
 
 
 @router.post(
@@ -388,23 +458,33 @@ def totp_enrol_finish(auth: Auth, ctx: EnrolSession, body: TotpIn) -> Response:
 @router.delete(
     "/factors/totp",
     status_code=204,
-    responses={**no_content("The TOTP secret is forgotten"), **problems(401, 403, 404, 409)},
+    responses={
+        **no_content("The TOTP secret is forgotten"),
+        **problems(400, 401, 403, 404, 409),
+    },
 )
-def remove_totp(auth: Auth, ctx: Session) -> Response:
-    """Forget the caller's TOTP secret (not the last way to sign in)."""
-    factors.remove_totp(auth, ctx)
+def remove_totp(auth: Auth, ctx: Session, proof: FactorProof = None) -> Response:
+    """Forget the caller's TOTP secret (not the last way to sign in; a proof made for
+    ``totp_remove``)."""
+    factors.remove_totp(auth, ctx, proof)
     return Response(status_code=204)
 
 
-@router.post("/factors/recovery-codes", response_model=RecoveryCodes, responses=problems(401, 403))
-def new_recovery_codes(auth: Auth, ctx: Session) -> Any:
-    """Ten new one-time recovery codes, shown once; the previous ones stop working."""
-    return {"codes": factors.new_recovery_codes(auth, ctx)}
+@router.post(
+    "/factors/recovery-codes", response_model=RecoveryCodes, responses=problems(400, 401, 403)
+)
+def new_recovery_codes(auth: Auth, ctx: Session, proof: FactorProof = None) -> Any:
+    """Ten new one-time recovery codes, shown once; the previous ones stop working (a proof
+    made for ``recovery_codes``)."""
+    return {"codes": factors.new_recovery_codes(auth, ctx, proof)}
 
 
 @router.post("/password", response_model=PasswordChanged, responses=problems(400, 401, 403, 429))
-def change_password(request: Request, auth: Auth, ctx: Session, body: PasswordIn) -> Any:
-    """Change the caller's password (CNIL 2022-100 policy, common passwords refused)."""
+def change_password(
+    request: Request, auth: Auth, ctx: Session, body: PasswordIn, proof: FactorProof = None
+) -> Any:
+    """Change the caller's password (CNIL 2022-100 policy, common passwords refused): a proof
+    made for ``password_change``, throttled and counted towards the lock like a sign-in."""
     ended = factors.change_password(
         auth,
         ctx,
@@ -412,6 +492,7 @@ def change_password(request: Request, auth: Auth, ctx: Session, body: PasswordIn
         body.current_password,
         body.new_password,
         body.end_other_sessions,
+        proof,
     )
     return {"sessions_ended": ended}
 

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from rempart.guard.ports import AlertSink
 from rempart.journal.ports import JournalWriter
 from rempart.kernel.ports import AppSwitches, Clock, Directory
+from rempart.mail.ports import Mailer
 from rempart.signin.model import AuthPolicy
 from rempart.signin.ports import (
     AccountLocks,
@@ -13,6 +15,7 @@ from rempart.signin.ports import (
     ChallengeStore,
     CredentialStore,
     DeviceProofs,
+    HashingWork,
     IdentityFederation,
     IdentityLinks,
     LoginRecords,
@@ -43,12 +46,15 @@ class AuthDeps:
     directory: Directory  # accounts and organisations by id or login
     apps: AppSwitches  # the kill switches containment pulls
     hasher: PasswordHasher
+    work: HashingWork  # argon2 bounded per account, per address and in total
     totp: TotpVerifier
     webauthn: WebauthnCeremonies
     federation: IdentityFederation | None
     locator: NetworkLocator
     attempts: AttemptCounter
     journal: JournalWriter
+    alerts: AlertSink  # factor changes and refused ones, to the security team
+    mailer: Mailer  # notices to the address on file when a factor changes
     clock: Clock
     policy: AuthPolicy
     secret: bytes  # derives CSRF tokens and peppers recovery-code hashes

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from rempart.guard.alerts import Alert, Severity
 from rempart.journal.model import JournalEntry
 from rempart.kernel.actors import Agent
 from rempart.kernel.context import ClientInfo
 from rempart.kernel.tags import Decision, Tag
+from rempart.signin.model import SigninAlert
 from rempart.signin.service.deps import AuthDeps
 
 
@@ -41,4 +43,32 @@ def emit(
                 details=dict(details or {}),
             )
         ]
+    )
+
+
+def alert(
+    deps: AuthDeps,
+    rule: SigninAlert,
+    severity: Severity,
+    explanation: str,
+    client: ClientInfo,
+    *,
+    agent: Agent,
+    session_id: str = "",
+    evidence: dict[str, object] | None = None,
+    action_taken: str = "none",
+) -> int:
+    """Raise an alert to the security team (never a secret in ``evidence``); return its id."""
+    return deps.alerts.raise_alert(
+        Alert(
+            at=deps.clock.now(),
+            rule=str(rule),
+            severity=severity,
+            explanation=explanation,
+            action_taken=action_taken,
+            agent_login=agent.login,
+            org_id=agent.org_id,
+            session_id=session_id,
+            evidence={"address": client.address, "network": client.network, **(evidence or {})},
+        )
     )

@@ -1,7 +1,10 @@
 """Second factors of the signed-in agent: list, add, remove; step-up; password change.
 
-Changing what authenticates an account needs a recent second-factor proof (ASVS V7.5.1),
-and every change is a security event (factor added/removed).
+Changing what authenticates an account needs a proof of an existing factor made for that very
+change (``proofs``: a new TOTP code or a key's assertion, ASVS V6.4.4, V7.5.1), never the
+sign-in's freshness; every change is a security event, mailed to the account's holder and
+alerted to the security team. A privileged account's first passkey also needs a second
+person's approval.
 """
 
 from __future__ import annotations
@@ -11,22 +14,32 @@ import secrets
 from typing import Any
 
 from rempart.kernel.context import RequestContext
-from rempart.kernel.errors import Conflict, Forbidden, NotFound, StepUpRequired, Unauthenticated
+from rempart.kernel.errors import (
+    AccountLocked,
+    Conflict,
+    Forbidden,
+    NotFound,
+    StepUpRequired,
+    Unauthenticated,
+)
 from rempart.kernel.tags import Decision, Tag
 from rempart.signin.model import (
-    Challenge,
     ChallengeKind,
     EndReason,
+    FactorAction,
     Method,
     WebauthnCredential,
     allowed_methods,
     digest,
     keyed_digest,
+    needs_first_key_approval,
 )
 from rempart.signin.passwords import check_password
+from rempart.signin.service import proofs
 from rempart.signin.service.deps import AuthDeps
 from rempart.signin.service.events import emit
 from rempart.signin.service.login import (
+    LOCKED,
     b64,
     check_throttle,
     count_failure,
@@ -35,11 +48,15 @@ from rempart.signin.service.login import (
     unb64,
     verify_assertion,
 )
-from rempart.signin.service.sessions import end_sessions, mark_fresh, require_fresh
+from rempart.signin.service.sessions import end_sessions, mark_fresh
 
 RECOVERY_CODES = 10
 RECOVERY_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # 32 symbols, no 0/O or 1/I
 RECOVERY_LENGTH = 24  # 24 × 5 bits = 120 bits ≥ 112 (ASVS V6.5.2): a keyed SHA-256 suffices
+FIRST_KEY_NEEDS_APPROVAL = (
+    "your first passkey needs a second person's approval: ask your security officer, "
+    "another account manager of your organisation or an agency administrator"
+)
 
 
 def user_handle(deps: AuthDeps, agent_id: int) -> bytes:
@@ -47,39 +64,10 @@ def user_handle(deps: AuthDeps, agent_id: int) -> bytes:
     return bytes.fromhex(keyed_digest(deps.secret, "webauthn-user", str(agent_id)))[:32]
 
 
-def _new_challenge(
-    deps: AuthDeps, ctx: RequestContext, kind: ChallengeKind, payload: dict[str, str]
-) -> str:
-    handle = secrets.token_urlsafe(32)
-    now = deps.clock.now()
-    deps.challenges.put(
-        Challenge(
-            key=digest(handle),
-            kind=kind,
-            agent_id=ctx.agent.id,
-            created_at=now,
-            expires_at=now + deps.policy.challenge_ttl,
-            network=ctx.client.network,
-            user_agent=ctx.client.user_agent,
-            payload={**payload, "session": ctx.session_id},
-        )
-    )
-    return handle
-
-
-def _own_challenge(
-    deps: AuthDeps, ctx: RequestContext, handle: str, kind: ChallengeKind
-) -> Challenge:
+def _own_challenge(deps: AuthDeps, ctx: RequestContext, handle: str, kind: ChallengeKind) -> Any:
     """A challenge this very session started, still in time; it is consumed."""
-    challenge = deps.challenges.get(digest(handle)) if 0 < len(handle) <= 128 else None
-    if (
-        challenge is None
-        or challenge.kind is not kind
-        or challenge.agent_id != ctx.agent.id
-        or challenge.payload.get("session") != ctx.session_id
-        or deps.clock.now() >= challenge.expires_at
-        or not deps.challenges.take(challenge.key)
-    ):
+    challenge = proofs.own_challenge(deps, ctx, handle, kind)
+    if challenge is None:
         raise Unauthenticated("unknown or expired challenge: start again")
     return challenge
 
@@ -127,25 +115,35 @@ def list_factors(deps: AuthDeps, ctx: RequestContext) -> dict[str, Any]:
     }
 
 
-def webauthn_registration_options(deps: AuthDeps, ctx: RequestContext) -> tuple[str, str]:
-    """(challenge handle, creation options JSON) for a new key of the caller."""
-    require_fresh(ctx)
+def webauthn_registration_options(
+    deps: AuthDeps, ctx: RequestContext, proof: str | None
+) -> tuple[str, str]:
+    """(challenge handle, creation options JSON) for a new key of the caller; ``proof``: the
+    ticket of a factor proven for ``webauthn_register``."""
+    method = proofs.spend(deps, ctx, FactorAction.WEBAUTHN_REGISTER, proof)
     keys = deps.webauthn_keys.webauthn_credentials(ctx.agent.id)
+    if needs_first_key_approval(
+        ctx.agent, has_webauthn=bool(keys), policy=deps.policy
+    ) and not proofs.first_key_approval(deps, ctx.agent, spend_it=False):
+        proofs.refused(deps, ctx, FactorAction.WEBAUTHN_REGISTER, "first passkey not approved")
+        raise Forbidden(FIRST_KEY_NEEDS_APPROVAL)
     options, raw = deps.webauthn.registration_options(
         user_handle(deps, ctx.agent.id),
         ctx.agent.login,
         ctx.agent.login,
         [k.credential_id for k in keys],
     )
-    handle = _new_challenge(deps, ctx, ChallengeKind.WEBAUTHN_REGISTER, {"webauthn": b64(raw)})
+    handle = proofs.new_challenge(
+        deps, ctx, ChallengeKind.WEBAUTHN_REGISTER, {"webauthn": b64(raw), "proof": method}
+    )
     return handle, options
 
 
 def register_webauthn(
     deps: AuthDeps, ctx: RequestContext, handle: str, credential_json: str, name: str
 ) -> WebauthnCredential:
-    """Verify the attestation and store the key (user verification required)."""
-    require_fresh(ctx)
+    """Verify the attestation and store the key (user verification required); the ceremony
+    was opened with a proof, and a privileged first key spends its approval here."""
     challenge = _own_challenge(deps, ctx, handle, ChallengeKind.WEBAUTHN_REGISTER)
     new = deps.webauthn.verify_registration(credential_json, unb64(challenge.payload["webauthn"]))
     existing = deps.webauthn_keys.webauthn_credentials(ctx.agent.id)
@@ -153,10 +151,22 @@ def register_webauthn(
         raise Conflict("this security key is already registered")
     if len(existing) >= 10:
         raise Conflict("at most 10 security keys per account")
+    if needs_first_key_approval(
+        ctx.agent, has_webauthn=bool(existing), policy=deps.policy
+    ) and not proofs.first_key_approval(deps, ctx.agent, spend_it=True):
+        proofs.refused(deps, ctx, FactorAction.WEBAUTHN_REGISTER, "first passkey not approved")
+        raise Forbidden(FIRST_KEY_NEEDS_APPROVAL)
     key = deps.webauthn_keys.add_webauthn_credential(
         ctx.agent.id, new, name.strip() or "security key", deps.clock.now()
     )
     _factor_event(deps, ctx, True, "webauthn", name=key.name, key_id=key.id)
+    proofs.changed(
+        deps,
+        ctx,
+        FactorAction.WEBAUTHN_REGISTER,
+        challenge.payload.get("proof", ""),
+        {"key_id": key.id, "name": key.name},
+    )
     return key
 
 
@@ -174,9 +184,9 @@ def _still_signs_in(
     )
 
 
-def remove_webauthn(deps: AuthDeps, ctx: RequestContext, key_id: int) -> None:
+def remove_webauthn(deps: AuthDeps, ctx: RequestContext, key_id: int, proof: str | None) -> None:
     """Remove one of the caller's keys, unless it is the last way to sign in."""
-    require_fresh(ctx)
+    method = proofs.spend(deps, ctx, FactorAction.WEBAUTHN_REMOVE, proof)
     keys = deps.webauthn_keys.webauthn_credentials(ctx.agent.id)
     if not any(k.id == key_id for k in keys):
         raise NotFound()
@@ -191,13 +201,17 @@ def remove_webauthn(deps: AuthDeps, ctx: RequestContext, key_id: int) -> None:
         raise Conflict("this is your last way to sign in: add another factor first")
     deps.webauthn_keys.remove_webauthn_credential(ctx.agent.id, key_id)
     _factor_event(deps, ctx, False, "webauthn", key_id=key_id)
+    proofs.changed(deps, ctx, FactorAction.WEBAUTHN_REMOVE, method, {"key_id": key_id})
 
 
-def totp_enrolment(deps: AuthDeps, ctx: RequestContext) -> dict[str, str]:
-    """A new TOTP secret to scan; active only once a code from it is confirmed."""
-    require_fresh(ctx)
+def totp_enrolment(deps: AuthDeps, ctx: RequestContext, proof: str | None) -> dict[str, str]:
+    """A new TOTP secret to scan; active only once a code from it is confirmed. ``proof``:
+    the ticket of a factor proven for ``totp_enrol`` (the current TOTP or a key)."""
+    method = proofs.spend(deps, ctx, FactorAction.TOTP_ENROL, proof)
     secret = deps.totp.new_secret()
-    handle = _new_challenge(deps, ctx, ChallengeKind.TOTP_ENROL, {"secret": secret})
+    handle = proofs.new_challenge(
+        deps, ctx, ChallengeKind.TOTP_ENROL, {"secret": secret, "proof": method}
+    )
     return {
         "challenge": handle,
         "secret": secret,
@@ -206,8 +220,7 @@ def totp_enrolment(deps: AuthDeps, ctx: RequestContext) -> dict[str, str]:
 
 
 def confirm_totp(deps: AuthDeps, ctx: RequestContext, handle: str, code: str) -> None:
-    """Store the new secret once the app proves it has it."""
-    require_fresh(ctx)
+    """Store the new secret once the app proves it has it (the ceremony began with a proof)."""
     challenge = _own_challenge(deps, ctx, handle, ChallengeKind.TOTP_ENROL)
     secret = challenge.payload["secret"]
     step = deps.totp.matching_step(secret, normalise_code(code), deps.clock.now())
@@ -215,11 +228,12 @@ def confirm_totp(deps: AuthDeps, ctx: RequestContext, handle: str, code: str) ->
         raise Unauthenticated("wrong code: start the enrolment again")
     deps.totp_secrets.set_totp(ctx.agent.id, secret, step)  # that code is spent already
     _factor_event(deps, ctx, True, "totp")
+    proofs.changed(deps, ctx, FactorAction.TOTP_ENROL, challenge.payload.get("proof", ""))
 
 
-def remove_totp(deps: AuthDeps, ctx: RequestContext) -> None:
+def remove_totp(deps: AuthDeps, ctx: RequestContext, proof: str | None) -> None:
     """Forget the caller's TOTP secret, unless it is the last way to sign in."""
-    require_fresh(ctx)
+    method = proofs.spend(deps, ctx, FactorAction.TOTP_REMOVE, proof)
     creds = deps.credentials.credentials_by_id(ctx.agent.id)
     if creds is None or not creds.totp_secret:
         raise NotFound()
@@ -233,11 +247,12 @@ def remove_totp(deps: AuthDeps, ctx: RequestContext) -> None:
         raise Conflict("this is your last way to sign in: add another factor first")
     deps.totp_secrets.set_totp(ctx.agent.id, "", 0)
     _factor_event(deps, ctx, False, "totp")
+    proofs.changed(deps, ctx, FactorAction.TOTP_REMOVE, method)
 
 
-def new_recovery_codes(deps: AuthDeps, ctx: RequestContext) -> list[str]:
+def new_recovery_codes(deps: AuthDeps, ctx: RequestContext, proof: str | None) -> list[str]:
     """Ten fresh one-time codes (shown once; the old ones stop working)."""
-    require_fresh(ctx)
+    method = proofs.spend(deps, ctx, FactorAction.RECOVERY_CODES, proof)
     codes = [
         "".join(secrets.choice(RECOVERY_ALPHABET) for _ in range(RECOVERY_LENGTH))
         for _ in range(RECOVERY_CODES)
@@ -247,6 +262,7 @@ def new_recovery_codes(deps: AuthDeps, ctx: RequestContext) -> list[str]:
         ctx.agent.id, [recovery_code_hash(deps, c) for c in codes], deps.clock.now()
     )
     _factor_event(deps, ctx, True, "recovery_codes", count=RECOVERY_CODES)
+    proofs.changed(deps, ctx, FactorAction.RECOVERY_CODES, method, {"count": RECOVERY_CODES})
     return shown
 
 
@@ -288,7 +304,7 @@ def webauthn_step_up_options(deps: AuthDeps, ctx: RequestContext) -> tuple[str, 
     if not keys:
         raise Conflict("no security key is registered")
     options, raw = deps.webauthn.authentication_options([k.credential_id for k in keys])
-    return _new_challenge(
+    return proofs.new_challenge(
         deps, ctx, ChallengeKind.WEBAUTHN_STEP_UP, {"webauthn": b64(raw)}
     ), options
 
@@ -322,13 +338,36 @@ def change_password(
     current: str,
     new: str,
     end_other_sessions: bool,
+    proof: str | None,
 ) -> int:
-    """Change the caller's password: current one required, policy enforced (ASVS V6.2.2-3)."""
+    """Change the caller's password (ASVS V6.2.2-3): behind a proof made for it, throttled
+    and counted towards the lock like a sign-in, the new one checked against the policy
+    *before* the current one, so that a refusal says nothing about the current password."""
+    method = proofs.spend(deps, ctx, FactorAction.PASSWORD_CHANGE, proof)
+    check_throttle(deps, ctx.agent.login, ctx.client)
     creds = deps.credentials.credentials_by_id(ctx.agent.id)
-    if creds is None or not deps.hasher.verify(creds.password_hash, current):
-        raise Unauthenticated("the current password is wrong")
+    if creds is None:
+        raise Unauthenticated("sign in first")
+    if creds.locked:
+        raise AccountLocked(LOCKED)
     check_password(new, [ctx.agent.login, ctx.agent.email.split("@")[0], ctx.org.name])
-    deps.credentials.set_password_hash(ctx.agent.id, deps.hasher.hash(new))
+    with deps.work.slot(ctx.agent.login, ctx.client.address):
+        ok = deps.hasher.verify(creds.password_hash, current)
+    if not ok:
+        count_failure(deps, creds, ctx.agent.login, ctx.client)
+        emit(
+            deps,
+            Tag.AUTH_LOGIN_FAILED,
+            Decision.DENY,
+            ctx.client,
+            agent=ctx.agent,
+            session_id=ctx.session_id,
+            reason="password change: wrong current password",
+        )
+        raise Unauthenticated("the current password is wrong")
+    with deps.work.slot(ctx.agent.login, ctx.client.address):
+        new_hash = deps.hasher.hash(new)
+    deps.credentials.set_password_hash(ctx.agent.id, new_hash)
     emit(
         deps,
         Tag.AUTH_PASSWORD_CHANGED,
@@ -337,6 +376,7 @@ def change_password(
         agent=ctx.agent,
         session_id=ctx.session_id,
     )
+    proofs.changed(deps, ctx, FactorAction.PASSWORD_CHANGE, method)
     if not end_other_sessions:
         return 0
     return end_sessions(

@@ -36,6 +36,7 @@ from rempart.signin.model import (
     Method,
     WebauthnCredential,
     allowed_methods,
+    bound_address,
     digest,
     keyed_digest,
     needs_key_enrolment,
@@ -49,6 +50,9 @@ BAD_CREDENTIALS = "wrong login or password"
 UNKNOWN_CHALLENGE = "unknown or expired sign-in challenge: sign in again"
 # Failures of an address against an account are remembered this long (self-unlock rule).
 ATTACKER_MEMORY = dt.timedelta(days=2)
+# A real account's failures and lock last until a success or someone lifts it: an unknown
+# login's, this long.
+PHANTOM_MEMORY = dt.timedelta(days=366)
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,12 +69,18 @@ def login_key(login: str) -> str:
 
 
 def address_key(address: str) -> str:
-    """Throttle key of a client address."""
-    return f"addr:{address}"
+    """Throttle key of a client address (an IPv6 client counts by its /64)."""
+    return f"addr:{bound_address(address)}"
 
 
 def _failed_from_key(agent_id: int, address: str) -> str:
-    return f"failed-from:{agent_id}:{address}"
+    return f"failed-from:{agent_id}:{bound_address(address)}"
+
+
+def _phantom_key(login: str) -> str:
+    """An unknown login's consecutive failures, kept like a real account's (which only a
+    success resets), so that it "locks" when a real one would and stays so."""
+    return f"unknown-failures:{login.casefold()}"
 
 
 def check_throttle(deps: AuthDeps, login: str, client: ClientInfo) -> None:
@@ -127,7 +137,7 @@ def _may_self_unlock(deps: AuthDeps, creds: Credentials, client: ClientInfo) -> 
         return False
     now = deps.clock.now()
     attacked_from_here = (
-        client.address in lock.addresses
+        bound_address(client.address) in {bound_address(a) for a in lock.addresses}
         or deps.attempts.failures(_failed_from_key(creds.agent.id, client.address), now).count > 0
     )
     return now - lock.locked_at >= deps.policy.self_unlock_after and not attacked_from_here
@@ -139,14 +149,21 @@ def submit_password(
     """Check the first factor; on success hand out a challenge for the second one."""
     check_throttle(deps, login, client)
     creds = deps.credentials.credentials(login)
-    ok = deps.hasher.verify(creds.password_hash if creds else None, password)
+    with deps.work.slot(login, client.address):
+        ok = deps.hasher.verify(creds.password_hash if creds else None, password)
     now = deps.clock.now()
     if creds is None:
-        # The same lock answer an existing account would give: no enumeration by lockout.
-        if deps.attempts.failures(login_key(login), now).count >= deps.policy.lock_after:
-            raise AccountLocked(LOCKED)
+        # The very answers an existing account gives, before and after its lock: the failure
+        # counts (so the throttle grows alike) and the lock is remembered as long as a real
+        # one lasts, not as long as the throttle's memory (no enumeration by lockout).
+        phantom = _phantom_key(login)
+        locked = deps.attempts.failures(phantom, now).count >= deps.policy.lock_after
         count_failure(deps, None, login, client)
-        emit(deps, Tag.AUTH_LOGIN_FAILED, Decision.DENY, client, reason="bad credentials")
+        deps.attempts.record_failure(phantom, now, PHANTOM_MEMORY)
+        reason = "locked" if locked else "bad credentials"
+        emit(deps, Tag.AUTH_LOGIN_FAILED, Decision.DENY, client, reason=reason)
+        if locked:
+            raise AccountLocked(LOCKED)
         raise Unauthenticated(BAD_CREDENTIALS)
     agent = creds.agent
     unlock = False
@@ -172,8 +189,10 @@ def submit_password(
         emit(deps, Tag.AUTH_LOGIN_FAILED, Decision.DENY, client, agent=agent, reason="inactive")
         raise AccessSuspended("this account is suspended")
     if deps.hasher.needs_rehash(creds.password_hash):
-        # Demo seeds and older parameters: upgrade to today's cost while we hold the password.
-        deps.credentials.set_password_hash(agent.id, deps.hasher.hash(password))
+        # Seeded, imported or older parameters: today's cost while we hold the password.
+        with deps.work.slot(login, client.address):
+            rehashed = deps.hasher.hash(password)
+        deps.credentials.set_password_hash(agent.id, rehashed)
     keys = deps.webauthn_keys.webauthn_credentials(agent.id)
     has_totp = bool(creds.totp_secret)
     methods = allowed_methods(

@@ -249,6 +249,11 @@ NOTICES: dict[str, tuple[str, str]] = {
     "presences": ("success", "Les présences sont enregistrées."),
     "verifie": ("success", "Second facteur confirmé : vous pouvez poursuivre."),
     "cle_ajoutee": ("success", "Votre clé d'accès est enregistrée."),
+    "preuve_refusee": (
+        "error",
+        "Code refusé : saisissez un nouveau code de votre application (pas celui de la "
+        "connexion), puis recommencez. Rien n'a été modifié.",
+    ),
     "demande": (
         "success",
         "La demande est enregistrée : une autre personne habilitée doit l'approuver.",

@@ -12,7 +12,9 @@
       "Cette clé ne peut pas être utilisée à cette adresse : ouvrez le portail à son adresse officielle.",
     done: "C'est fait : redirection en cours…",
     step_up_required:
-      "Confirmez d'abord votre identité avec le code de votre application, puis recommencez.",
+      "Le code ou la clé n'a pas été accepté : saisissez un nouveau code de votre application, puis recommencez.",
+    forbidden:
+      "Votre première clé d'accès doit d'abord être approuvée par une autre personne (responsable sécurité ou administrateur).",
     unauthenticated: "La vérification a échoué. Recommencez la connexion.",
     session_revoked: "Votre session a été fermée. Reconnectez-vous.",
     conflict: "Cette clé est déjà enregistrée, ou le nombre maximal de clés est atteint.",
@@ -99,10 +101,13 @@
     }
   }
 
-  async function post(url, body, csrf) {
+  async function post(url, body, csrf, proof) {
     const headers = { "Content-Type": "application/json", Accept: "application/json" };
     if (csrf) {
       headers["X-CSRF-Token"] = csrf;
+    }
+    if (proof) {
+      headers["X-Factor-Proof"] = proof;
     }
     const response = await fetch(url, {
       method: "POST",
@@ -169,10 +174,34 @@
     window.location.assign(localPath(form.dataset.next, "/accueil"));
   }
 
+  // A factor change needs a proof made for it: a new code of the app, or the key itself.
+  async function proveFor(action, form, csrf) {
+    const field = form.elements.namedItem("proof_code");
+    if (field && field.value.trim()) {
+      const made = await post(
+        "/api/v1/auth/factors/proof/totp",
+        { action: action, code: field.value.trim() },
+        csrf,
+      );
+      return made.proof;
+    }
+    const begin = await post("/api/v1/auth/factors/proof/webauthn/begin", { action: action }, csrf);
+    const credential = await navigator.credentials.get({
+      publicKey: requestOptions(begin.options),
+    });
+    const made = await post(
+      "/api/v1/auth/factors/proof/webauthn/finish",
+      { challenge: begin.challenge, credential: assertionJson(credential) },
+      csrf,
+    );
+    return made.proof;
+  }
+
   async function register(form) {
     const csrf = form.dataset.csrf;
     const name = form.elements.namedItem("name").value.trim() || "Clé d'accès";
-    const begin = await post("/api/v1/auth/webauthn/register/begin", {}, csrf);
+    const proof = await proveFor("webauthn_register", form, csrf);
+    const begin = await post("/api/v1/auth/webauthn/register/begin", {}, csrf, proof);
     const credential = await navigator.credentials.create({
       publicKey: creationOptions(begin.options),
     });
