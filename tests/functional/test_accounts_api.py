@@ -525,3 +525,24 @@ def test_approve_and_create_is_one_unit_of_work(
     r = approve(as_fresh("am2.ml"), request_id)
     assert r.status_code == 200, r.text
     assert box.portal.store.agent_by_login("new.adv") is not None
+
+
+def test_a_privileged_first_passkey_is_approved_by_a_second_person(
+    box: Container, as_fresh: AsFresh
+) -> None:
+    """Pentest finding 7: a privileged account's first passkey needs someone else's approval:
+    the security officer or another account manager of the organisation, never the account
+    itself, never an outsider (as absent), never without a fresh second factor."""
+    url = "/api/v1/accounts/am.dupont/first-passkey/approve"
+    r = as_fresh("am.dupont").post(url)
+    assert (r.status_code, r.json()["code"]) == (403, "forbidden")
+    assert as_fresh("tm.martin").post(url).json()["code"] == "not_found"
+    r = as_fresh("ag.sec", fresh=False).post(url)
+    assert (r.status_code, r.json()["code"]) == (401, "step_up_required")
+    r = as_fresh("am2.dupont").post(url)
+    assert r.status_code == 200, r.text
+    assert r.json()["login"] == "am.dupont"
+    r = as_fresh("ag.sec").post("/api/v1/accounts/tm.dupont/first-passkey/approve")
+    assert (r.status_code, r.json()["code"]) == (409, "conflict")  # not privileged
+    assert "first_key_approved" in alert_rules(box)
+    assert "four_eyes_refused" in alert_rules(box)
