@@ -321,9 +321,35 @@ def test_the_citizen_page_checks_a_message_and_the_person_sees_their_messages(
     assert second_code.group(1) not in mine.text  # the register masks the code
     signed_in = check_on_page(client, reference, page="/citoyen/messages")
     assert "Le message tel que nous l'avons envoyé" in signed_in.text
+    # The same list through the API, in the API's own session.
+    listed = _api_messages(client, inbox, world)
+    assert reference in [m["reference"] for m in listed]
+    assert all(model.MASK in m["content"] for m in listed)
     advice = client.get("/citoyen/apres-un-incident")
     assert advice.status_code == 200
     assert "Ne cliquez pas sur un lien" in advice.text
+
+
+def _api_messages(client: TestClient, inbox: RawInbox, world: World) -> list[dict[str, Any]]:
+    trainee = world.persons["trainee"]
+    assert client.get("/api/v1/citizen/messages").status_code == 401
+    before = len(inbox.raw)
+    r = client.post(
+        CHALLENGE, json={"ft_id": trainee.ft_id, "birth_date": trainee.birth_date.isoformat()}
+    )
+    raw = inbox.wait_for(before + 1)[-1]
+    code = re.search(r"Votre code : (\d{6})", _body(raw))
+    assert code is not None
+    v = client.post(
+        "/api/v1/citizen/verify",
+        json={"challenge_id": r.json()["challenge_id"], "code": code.group(1)},
+    )
+    assert v.status_code == 200, v.text
+    r = client.get("/api/v1/citizen/messages")
+    assert r.status_code == 200, r.text
+    items: list[dict[str, Any]] = r.json()["items"]
+    assert len(items) == before + 1
+    return items
 
 
 def _code_page(client: TestClient, world: World) -> str:

@@ -18,6 +18,7 @@ from rempart.citizen.model import CitizenSession
 from rempart.citizen.service import CitizenDeps
 from rempart.kernel.categories import DataCategory
 from rempart.kernel.tags import Decision
+from rempart.messages.model import Channel
 from rempart.web.deps import CSRF_HEADER, AppSettings, client_info, container
 from rempart.web.openapi import no_content, problems
 
@@ -88,6 +89,18 @@ class AccessesOut(BaseModel):
     next_page: int | None
 
 
+class OfficialMessageOut(BaseModel):
+    reference: str = Field(description="XXXX-XXXX-XXXX, as printed in the message")
+    sent_at: AwareDatetime
+    channel: Channel
+    subject: str
+    content: str = Field(description="The body as sent, one-time codes masked")
+
+
+class OfficialMessagesOut(BaseModel):
+    items: list[OfficialMessageOut]
+
+
 class FlagIn(_In):
     comment: str = Field(default="", max_length=500)
 
@@ -136,6 +149,24 @@ def list_accesses(
 ) -> Any:
     """Every access to the person's file by a partner organisation, newest first."""
     return citizen.accesses(deps, person, client_info(request), page)
+
+
+@router.get("/messages", response_model=OfficialMessagesOut, responses=problems(401))
+def my_messages(deps: Citizen, person: Person) -> Any:
+    """Every official message sent to the person, newest first, with its full content (to
+    compare with what they received)."""
+    return {
+        "items": [
+            {
+                "reference": m.display_reference,
+                "sent_at": m.sent_at or m.registered_at,
+                "channel": m.channel,
+                "subject": m.subject,
+                "content": m.body,
+            }
+            for m in deps.messages.messages_of(person.ft_id)
+        ]
+    }
 
 
 @router.post(
