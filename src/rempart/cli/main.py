@@ -17,6 +17,7 @@ from rempart.db import cli as db
 from rempart.governance import cli as jobs
 from rempart.incident import cli as incident_cli
 from rempart.journal import cli as journal_cli
+from rempart.messages import cli as messages_cli
 from rempart.siem import cli as siem
 
 COMMANDS_GROUP = "rempart.commands"
@@ -81,4 +82,5 @@ app.add_typer(journal_cli.app, name="journal")
 app.add_typer(siem.rules_app, name="rules")
 app.add_typer(jobs.app, name="jobs")
 app.add_typer(incident_cli.app, name="incident")
+app.add_typer(messages_cli.app, name="messages")
 app.command("serve")(serve.serve)
