@@ -3,6 +3,7 @@ memory mailer (echoed in demo)."""
 
 from __future__ import annotations
 
+import logging
 from contextlib import ExitStack
 
 from rempart.mail.adapters.memory import MemoryMailer
@@ -11,6 +12,8 @@ from rempart.mail.background import BackgroundMailer
 from rempart.mail.dkim import DkimKey
 from rempart.mail.ports import Mailer
 from rempart.settings import Settings
+
+log = logging.getLogger("rempart.mail")
 
 
 def dkim_key(settings: Settings) -> DkimKey | None:
@@ -24,9 +27,13 @@ def dkim_key(settings: Settings) -> DkimKey | None:
 def open_mailer(settings: Settings) -> Mailer:
     """The portal's mailer."""
     if settings.smtp_host:
-        return SmtpMailer(
-            settings.smtp_host, settings.smtp_port, settings.mail_from, dkim_key=dkim_key(settings)
-        )
+        key = dkim_key(settings)
+        if key is None and not settings.demo:
+            log.warning(
+                "outgoing mail is not DKIM-signed: set REMPART_DKIM_KEY_FILE (receivers applying "
+                "the domain's DMARC policy will reject or quarantine it)"
+            )
+        return SmtpMailer(settings.smtp_host, settings.smtp_port, settings.mail_from, dkim_key=key)
     return MemoryMailer(echo=settings.demo)
 
 
