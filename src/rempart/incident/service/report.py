@@ -132,7 +132,9 @@ def full_name(person: Person | None, ft_id: str) -> str:
 
 
 def compose_letters(
-    deps: ReportDeps,
+    directory_of_people: PersonDirectory,
+    outbox: LetterOutbox,
+    contacts: Contacts,
     incident: Incident,
     persons: list[PersonExposure],
     directory: Path,
@@ -143,7 +145,7 @@ def compose_letters(
     planned: list[LetterTask] = []
     people: dict[str, Person | None] = {}
     for p in persons:
-        person = deps.people.person_by_ft_id(p.ft_id)
+        person = directory_of_people.person_by_ft_id(p.ft_id)
         people[p.ft_id] = person
         planned.append(
             LetterTask(
@@ -152,15 +154,15 @@ def compose_letters(
                 "email" if person is not None and person.email else "letter",
             )
         )
-    deps.outbox.plan(planned)
-    references = deps.outbox.references(incident.id)
+    outbox.plan(planned)
+    references = outbox.references(incident.id)
     for n, p in enumerate(persons, 1):
         person = people[p.ft_id]
         text = letter_text(
             p,
             name=full_name(person, p.ft_id),
             address_lines=address_lines(person),
-            contacts=deps.contacts,
+            contacts=contacts,
         )
         text += (
             f"\nRéférence : {references[p.ft_id]}\n"
@@ -200,7 +202,9 @@ def write_report(
     )
     (out / "notification.txt").write_text(render_notification(draft), encoding="utf-8")
     persons = exposure.sorted_persons()
-    letters = compose_letters(deps, incident, persons, out / "letters", progress)
+    letters = compose_letters(
+        deps.people, deps.outbox, deps.contacts, incident, persons, out / "letters", progress
+    )
     about: dict[str, object] = {
         "incident_id": incident.id,
         "selector": incident.selector.as_json(),
