@@ -7,8 +7,10 @@
 Checks, in order: the manifest is in its canonical form and lists exactly the pack's files
 with their SHA-256 and size; the checkpoints are signed (Ed25519) by the key the pack names
 (or by --public-key, the trust anchor an intruder cannot have replaced); every journal entry
-hashes to a leaf whose RFC 9162 inclusion path leads to a signed root. Exit 0 when all hold;
-otherwise 1, the reason on the last line.
+hashes to a leaf whose RFC 9162 inclusion path leads to a signed root; when the journal
+publishes C2SP checkpoints, the published one is a signed note by the log's key, consistent
+(RFC 9162 consistency proof) with the pack's, and each cosignature by a --witness-key given
+verifies. Exit 0 when all hold; otherwise 1, the reason on the last line.
 """
 
 import argparse
@@ -144,7 +146,109 @@ def check_entries(pack: Path, roots: dict[int, bytes], manifest: dict) -> int:
     return count
 
 
-def verify(pack: Path, trusted: str | None) -> str:
+def node(left: bytes, right: bytes) -> bytes:
+    return sha256(b"\x01" + left + right)
+
+
+def consistent(first: int, second: int, r1: bytes, r2: bytes, path: list[bytes]) -> bool:
+    """RFC 9162 section 2.1.4.2."""
+    if not 0 <= first <= second:
+        return False
+    if first == second:
+        return not path and r1 == r2
+    if first == 0:
+        return not path
+    if not path:
+        return False
+    nodes = ([r1] if first & (first - 1) == 0 else []) + path
+    fn, sn = first - 1, second - 1
+    while fn & 1:
+        fn, sn = fn >> 1, sn >> 1
+    fr = sr = nodes[0]
+    for c in nodes[1:]:
+        if sn == 0:
+            return False
+        if fn & 1 or fn == sn:
+            fr, sr = node(c, fr), node(c, sr)
+            while fn and not fn & 1:
+                fn, sn = fn >> 1, sn >> 1
+        else:
+            sr = node(sr, c)
+        fn, sn = fn >> 1, sn >> 1
+    return sn == 0 and fr == r1 and sr == r2
+
+
+def parse_key(text: str, sig_type: int) -> tuple[str, bytes, bytes]:
+    """A signed-note verifier key ``NAME+HEXHASH+BASE64(type || key)``: (name, hash, key)."""
+    name, hash_hex, b64 = text.strip().split("+", 2)
+    raw = base64.b64decode(b64, validate=True)
+    want = hashlib.sha256(name.encode() + b"\n" + raw[:1] + raw[1:]).digest()[:4]
+    if raw[0] != sig_type or len(raw) != 33 or bytes.fromhex(hash_hex) != want:
+        raise Broken(f"not a verifier key of type {sig_type}: {text.strip()[:40]}")
+    return name, want, raw[1:]
+
+
+def ed25519_ok(key: bytes, message: bytes, signature: bytes) -> bool:
+    try:
+        Ed25519PublicKey.from_public_bytes(key).verify(signature, message)
+    except (InvalidSignature, ValueError):
+        return False
+    return True
+
+
+def check_published(
+    pack: Path, roots: dict[int, bytes], trusted: str | None, witnesses: list[str]
+) -> str:
+    """The published checkpoint: signed by the log, consistent with the pack's, cosigned."""
+    if not (pack / "published_checkpoint.note").exists():
+        return ""
+    note = (pack / "published_checkpoint.note").read_text(encoding="utf-8")
+    body, _, block = note.rpartition("\n\n")
+    body += "\n"
+    name, key_hash, key = parse_key((pack / "log_key.txt").read_text(encoding="ascii"), 0x01)
+    if trusted and base64.b64decode(trusted, validate=True) != key:
+        raise Broken("the published checkpoint is not signed by the trusted key")
+    signatures = []
+    for line in block.splitlines():
+        who, _, b64 = line.removeprefix("\u2014 ").partition(" ")
+        raw = base64.b64decode(b64, validate=True)
+        signatures.append((who, raw[:4], raw[4:]))
+    if not any(
+        w == name and h == key_hash and ed25519_ok(key, body.encode(), s) for w, h, s in signatures
+    ):
+        raise Broken("published_checkpoint.note: no valid signature by the log's key")
+    origin, size_text, root_b64 = body.splitlines()[:3]
+    if origin != name:
+        raise Broken("published_checkpoint.note: another log's checkpoint")
+    size, root = int(size_text), base64.b64decode(root_b64, validate=True)
+    proof = json.loads((pack / "consistency.json").read_bytes())
+    first, second = int(proof["first"]), int(proof["second"])
+    ours = [s for s in roots if s in (first, second)]
+    if size not in (first, second) or not ours:
+        raise Broken("consistency.json does not join the published checkpoint to the pack's")
+    by_size = {**roots, size: root}
+    path = [bytes.fromhex(p) for p in proof["proof"]]
+    if not consistent(first, second, by_size[first], by_size[second], path):
+        raise Broken("the pack's checkpoint is not consistent with the published one (a fork?)")
+    cosigned = 0
+    for text in witnesses:
+        w_name, w_hash, w_key = parse_key(text, 0x04)
+        for who, h, raw in signatures:
+            if who == w_name and h == w_hash:
+                message = f"cosignature/v1\ntime {int.from_bytes(raw[:8], 'big')}\n{body}"
+                if not ed25519_ok(w_key, message.encode(), raw[8:]):
+                    raise Broken(f"the cosignature of witness {w_name} does not verify")
+                cosigned += 1
+        if not any(who == w_name and h == w_hash for who, h, _ in signatures):
+            raise Broken(f"witness {w_name} did not cosign the published checkpoint")
+    others = len(signatures) - 1
+    return (
+        f"; consistent with the published checkpoint of size {size} "
+        f"({others} cosignature(s), {cosigned} checked against the witness keys given)"
+    )
+
+
+def verify(pack: Path, trusted: str | None, witnesses: list[str] | None = None) -> str:
     """A one-line summary of an intact pack; raises Broken otherwise."""
     if not pack.is_dir():
         raise Broken(f"{pack} is not a directory")
@@ -153,18 +257,27 @@ def verify(pack: Path, trusted: str | None) -> str:
         keys = load_keys(pack, trusted)
         roots = check_checkpoints(pack, keys)
         count = check_entries(pack, roots, manifest)
-    except (OSError, ValueError, KeyError, TypeError) as exc:
+        published = check_published(pack, roots, trusted, witnesses or [])
+    except (OSError, ValueError, KeyError, TypeError, IndexError) as exc:
         raise Broken(f"unreadable pack: {exc!r}") from None
-    return f"{count} journal entries proved against {len(roots)} signed checkpoint(s)"
+    if bool(published) != bool(manifest.get("published_tree_size")):
+        raise Broken("the manifest and the pack disagree on the published checkpoint")
+    return f"{count} journal entries proved against {len(roots)} signed checkpoint(s){published}"
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("pack", help="the evidence directory")
     parser.add_argument("--public-key", help="trusted Ed25519 public key, base64")
+    parser.add_argument(
+        "--witness-key",
+        action="append",
+        default=[],
+        help="a witness's verifier key (NAME+HASH+BASE64); its cosignature must verify",
+    )
     args = parser.parse_args()
     try:
-        summary = verify(Path(args.pack), args.public_key)
+        summary = verify(Path(args.pack), args.public_key, args.witness_key)
     except Broken as exc:
         print(f"FAIL: {exc}")
         return 1

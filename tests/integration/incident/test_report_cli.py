@@ -19,13 +19,19 @@ from typer.testing import CliRunner
 
 from rempart.cli.main import app
 from rempart.db.schema.core import PersonRow
+from rempart.journal.adapters.signing import Ed25519Signer
 from rempart.journal.adapters.sql import SqlJournalStore
+from rempart.journal.integrity import Cosignature, witness_key_hash
+from rempart.journal.notes import COSIGNATURE_V1, cosignature_message, verifier_key
 from rempart.kernel.clock import ManualClock
 from rempart.kernel.tags import Decision
 from rempart_bench.load import seed
 from tests.factories import NOW
 from tests.support.journal import SIGNER, read
 
+ORIGIN = "rempart.test/journal"
+WITNESS = "witness.test"
+WITNESS_KEY = Ed25519Signer.from_raw(bytes(range(100, 132)))
 ROOT = Path(__file__).resolve().parents[3]
 VERIFY = ROOT / "tools" / "verify_evidence.py"
 AWARE = NOW + dt.timedelta(hours=2)
@@ -193,3 +199,55 @@ def test_a_second_report_with_new_figures_is_a_complementary_notification(
     assert second["incident_id"] == first["incident_id"]
     assert second["approximate_persons"] == 9
     assert second["previous_figures"]["persons"] == 5  # type: ignore[index]
+
+
+def test_a_published_journal_s_pack_is_consistent_with_what_the_witnesses_cosigned(
+    portal: Portal, tmp_path: Path
+) -> None:
+    """The journal publishes C2SP checkpoints and a witness cosigned one of them; the pack's
+    checkpoint, signed later, is proved consistent with it, and the cosignature verifies."""
+    store = SqlJournalStore(portal.journal, clock=ManualClock(NOW), origin=ORIGIN)
+    store.use_signer(SIGNER)
+    store.append([dataclasses.replace(read(i), agent_login="honest") for i in range(7)])
+    store.close()  # signs (and publishes) a checkpoint of 7 entries
+    store = SqlJournalStore(portal.journal, clock=ManualClock(NOW), create=False)
+    cosigned = store.latest_published()
+    assert cosigned is not None
+    assert cosigned.tree_size == 7
+    timestamp = 1_780_000_000
+    message = cosignature_message(timestamp, cosigned.note_text())
+    store.add_cosignatures(
+        [
+            Cosignature(
+                cosigned.tree_size,
+                cosigned.root,
+                WITNESS,
+                witness_key_hash(WITNESS, WITNESS_KEY.public_key),
+                timestamp,
+                WITNESS_KEY.sign(message),
+            )
+        ]
+    )
+    store.close()
+    attack(portal, portal.people[:6])  # later entries, under a later checkpoint
+    out = tmp_path / "report"
+    run_report(portal, out)
+    pack = out / "evidence"
+    proof = json.loads((pack / "consistency.json").read_text())
+    assert proof["first"] == 7
+    assert proof["second"] > 7
+    assert proof["proof"]
+    witness = verifier_key(WITNESS, COSIGNATURE_V1, WITNESS_KEY.public_key).text()
+    trusted = base64.b64encode(SIGNER.public_key).decode()
+    ok = verify(pack, "--public-key", trusted, "--witness-key", witness)
+    assert ok.returncode == 0, ok.stdout
+    assert "1 checked against the witness keys given" in ok.stdout
+    other = verifier_key("other.witness", COSIGNATURE_V1, bytes(range(32))).text()
+    assert "did not cosign" in verify(pack, "--witness-key", other).stdout.splitlines()[-1]
+    for name in ("published_checkpoint.note", "consistency.json", "log_key.txt"):
+        f = pack / name
+        original = f.read_bytes()
+        f.write_bytes(original.replace(b"7", b"8", 1))
+        assert verify(pack).returncode != 0, name
+        f.write_bytes(original)
+    assert verify(pack).returncode == 0

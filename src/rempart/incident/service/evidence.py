@@ -8,6 +8,11 @@ Layout of the pack (``tools/verify_evidence.py`` checks it with the standard lib
 - ``checkpoints.json``: the signed checkpoint(s) the entries are proved against (the same
   fields and signed text as ``rempart journal prove``);
 - ``public_key.txt``: the signer's key id and Ed25519 public key;
+- ``published_checkpoint.note``, ``log_key.txt``, ``consistency.json`` (when the journal
+  publishes C2SP checkpoints): the latest published checkpoint as a signed note with the
+  witnesses' cosignatures, the log's verifier key, and the RFC 9162 consistency proof between
+  that checkpoint and the one the entries are proved against: the pack's checkpoint is one of
+  the log every witness saw, not a fork shown only to the regulator;
 - ``incident.json``: what the pack is about (selector, window, counts);
 - ``manifest.json``: the SHA-256 and size of every other file, in canonical JSON.
 
@@ -25,9 +30,15 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Protocol
 
-from rempart.journal.integrity import Checkpoint, CheckpointKind
-from rempart.journal.merkle import inclusion_path, leaf_hash, root_from_inclusion
+from rempart.journal.integrity import Checkpoint, CheckpointKind, Cosignature, checkpoint_note
+from rempart.journal.merkle import (
+    consistency_path,
+    inclusion_path,
+    leaf_hash,
+    root_from_inclusion,
+)
 from rempart.journal.model import format_time
+from rempart.journal.notes import ED25519, verifier_key
 from rempart.journal.ports import JournalCheckpoints, ProofSource
 from rempart.kernel.errors import Conflict, JournalTampered
 
@@ -37,6 +48,17 @@ MANIFEST = "manifest.json"
 
 class EvidenceSource(ProofSource, JournalCheckpoints, Protocol):
     """What the pack reads: entries, the Merkle tree, checkpoints (signing one if needed)."""
+
+
+class PublishedLog(Protocol):
+    """The published side of the journal, as far as the pack reads it."""
+
+    @property
+    def origin(self) -> str: ...
+    def signer_public_key(self) -> bytes | None: ...
+    def latest_published(self) -> Checkpoint | None: ...
+    def cosignatures(self, tree_size: int, root: bytes) -> list[Cosignature]: ...
+    def checkpoints(self) -> list[Checkpoint]: ...
 
 
 def canonical_json(value: object) -> bytes:
@@ -92,6 +114,7 @@ def write_pack(
     about: dict[str, object],
     *,
     can_sign: bool,
+    publication: PublishedLog | None = None,
 ) -> dict[str, object]:
     """Write the pack for these entries into ``directory``; return its manifest."""
     wanted = sorted(set(seqs))
@@ -122,6 +145,7 @@ def write_pack(
         if key_id in keys
     ]
     (directory / "public_key.txt").write_text("".join(key_lines), encoding="ascii")
+    published = _published(publication, cp, tree, directory) if cp is not None else 0
     (directory / "incident.json").write_bytes(
         canonical_json({**about, "entries": len(wanted), "format": PACK_FORMAT})
     )
@@ -134,7 +158,33 @@ def write_pack(
         "format": PACK_FORMAT,
         "entries": len(wanted),
         "checkpoints": len(checkpoints),
+        "published_tree_size": published,
         "files": files,
     }
     (directory / MANIFEST).write_bytes(canonical_json(manifest))
     return manifest
+
+
+def _published(log: PublishedLog | None, cp: Checkpoint, tree: _CachedTree, directory: Path) -> int:
+    """Write the latest published checkpoint, the log's key and the consistency proof between
+    it and ``cp``; return its size (0 when the journal publishes nothing)."""
+    key = log.signer_public_key() if log is not None else None
+    latest = log.latest_published() if log is not None else None
+    if log is None or key is None or latest is None or not log.origin:
+        return 0
+    # The latest checkpoint witnesses cosigned (what the outside world saw), else the latest.
+    for earlier in sorted(log.checkpoints(), key=lambda c: -c.tree_size):
+        if earlier.published and log.cosignatures(earlier.tree_size, earlier.root):
+            latest = earlier
+            break
+    note = checkpoint_note(latest, key, log.cosignatures(latest.tree_size, latest.root))
+    (directory / "published_checkpoint.note").write_bytes(note.encode())
+    (directory / "log_key.txt").write_text(
+        verifier_key(log.origin, ED25519, key).text() + "\n", encoding="ascii"
+    )
+    first, second = sorted((cp.tree_size, latest.tree_size))
+    proof = consistency_path(first, second, tree)
+    (directory / "consistency.json").write_bytes(
+        canonical_json({"first": first, "second": second, "proof": [p.hex() for p in proof]})
+    )
+    return int(latest.tree_size)

@@ -37,7 +37,7 @@ from rempart.incident.model import (
 )
 from rempart.incident.ports import IncidentStore, LetterOutbox, PersonDirectory
 from rempart.incident.service.access import list_digest
-from rempart.incident.service.evidence import EvidenceSource, write_pack
+from rempart.incident.service.evidence import EvidenceSource, PublishedLog, write_pack
 from rempart.incident.service.exposure import compute_exposure
 from rempart.journal.ports import ScopedEntries
 from rempart.people.model import Person
@@ -57,8 +57,9 @@ MEASURES_PROPOSED = [
 ]
 
 
-class ReportJournal(ScopedEntries, EvidenceSource, Protocol):
-    """The journal as the report reads it: the scoped entries and their proofs."""
+class ReportJournal(ScopedEntries, EvidenceSource, PublishedLog, Protocol):
+    """The journal as the report reads it: the scoped entries, their proofs, what it
+    published."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -214,7 +215,12 @@ def write_report(
         "persons_sha256": list_digest(exposure.persons),
     }
     manifest = write_pack(
-        deps.journal, exposure.entries, out / "evidence", about, can_sign=deps.can_sign
+        deps.journal,
+        exposure.entries,
+        out / "evidence",
+        about,
+        can_sign=deps.can_sign,
+        publication=deps.journal,
     )
     figures = Figures.of(exposure)
     incident = dataclasses.replace(incident, figures=figures)
