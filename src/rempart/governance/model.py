@@ -21,7 +21,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -118,6 +118,7 @@ class Refusal(StrEnum):
     APPROVER_APPROVED_BY_REQUESTER = "approver_approved_by_requester"
     REQUESTER_CREATED_BY_APPROVER = "requester_created_by_approver"
     REQUESTER_APPROVED_BY_APPROVER = "requester_approved_by_approver"
+    APPROVER_LINKED_TO_REQUESTER = "approver_linked_to_requester"
     APPROVER_TOO_YOUNG = "approver_account_too_young"
     APPROVER_ON_PROBATION = "approver_on_probation"
     NOT_IN_GOOD_STANDING = "not_in_good_standing"
@@ -144,6 +145,10 @@ REFUSAL_MESSAGES: dict[Refusal, str] = {
     ),
     Refusal.REQUESTER_APPROVED_BY_APPROVER: (
         "the account that approved the requester's account cannot approve its requests"
+    ),
+    Refusal.APPROVER_LINKED_TO_REQUESTER: (
+        "an account linked to the requester through accounts created or approved recently "
+        "cannot approve its requests"
     ),
     Refusal.APPROVER_TOO_YOUNG: "this account is too recent to approve requests",
     Refusal.APPROVER_ON_PROBATION: "an account on probation cannot approve requests",
@@ -362,6 +367,27 @@ def request_refusal(
     )
 
 
+def linked_accounts(
+    start: int, neighbours: Callable[[int], Iterable[int]], limit: int = 500
+) -> frozenset[int]:
+    """Every account reachable from ``start`` through provenance links, ``start`` excluded;
+    ``neighbours`` gives one account's links (the services pass who created whom, within the
+    probation window beyond the direct links).
+
+    Dec 2025, and the penetration test of 2026: after one approval, a rogue manager's
+    creatures create and approve for one another and for their creator, so that one person
+    creates accounts alone. Followed transitively, the chain is cut wherever it runs.
+    """
+    seen = {start}
+    frontier = [start]
+    while frontier and len(seen) < limit:
+        for other in neighbours(frontier.pop()):
+            if other not in seen:
+                seen.add(other)
+                frontier.append(other)
+    return frozenset(seen - {start})
+
+
 def approval_refusal(
     request: AccountRequest,
     approver: Agent,
@@ -369,12 +395,14 @@ def approval_refusal(
     now: dt.datetime,
     rules: GovernanceRules,
     requester_standing: AccountStanding | None = None,
+    linked: frozenset[int] = frozenset(),
 ) -> Refusal | None:
     """Why ``approver`` may not approve ``request``, or None when the approval stands.
 
     Provenance counts both ways: an account the requester brought in never approves for
     them, and neither does the account that brought the requester in (without
-    ``requester_standing`` that second check cannot be made).
+    ``requester_standing`` that second check cannot be made); nor any account in ``linked``
+    (``linked_accounts`` of the requester: the same links, followed transitively).
     """
     too_young = approver.created_at is None or now - approver.created_at < rules.approver_min_age
     requester = requester_standing or AccountStanding(agent_id=request.requested_by)
@@ -394,6 +422,7 @@ def approval_refusal(
             ),
             (requester.created_by == approver.id, Refusal.REQUESTER_CREATED_BY_APPROVER),
             (requester.approved_by == approver.id, Refusal.REQUESTER_APPROVED_BY_APPROVER),
+            (approver.id in linked, Refusal.APPROVER_LINKED_TO_REQUESTER),
             (too_young, Refusal.APPROVER_TOO_YOUNG),
             (approver_standing.on_probation(now), Refusal.APPROVER_ON_PROBATION),
         ]

@@ -32,6 +32,11 @@ class AccountStandings(Protocol):
         """Governance facts about one account (an unknown id gets a blank standing)."""
         ...
 
+    def created_by_since(self, agent_id: int, since: dt.datetime) -> list[int]:
+        """Accounts whose creation ``agent_id`` requested, created at or after ``since`` (the
+        four-eyes rule follows these links), by id."""
+        ...
+
 
 class AccountRecords(Protocol):
     """Writing accounts: creation by an approved request, roles, on/off, dates, factors."""

@@ -455,3 +455,14 @@ def test_organisations_without_active_accounts_are_not_due(backend: Backend) -> 
     empty = backend.org("Formations Vides", OrgKind.TRAINING_BODY)
     backend.agent("gone", "Formations Vides", active=False)
     assert empty not in backend.reviews.orgs_due_for_review(NOW)
+
+
+def test_created_by_since_lists_the_recent_creations_of_a_requester(backend: Backend) -> None:
+    """The four-eyes rule follows who created whom (pentest finding 2): the accounts whose
+    creation an account requested, created at or after a time, by id."""
+    first = create(backend, "new.one")
+    second = create(backend, "new.two")
+    by = backend.agents["am.dupont"]
+    assert backend.accounts.created_by_since(by, NOW - DAY) == sorted([first, second])
+    assert backend.accounts.created_by_since(by, NOW + HOUR) == []
+    assert backend.accounts.created_by_since(backend.agents["ag.admin"], NOW - DAY) == []

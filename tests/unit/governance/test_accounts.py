@@ -496,3 +496,73 @@ def test_managers_list_their_organisations_accounts(unit: Unit) -> None:
     assert len(accounts.list_accounts(unit.gov, unit.ctx("ag.admin"), unit.orgs[AGENCY])) == 4
     with pytest.raises(Forbidden):
         accounts.list_accounts(unit.gov, unit.ctx("am.ml"), unit.orgs[DUPONT])
+
+
+def _refusal_of_last_approval(unit: Unit) -> str:
+    return unit.entries(Tag.ACCOUNT_APPROVAL_REFUSED)[-1].reason
+
+
+def test_a_creature_request_is_never_approved_by_its_creator(unit: Unit) -> None:
+    """Pentest finding 2: the account a manager had created requests an account; its creator
+    approves: refused, journaled, alerted high (ASVS V8.2.1; the December 2025 loop)."""
+    creator = unit.agents["am.ml"]
+    unit.agent("crea.ml", ML, Role.ACCOUNT_MANAGER, created_by=creator, approved_by=1)
+    answer = accounts.request_account(
+        unit.gov, unit.ctx("crea.ml"), "loop.adv", "loop.adv@ml.example", ["advisor"]
+    )
+    with pytest.raises(Forbidden):
+        accounts.approve(unit.gov, unit.ctx("am.ml"), answer["request_id"])
+    assert _refusal_of_last_approval(unit) == str(Refusal.REQUESTER_CREATED_BY_APPROVER)
+    assert unit.people.agent_by_login("loop.adv") is None
+
+
+def test_four_eyes_follows_creation_links_within_the_probation_window(unit: Unit) -> None:
+    """Pentest finding 2, transitively: a manager's creature creates a creature; neither
+    approves for the other nor for the first manager while those links are recent; once they
+    are older than the probation window, the chain no longer binds (only direct links do)."""
+    with_rules(unit, approver_min_age=dt.timedelta(0), probation=dt.timedelta(days=14))
+    rogue = unit.agents["am.ml"]
+    recent = NOW - dt.timedelta(days=3)
+    child = unit.agent(
+        "child.ml", ML, Role.ACCOUNT_MANAGER, created_by=rogue, approved_by=1, created_at=recent
+    )
+    unit.agent(
+        "grandchild.ml",
+        ML,
+        Role.ACCOUNT_MANAGER,
+        created_by=child,
+        approved_by=unit.agents["am2.ml"],
+        created_at=recent,
+    )
+    unit.agent(
+        "sibling.ml", ML, Role.ACCOUNT_MANAGER, created_by=rogue, approved_by=1, created_at=recent
+    )
+    cases = [  # (requester, approver): linked only through recent creations
+        ("am.ml", "grandchild.ml"),  # creator's creature's creature approves for the creator
+        ("grandchild.ml", "am.ml"),  # and the other way round
+        ("sibling.ml", "grandchild.ml"),  # one creator's creatures approve for each other
+        ("child.ml", "sibling.ml"),
+    ]
+    for n, (requester, approver) in enumerate(cases):
+        answer = accounts.request_account(
+            unit.gov, unit.ctx(requester), f"new{n}.adv", f"new{n}@ml.example", ["advisor"]
+        )
+        with pytest.raises(Forbidden):
+            accounts.approve(unit.gov, unit.ctx(approver), answer["request_id"])
+        assert _refusal_of_last_approval(unit) == str(Refusal.APPROVER_LINKED_TO_REQUESTER)
+        advance(unit, dt.timedelta(minutes=11))  # past the request burst limit
+    assert "four_eyes_refused" in unit.alert_rules()
+    # The one who approved the grandchild is not tied to the rogue through that approval.
+    answer = accounts.request_account(
+        unit.gov, unit.ctx("am.ml"), "fine.adv", "fine.adv@ml.example", ["advisor"]
+    )
+    assert accounts.approve(unit.gov, unit.ctx("am2.ml"), answer["request_id"])["status"] == (
+        "approved"
+    )
+    # Three weeks later the links are older than the probation window.
+    advance(unit, dt.timedelta(days=21))
+    answer = accounts.request_account(
+        unit.gov, unit.ctx("sibling.ml"), "late.adv", "late.adv@ml.example", ["advisor"]
+    )
+    done = accounts.approve(unit.gov, unit.ctx("grandchild.ml"), answer["request_id"])
+    assert done["status"] == "approved"

@@ -174,6 +174,15 @@ class MemoryAccountStore:
             row = t.accounts.get(agent_id)
             return AccountStanding(agent_id=agent_id) if row is None else t.standing_of(row)
 
+    def created_by_since(self, agent_id: int, since: dt.datetime) -> list[int]:
+        """Accounts ``agent_id`` requested, created since ``since``, by id."""
+        with self.tables.locked() as t:
+            return sorted(
+                a.id
+                for a in t.accounts.values()
+                if a.created_by == agent_id and a.created_at is not None and a.created_at >= since
+            )
+
     def agents_of_org(self, org_id: str) -> list[Agent]:
         """Every account of one organisation, by login."""
         with self.tables.locked() as t:

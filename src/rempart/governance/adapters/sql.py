@@ -150,6 +150,16 @@ class SqlAccountStore:
             return AccountStanding(agent_id=agent_id)
         return _standing(row, bool(row.org_suspended))
 
+    def created_by_since(self, agent_id: int, since: dt.datetime) -> list[int]:
+        """Accounts ``agent_id`` requested, created since ``since``, by id."""
+        stmt = (
+            select(AgentRow.id)
+            .where(AgentRow.created_by == agent_id, AgentRow.created_at >= since)
+            .order_by(AgentRow.id)
+        )
+        with self.db.connect() as conn:
+            return [int(i) for i in conn.execute(stmt).scalars()]
+
     def _agents(self, *conds: object) -> list[Agent]:
         stmt = (
             select(*_AGENT_COLUMNS)

@@ -46,6 +46,7 @@ _HIGH = frozenset(
         g.Refusal.APPROVER_APPROVED_BY_REQUESTER,
         g.Refusal.REQUESTER_CREATED_BY_APPROVER,
         g.Refusal.REQUESTER_APPROVED_BY_APPROVER,
+        g.Refusal.APPROVER_LINKED_TO_REQUESTER,
     }
 )
 _INPUT = frozenset({g.Refusal.ROLE_NOT_USED_HERE, g.Refusal.NOTHING_TO_CHANGE})
@@ -355,6 +356,7 @@ def list_requests(
                 ctx.now,
                 gov.rules,
                 gov.standings.standing(request.requested_by),
+                linked_to(gov, request.requested_by, ctx.now),
             )
             is None
         )
@@ -393,6 +395,33 @@ def expire_requests(gov: GovernanceDeps, now: dt.datetime) -> int:
     return expired
 
 
+def linked_to(gov: GovernanceDeps, agent_id: int, now: dt.datetime) -> frozenset[int]:
+    """The accounts tied to ``agent_id`` by who created whom, transitively: through the
+    accounts created within the probation window (the direct links count at any age, and the
+    direct approval links are the rule's own checks).
+
+    Creation is followed, approval only directly: the approver of a request is by construction
+    tied to its requester through the account it approved, and one busy administrator
+    approves accounts that have nothing to do with each other. What the rule must cut is one
+    person's creatures approving for each other or for their creator (Dec 2025).
+    """
+    since = now - gov.rules.probation
+
+    def recent(account_id: int) -> bool:
+        agent = gov.directory.agent_by_id(account_id)
+        return agent is not None and agent.created_at is not None and agent.created_at >= since
+
+    def creators_and_creatures(account_id: int) -> list[int]:
+        direct = account_id == agent_id
+        links = list(gov.standings.created_by_since(account_id, since))
+        if direct or recent(account_id):
+            creator = gov.standings.standing(account_id).created_by
+            links += [creator] if creator is not None else []
+        return links
+
+    return g.linked_accounts(agent_id, creators_and_creatures)
+
+
 def approve(gov: GovernanceDeps, ctx: RequestContext, request_id: str) -> dict[str, Any]:
     """A second authorised person approves a request; it takes effect now."""
     request = _visible_request(gov, ctx, request_id)
@@ -406,7 +435,15 @@ def approve(gov: GovernanceDeps, ctx: RequestContext, request_id: str) -> dict[s
     }
     standing = gov.standings.standing(ctx.agent.id)
     provenance = gov.standings.standing(request.requested_by)
-    refusal = g.approval_refusal(request, ctx.agent, standing, ctx.now, gov.rules, provenance)
+    refusal = g.approval_refusal(
+        request,
+        ctx.agent,
+        standing,
+        ctx.now,
+        gov.rules,
+        provenance,
+        linked_to(gov, request.requested_by, ctx.now),
+    )
     if refusal is not None:
         _refuse(gov, ctx, Tag.ACCOUNT_APPROVAL_REFUSED, refusal, facts)
     if not ctx.agent.active or standing.enrolment_pending or standing.org_suspended:
@@ -759,6 +796,8 @@ def approve_first_key(gov: GovernanceDeps, ctx: RequestContext, login: str) -> d
         gov.standings.standing(ctx.agent.id),
         gov.standings.standing(target.id),
     )
+    if refusal is None and ctx.agent.id in linked_to(gov, target.id, ctx.now):
+        refusal = g.Refusal.APPROVER_LINKED_TO_REQUESTER
     if refusal is not None:
         _refuse(gov, ctx, Tag.ACCOUNT_APPROVAL_REFUSED, refusal, facts)
     _in_good_standing(gov, ctx.agent)
