@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import signal
 import sys
 import time
 from collections.abc import Callable
@@ -102,21 +103,30 @@ def export(
     else:
         # A follower appends: the shipper tails the file, a restart must not truncate it.
         sink = Path(out).open("a" if follow_journal else "w", encoding="utf-8")  # noqa: SIM115
+    exported = [window.after]  # the last entry whose lines are all written
+
+    def written(seq: int) -> None:
+        exported[0] = seq
+
     try:
         if follow_journal:
+            # systemd and shippers stop a follower with SIGTERM: stop as on ^C, cursor saved.
+            signal.signal(signal.SIGTERM, _interrupt)
             result = follow(
                 feed,
                 sink.write,
                 window,
                 sleep=lambda: time.sleep(poll_seconds),
                 done=_flusher(sink, cursor),
+                written=written,
             )
         else:
-            result = export_once(feed, sink.write, window)
+            result = export_once(feed, sink.write, window, written)
             sink.flush()
             _save_cursor(cursor, result.last_seq)
     except KeyboardInterrupt:
         sink.flush()
+        _save_cursor(cursor, exported[0])
         return
     except RempartError as exc:
         err.print(f"[red]{exc.detail or exc.code}[/]")
@@ -126,6 +136,10 @@ def export(
         if sink is not sys.stdout:
             sink.close()
     err.print(f"{result.events} events from {result.entries} entries (last seq {result.last_seq})")
+
+
+def _interrupt(_signum: int, _frame: object) -> None:
+    raise KeyboardInterrupt
 
 
 def _flusher(sink: IO[str], cursor: Path | None) -> Callable[[Batch], bool]:

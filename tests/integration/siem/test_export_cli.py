@@ -101,39 +101,42 @@ def test_bad_input_is_refused_with_a_message(journal: SqlJournalStore, tmp_path:
     assert "Traceback" not in missing.output
 
 
+def _follower(url: str, out: Path, cursor: Path) -> subprocess.Popen[bytes]:
+    command = "from rempart.cli.main import app; app()"
+    args = ["journal", "export", "--journal", url, "--out", str(out), "--follow"]
+    return subprocess.Popen(
+        [sys.executable, "-c", command, *args, "--poll-seconds", "0.1", "--cursor", str(cursor)],
+        stderr=subprocess.PIPE,
+    )
+
+
+def _wait_for(out: Path, n: int) -> list[int]:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and not (out.exists() and len(lines(out)) >= n):
+        time.sleep(0.05)
+    return [e["rempart"]["journal"]["seq"] for e in lines(out)]  # type: ignore[index]
+
+
 def test_follow_appends_entries_as_the_journal_grows(tmp_path: Path) -> None:
     """The streaming mode a log shipper tails: a separate process, the journal appended to
-    while it runs, every new entry in the file within a few polls."""
+    while it runs, every new entry in the file within a few polls; stopped by SIGTERM (as
+    systemd does) it saves its cursor, and a new follower goes on without repeating a line."""
     url = f"sqlite:///{tmp_path}/journal.db"
     store = SqlJournalStore(url, clock=ManualClock(NOW), create=True)
     store.use_signer(SIGNER)
     store.append([read(0)])
-    out = tmp_path / "follow.jsonl"
-    follower = subprocess.Popen(
-        [
-            sys.executable,
-            "-c",
-            "from rempart.cli.main import app; app()",
-            "journal",
-            "export",
-            "--journal",
-            url,
-            "--out",
-            str(out),
-            "--follow",
-            "--poll-seconds",
-            "0.1",
-        ],
-        stderr=subprocess.PIPE,
-    )
+    out, cursor = tmp_path / "follow.jsonl", tmp_path / "cursor"
+    follower = _follower(url, out, cursor)
     try:
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline and not (out.exists() and lines(out)):
-            time.sleep(0.05)
+        assert _wait_for(out, 1) == [1]
         store.append([read(1), read(2)])
-        while time.monotonic() < deadline and len(lines(out)) < 3:
-            time.sleep(0.05)
-        assert [e["rempart"]["journal"]["seq"] for e in lines(out)] == [1, 2, 3]  # type: ignore[index]
+        assert _wait_for(out, 3) == [1, 2, 3]
+        follower.terminate()
+        assert follower.wait(timeout=10) == 0
+        assert cursor.read_text().strip() == "3"
+        store.append([read(3)])
+        follower = _follower(url, out, cursor)
+        assert _wait_for(out, 4) == [1, 2, 3, 4]
     finally:
         follower.terminate()
         follower.wait(timeout=10)

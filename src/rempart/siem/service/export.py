@@ -46,20 +46,27 @@ class Batch:
     last_seq: int
 
 
-def export_once(feed: JournalFeed, write: Callable[[str], object], window: Window) -> Batch:
-    """Every entry of the window, in journal order, as ECS lines passed to ``write``."""
+def export_once(
+    feed: JournalFeed,
+    write: Callable[[str], object],
+    window: Window,
+    written: Callable[[int], None] | None = None,
+) -> Batch:
+    """Every entry of the window, in journal order, as ECS lines passed to ``write`` (an
+    entry's lines in one call); ``written`` hears each sequence number once its lines are."""
     after = window.start(feed)
     entries = events = 0
     last = after
     for seq, body, _chain in feed.rows(after):
         last = seq
         entry = entry_from_canonical(body)
-        if not window.holds(entry.at):
-            continue
-        entries += 1
-        for event in ecs_events(StoredEntry(seq, entry)):
-            write(_ENCODER.encode(event) + "\n")
-            events += 1
+        if window.holds(entry.at):
+            lines = [_ENCODER.encode(e) + "\n" for e in ecs_events(StoredEntry(seq, entry))]
+            write("".join(lines))
+            entries += 1
+            events += len(lines)
+        if written is not None:
+            written(seq)
     return Batch(entries, events, last)
 
 
@@ -70,17 +77,19 @@ def follow(
     *,
     sleep: Callable[[], None],
     done: Callable[[Batch], bool],
+    written: Callable[[int], None] | None = None,
 ) -> Batch:
     """Export the window, then keep exporting what is appended, batch after batch.
 
     ``done`` sees each batch (the caller flushes and saves its cursor there) and says whether
-    to stop; ``sleep`` waits between polls. A window with ``until`` stops once the journal has
-    an entry past it (entries are appended in time order, give or take a commit).
+    to stop; ``sleep`` waits between polls; ``written`` hears each entry exported (a follower
+    stopped mid-batch saves its cursor there). A window with ``until`` stops once the journal
+    has an entry past it (entries are appended in time order, give or take a commit).
     """
     after = window.start(feed)
     total = Batch(0, 0, after)
     while True:
-        batch = export_once(feed, write, Window(window.since, window.until, after))
+        batch = export_once(feed, write, Window(window.since, window.until, after), written)
         after = batch.last_seq
         total = Batch(total.entries + batch.entries, total.events + batch.events, after)
         if done(batch) or _past(feed, window, after):
