@@ -83,7 +83,7 @@ def _read(feed: JournalFeed, since: dt.datetime | None) -> tuple[list[dict[str, 
             continue
         if str(entry.tag).startswith("guard:"):
             flags.add(Flag(entry.reason, str(entry.details.get("action", "")), entry.agent_login))
-    return [json.loads(line) for line in lines], flags
+    return [json.loads(line) for line in "".join(lines).splitlines()], flags
 
 
 def bench_journals(cfg: bench.BenchConfig = QUICK) -> dict[str, Journal]:
