@@ -4,7 +4,7 @@ workload, and, scenario by scenario, the rules flag the agents the inline guard 
 the same detections. Where a rule recounts a detector only approximately (its ``rempart:``
 block says so), the test reports by how much the two differ.
 
-ASVS 5.0: V16.3.x (security events detectable where the security team watches), V2.4.1
+ASVS 5.0: V16.3.3, V16.4.3 (security events detectable where the security team watches), V2.4.1
 (anti-automation limits visible outside the application, with the same thresholds).
 """
 

@@ -1,8 +1,8 @@
 """``rempart journal export --format ecs`` on a real journal (SQLite and PostgreSQL): the file
 a shipper reads, its window, its follower's cursor, and its errors.
 
-ASVS 5.0: V16.3.x (security events sent to the monitoring system), V16.4.1 (what an agent or a
-client typed cannot forge a line: each event is one JSON object on one line).
+ASVS 5.0: V16.4.3 (security events sent to a separate monitoring system), V16.4.1 (what an
+agent or a client typed cannot forge a line: each event is one JSON object on one line).
 """
 
 from __future__ import annotations

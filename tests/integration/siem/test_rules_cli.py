@@ -1,6 +1,6 @@
 """``rempart rules check|convert|hunt``: the rules for the SOC's SIEM, from the command line.
 
-ASVS 5.0: V16.3.x (the security team can run the guard's detections where it watches).
+ASVS 5.0: V16.4.3 (the security team can run the guard's detections where it watches).
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """The journal in ECS: one event per person concerned, the guard's decision and its rule in
 their own fields, every field documented; the export's window and its follower's cursor.
 
-ASVS 5.0: V16.2.1 (each event says when, who, where, what, and the decision), V16.3.x
+ASVS 5.0: V16.2.1 (each event says when, who, where, what, and the decision), V16.4.3
 (security events reach the monitoring system in a form it can query).
 """
 

@@ -1,7 +1,7 @@
 """The Sigma rules of ``rules/`` are tested like code: every one parses, converts for each
 target, says what it detects and why, and every guard detector has one.
 
-ASVS 5.0: V16.3.x (security events are detectable by the monitoring system, with the same
+ASVS 5.0: V16.3.3, V16.4.3 (security events are detectable by the monitoring system, with the same
 thresholds as the inline guard).
 """
 
