@@ -295,6 +295,27 @@ def test_codes_expire_and_allow_five_tries(
     assert client.post(VERIFY, json={"challenge_id": second, "code": code2}).status_code == 401
 
 
+def test_a_wrong_birth_date_never_blocks_the_real_person(
+    app: FastAPI, world: World, inbox: Inbox, clock: ManualClock
+) -> None:
+    """Pentest finding 5, over HTTP and SMTP: code requests with a wrong birth date, as many as
+    the throttle allows, then the real person (right birth date, another address) asks: 202 at
+    once and the code reaches their mailbox."""
+    trainee = world.persons["trainee"]
+    wrong = {"ft_id": trainee.ft_id, "birth_date": str(trainee.birth_date - dt.timedelta(days=3))}
+    statuses = [
+        person_client(app, f"203.0.113.{i + 1}").post(CHALLENGE, json=wrong).status_code
+        for i in range(5)
+    ]
+    assert statuses[:3] == [202, 202, 202]
+    assert 429 in statuses  # the abuser's pair is throttled...
+    right = {"ft_id": trainee.ft_id, "birth_date": str(trainee.birth_date)}
+    r = person_client(app, "198.51.100.61").post(CHALLENGE, json=right)
+    assert r.status_code == 202  # ...the person's is not
+    inbox.wait_for(1)
+    assert inbox.code_for(trainee.email)
+
+
 def test_code_requests_slow_down_per_person_and_per_address(
     app: FastAPI, world: World, inbox: Inbox, clock: ManualClock
 ) -> None:

@@ -9,8 +9,12 @@ organisations and can flag one they do not recognise. The rules, with their reas
 - Codes: 6 digits from the OS CSPRNG, stored as an HMAC keyed by the server secret (a leaked
   table cannot be brute-forced offline), valid 10 minutes, 5 attempts, usable once
   (ASVS V6.5.1, V6.5.3, V6.5.5, V6.6.3), compared in constant time.
-- Requests slow down per person and per client address, with growing delays like sign-in
-  (ASVS V6.3.1): each code also lands in the person's mailbox, so guessing is loud as well.
+- Requests slow down per (ft_id, birth date) pair and per client address (an IPv6 client by
+  its /64), with growing delays like sign-in (ASVS V6.3.1): each code also lands in the
+  person's mailbox, so guessing is loud as well. Never per ft_id alone: three requests with a
+  wrong birth date once delayed the real person (right birth date, another address) for up to
+  a day, and no mail ever reached them (2026 penetration test, finding 5). A mismatch sends
+  nothing, so the pair that reaches a mailbox is the right one.
 """
 
 from __future__ import annotations
@@ -25,8 +29,9 @@ from rempart.kernel.throttling import ThrottlePolicy
 
 CODE_DIGITS = 6
 
-# A person's mailbox is the thing being protected from floods: few codes, then long pauses.
-CHALLENGES_PER_PERSON = ThrottlePolicy(
+# A person's mailbox is the thing being protected from floods: few codes per (ft_id, birth
+# date) pair, then long pauses.
+CHALLENGES_PER_PAIR = ThrottlePolicy(
     free=3, base_seconds=60.0, max_seconds=86_400.0, forget_after=dt.timedelta(hours=24)
 )
 # One address asking about many people is enumeration; an office NAT gets some slack.
@@ -47,6 +52,14 @@ class CitizenChallenge:
     code_hash: str
     attempts: int = 0
     consumed_at: dt.datetime | None = None
+    pair_key: str = ""  # keyed digest of (ft_id, birth date): what the person's throttle counts
+
+
+def pair_key(secret: bytes, ft_id: str, birth_date: dt.date) -> str:
+    """The throttle's key for one (ft_id, birth date) pair: keyed, so the table holds no
+    birth date and no guessable digest of one."""
+    message = f"citizen-pair\x00{ft_id}\x00{birth_date.isoformat()}".encode()
+    return hmac.new(secret, message, hashlib.sha256).hexdigest()
 
 
 @dataclass(frozen=True, slots=True)

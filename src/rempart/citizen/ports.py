@@ -16,10 +16,10 @@ class CitizenStore(Protocol):
     def challenge(self, challenge_id: str) -> CitizenChallenge | None: ...
 
     def challenges_since(
-        self, since: dt.datetime, *, ft_id: str = "", client_address: str = ""
+        self, since: dt.datetime, *, pair_key: str = "", client_address: str = ""
     ) -> Failures:
-        """How many codes were asked for (per person or per address) since then, and when
-        the last one was: what throttling counts."""
+        """How many codes were asked for (per (ft_id, birth date) pair or per address) since
+        then, and when the last one was: what throttling counts."""
         ...
 
     def record_attempt(self, challenge_id: str) -> int:

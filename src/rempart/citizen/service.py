@@ -14,7 +14,7 @@ from typing import Any
 
 from rempart.citizen.model import (
     CHALLENGES_PER_ADDRESS,
-    CHALLENGES_PER_PERSON,
+    CHALLENGES_PER_PAIR,
     CODE_DIGITS,
     CitizenChallenge,
     CitizenFlag,
@@ -22,6 +22,7 @@ from rempart.citizen.model import (
     action_label,
     code_digest,
     is_code,
+    pair_key,
 )
 from rempart.citizen.ports import CitizenStore
 from rempart.guard.alerts import Alert, Severity
@@ -37,7 +38,7 @@ from rempart.kernel.tags import Decision, Tag
 from rempart.messages.model import Channel
 from rempart.messages.ports import OfficialMessages
 from rempart.people.ports import PortalStore
-from rempart.signin.model import digest
+from rempart.signin.model import bound_address, digest
 
 PAGE_SIZE = 20
 _WRONG = "the code is wrong, used or expired: ask for a new one"
@@ -81,7 +82,9 @@ def request_code(
     """Mail a one-time code to the person, if these are their details; answer the same anyway."""
     ft_id = parse_ft_id(ft_id)
     now = deps.clock.now()
-    _throttle(deps, ft_id, client.address, now)
+    pair = pair_key(deps.secret, ft_id, birth_date)
+    address = bound_address(client.address)  # an IPv6 client counts by its /64
+    _throttle(deps, pair, address, now)
     person = deps.portal.person_by_ft_id(ft_id)
     matches = person is not None and person.birth_date == birth_date and bool(person.email)
     challenge_id = secrets.token_urlsafe(24)
@@ -91,10 +94,11 @@ def request_code(
     challenge = CitizenChallenge(
         id=challenge_id,
         ft_id=ft_id,
-        client_address=client.address,
+        client_address=address,
         created_at=now,
         expires_at=now + deps.code_ttl,
         code_hash=code_digest(deps.secret, challenge_id, secret_input),
+        pair_key=pair,
     )
     deps.citizens.add_challenge(challenge)
     deps.journal.append(
@@ -123,12 +127,13 @@ def request_code(
     return IssuedChallenge(challenge_id, challenge.expires_at)
 
 
-def _throttle(deps: CitizenDeps, ft_id: str, address: str, now: dt.datetime) -> None:
-    for policy, key in ((CHALLENGES_PER_PERSON, "ft_id"), (CHALLENGES_PER_ADDRESS, "address")):
+def _throttle(deps: CitizenDeps, pair: str, address: str, now: dt.datetime) -> None:
+    """Per (ft_id, birth date) pair and per address, never per ft_id alone (finding 5)."""
+    for policy, key in ((CHALLENGES_PER_PAIR, "pair"), (CHALLENGES_PER_ADDRESS, "address")):
         since = now - policy.forget_after
         seen = (
-            deps.citizens.challenges_since(since, ft_id=ft_id)
-            if key == "ft_id"
+            deps.citizens.challenges_since(since, pair_key=pair)
+            if key == "pair"
             else deps.citizens.challenges_since(since, client_address=address)
         )
         wait = policy.retry_after(seen, now)

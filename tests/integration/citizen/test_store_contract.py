@@ -32,7 +32,11 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[CitizenSto
 
 
 def challenge(
-    cid: str, ft_id: str = "0000001K", address: str = "192.0.2.1", minutes: int = 0
+    cid: str,
+    ft_id: str = "0000001K",
+    address: str = "192.0.2.1",
+    minutes: int = 0,
+    pair: str = "p1" * 32,
 ) -> CitizenChallenge:
     at = NOW + dt.timedelta(minutes=minutes)
     return CitizenChallenge(
@@ -42,6 +46,7 @@ def challenge(
         created_at=at,
         expires_at=at + dt.timedelta(minutes=10),
         code_hash="ab" * 32,
+        pair_key=pair,
     )
 
 
@@ -54,16 +59,18 @@ def test_a_challenge_reads_back(store: CitizenStore) -> None:
     assert store.challenge("nope") is None
 
 
-def test_challenges_are_counted_per_person_and_per_address(store: CitizenStore) -> None:
+def test_challenges_are_counted_per_pair_and_per_address(store: CitizenStore) -> None:
+    """Per (ft_id, birth date) pair and per address: a wrong birth date's requests (another
+    pair, same ft_id) do not count against the real person's (pentest finding 5)."""
     store.add_challenge(challenge("c1", minutes=0))
     store.add_challenge(challenge("c2", minutes=5))
-    store.add_challenge(challenge("c3", ft_id="0000002K", minutes=7))
+    store.add_challenge(challenge("c3", pair="p2" * 32, minutes=7))  # same ft_id, wrong date
     store.add_challenge(challenge("c4", address="198.51.100.9", minutes=9))
-    per_person = store.challenges_since(NOW, ft_id="0000001K")
-    assert (per_person.count, per_person.last_at) == (3, NOW + dt.timedelta(minutes=9))
+    per_pair = store.challenges_since(NOW, pair_key="p1" * 32)
+    assert (per_pair.count, per_pair.last_at) == (3, NOW + dt.timedelta(minutes=9))
     per_address = store.challenges_since(NOW + dt.timedelta(minutes=1), client_address="192.0.2.1")
     assert (per_address.count, per_address.last_at) == (2, NOW + dt.timedelta(minutes=7))
-    none = store.challenges_since(NOW + dt.timedelta(hours=1), ft_id="0000001K")
+    none = store.challenges_since(NOW + dt.timedelta(hours=1), pair_key="p1" * 32)
     assert (none.count, none.last_at) == (0, None)
 
 

@@ -7,6 +7,7 @@ V8.2.2 (a person sees only the entries about themselves), V16.3.x (every step jo
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import re
 from dataclasses import dataclass
@@ -162,6 +163,35 @@ def test_codes_are_throttled_per_person(rig: Rig) -> None:
         service.request_code(rig.deps, PERSON.ft_id, PERSON.birth_date, CLIENT)
     assert refused.value.retry_after > 0
     assert len(rig.mailer.outbox) == 3
+
+
+def test_a_wrong_birth_date_never_delays_the_real_person(rig: Rig) -> None:
+    """Pentest finding 5: requests for an ft_id with a wrong birth date, from anywhere, never
+    throttle the person with the right one, and the real person still gets their mail: the
+    throttle counts (ft_id, birth date) pairs and addresses, never an ft_id alone."""
+    wrong = PERSON.birth_date + dt.timedelta(days=1)
+    for i in range(6):  # past the pair's free requests, from several addresses
+        abuser = ClientInfo(address=f"203.0.113.{i // 2 + 1}", user_agent="curl")
+        with contextlib.suppress(Throttled):
+            service.request_code(rig.deps, PERSON.ft_id, wrong, abuser)
+    assert rig.mailer.outbox == []  # a mismatch mails nothing
+    other = ClientInfo(address="198.51.100.77", user_agent="Firefox")
+    service.request_code(rig.deps, PERSON.ft_id, PERSON.birth_date, other)
+    assert len(rig.mailer.outbox) == 1
+
+
+def test_ipv6_code_requests_are_throttled_per_64(rig: Rig) -> None:
+    """One /64 asking about many people is one address (finding 6)."""
+    for n in range(10, 20):
+        client = ClientInfo(address=f"2001:db8:7:7::{n:x}", user_agent="curl")
+        service.request_code(rig.deps, make_person(n).ft_id, dt.date(1990, 1, 1), client)
+    with pytest.raises(Throttled):
+        service.request_code(
+            rig.deps,
+            make_person(20).ft_id,
+            dt.date(1990, 1, 1),
+            ClientInfo(address="2001:db8:7:7:ffff::1", user_agent="curl"),
+        )
 
 
 def test_codes_are_throttled_per_address(rig: Rig) -> None:

@@ -36,15 +36,15 @@ class MemoryCitizenStore:
             return self.challenges.get(challenge_id)
 
     def challenges_since(
-        self, since: dt.datetime, *, ft_id: str = "", client_address: str = ""
+        self, since: dt.datetime, *, pair_key: str = "", client_address: str = ""
     ) -> Failures:
-        """Codes asked for since ``since``, per person or per address."""
+        """Codes asked for since ``since``, per (ft_id, birth date) pair or per address."""
         with self._lock:
             times = [
                 c.created_at
                 for c in self.challenges.values()
                 if c.created_at >= since
-                and (not ft_id or c.ft_id == ft_id)
+                and (not pair_key or c.pair_key == pair_key)
                 and (not client_address or c.client_address == client_address[:64])
             ]
         return Failures(count=len(times), last_at=max(times, default=None))

@@ -37,6 +37,7 @@ class SqlCitizenStore:
                     code_hash=challenge.code_hash,
                     attempts=challenge.attempts,
                     consumed_at=challenge.consumed_at,
+                    pair_key=challenge.pair_key,
                 )
             )
 
@@ -57,16 +58,18 @@ class SqlCitizenStore:
             code_hash=r.code_hash,
             attempts=r.attempts,
             consumed_at=utc(r.consumed_at),
+            pair_key=r.pair_key,
         )
 
     def challenges_since(
-        self, since: dt.datetime, *, ft_id: str = "", client_address: str = ""
+        self, since: dt.datetime, *, pair_key: str = "", client_address: str = ""
     ) -> Failures:
-        """Codes asked for since ``since``, per person or per address (both indexed)."""
+        """Codes asked for since ``since``, per (ft_id, birth date) pair or per address (both
+        indexed)."""
         t = CitizenChallengeRow
         where = [t.created_at >= since]
-        if ft_id:
-            where.append(t.ft_id == ft_id)
+        if pair_key:
+            where.append(t.pair_key == pair_key)
         if client_address:
             where.append(t.client_address == client_address[:64])
         with self.db.connect() as conn:

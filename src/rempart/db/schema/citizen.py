@@ -17,6 +17,7 @@ class CitizenChallengeRow(Base):
     __table_args__ = (
         Index("ix_citizen_challenges_ft_id", "ft_id", "created_at"),
         Index("ix_citizen_challenges_address", "client_address", "created_at"),
+        Index("ix_citizen_challenges_pair", "pair_key", "created_at"),
     )
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
     ft_id: Mapped[str] = mapped_column(String(8))
@@ -26,6 +27,9 @@ class CitizenChallengeRow(Base):
     code_hash: Mapped[str] = mapped_column(String(64))
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     consumed_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    # Keyed digest of (ft_id, birth date): the person's throttle counts the pair, never the
+    # ft_id alone (a wrong birth date must not delay the real person).
+    pair_key: Mapped[str] = mapped_column(String(64), default="", server_default="")
 
 
 class CitizenSessionRow(Base):
