@@ -29,6 +29,8 @@ class Settings(BaseSettings):
     journal_retention_months: int = Field(12, ge=1, le=120)  # CNIL: 6 to 12 months
     journal_group_wait_ms: float = Field(2.0, ge=0, le=50)  # group commit: longest extra wait
     journal_group_max: int = Field(4096, ge=1)  # group commit: most entries per transaction
+    # Longest wait for the journal's durable commit; past it the request fails closed (503).
+    journal_wait_seconds: float = Field(10.0, gt=0, le=300)
     # Published checkpoints (C2SP): the log's origin line (empty: derived from public_url; a
     # journal keeps the first one it signed with), and the witnesses whose cosignatures it
     # accepts, as verifier keys NAME+HASH+KEY separated by spaces or commas.

@@ -46,6 +46,7 @@ def open_journal(settings: Settings, clock: Clock) -> SqlJournalStore:
         group_wait=settings.journal_group_wait_ms / 1000,
         group_max=settings.journal_group_max,
         origin=settings.effective_journal_origin(),
+        wait_seconds=settings.journal_wait_seconds,
     )
     store.use_signer(journal_signer(settings, store))
     store.start()

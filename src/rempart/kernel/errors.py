@@ -15,7 +15,9 @@ RempartError
 ├── Conflict                  state does not allow it (409 conflict)
 ├── BudgetExhausted           exposure budget reached (429 budget_exhausted, retry_after)
 ├── Throttled                 too many attempts (429 throttled, retry_after)
-├── ServiceUnavailable        the guard's shared state is unreachable: fail closed (503)
+├── ServiceUnavailable        a dependency is unreachable: fail closed (503, Retry-After)
+│   ├── JournalUnavailable    the journal cannot record (down, full, stalled): no data leaves
+│   └── DatabaseUnavailable   the portal's database cannot be reached
 ├── JournalTampered           the journal does not verify (seq of the first bad entry)
 └── PolicyError               a policy or settings file is invalid (line named)
 
@@ -116,6 +118,19 @@ class ServiceUnavailable(RempartError):
     """A dependency the guard needs is down: data requests fail closed (503)."""
 
     code = "guard_unavailable"
+    retry_after = 5
+
+
+class JournalUnavailable(ServiceUnavailable):
+    """The journal could not record the request in time: the data must not leave (503)."""
+
+    code = "journal_unavailable"
+
+
+class DatabaseUnavailable(ServiceUnavailable):
+    """The portal's database is unreachable: nothing is answered from it (503)."""
+
+    code = "database_unavailable"
 
 
 class WeakPassword(InvalidRequest):

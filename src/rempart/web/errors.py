@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import logging
 
+import psycopg
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from sqlalchemy import exc as sa_exc
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
@@ -92,7 +94,7 @@ def status_of(exc: e.RempartError) -> int:
 def response_for(exc: e.RempartError) -> Response:
     """The problem+json answer for a Rempart error."""
     headers: dict[str, str] = {}
-    if isinstance(exc, e.BudgetExhausted | e.Throttled):
+    if isinstance(exc, e.BudgetExhausted | e.Throttled | e.ServiceUnavailable):
         headers["Retry-After"] = str(exc.retry_after)
     return problem(status_of(exc), exc.code, exc.detail, headers)
 
@@ -127,5 +129,34 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def _unexpected(_req: Request, exc: Exception) -> Response:
+        if unreachable(exc):
+            log.warning("database unreachable: %s", type(exc).__name__)
+            return response_for(
+                e.DatabaseUnavailable("the service's database cannot be reached; try again")
+            )
         log.exception("unexpected error", exc_info=exc)
         return problem(500, "internal_error", "an unexpected error occurred")
+
+
+# A lost or refused connection, a pool with none left: the database is away, not a bug.
+_UNREACHABLE = (
+    sa_exc.OperationalError,
+    sa_exc.InterfaceError,
+    sa_exc.DisconnectionError,
+    sa_exc.TimeoutError,
+    psycopg.OperationalError,
+    psycopg.InterfaceError,
+    ConnectionError,
+)
+
+
+def unreachable(exc: BaseException) -> bool:
+    """True when ``exc`` (or what caused it) says a database could not be reached."""
+    seen: BaseException | None = exc
+    for _ in range(5):
+        if seen is None:
+            return False
+        if isinstance(seen, _UNREACHABLE):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False

@@ -29,7 +29,8 @@ class Problem(TypedDict):
                 "A stable machine-readable word: invalid_request, unauthenticated, "
                 "mfa_required, session_revoked, step_up_required, csrf, forbidden, "
                 "account_locked, access_suspended, not_found, conflict, budget_exhausted, "
-                "throttled, guard_unavailable, method_not_allowed, internal_error."
+                "throttled, guard_unavailable, journal_unavailable, database_unavailable, "
+                "method_not_allowed, internal_error."
             )
         ),
     ]
@@ -50,8 +51,10 @@ _MEANING = {
     409: "The object's state does not allow it (`conflict`).",
     413: "The request body is over the server's size limit (`invalid_request`).",
     429: "`budget_exhausted` or `throttled`; the `Retry-After` header says when to retry.",
-    503: "The guard's shared state is unreachable: data requests fail closed "
-    "(`guard_unavailable`).",
+    503: "A dependency is unreachable, so the request fails closed and no data leaves: "
+    "the guard's shared state (`guard_unavailable`), the journal, which must record a "
+    "consultation before it is answered (`journal_unavailable`), or the database "
+    "(`database_unavailable`). `Retry-After` says when to retry; service resumes by itself.",
 }
 
 _RETRY_AFTER = {
@@ -68,7 +71,7 @@ def problems(*statuses: int) -> dict[int | str, dict[str, Any]]:
     out: dict[int | str, dict[str, Any]] = {}
     for status in sorted(statuses):
         out[status] = _problem(_MEANING[status])
-        if status == 429:
+        if status in (429, 503):
             out[status]["headers"] = _RETRY_AFTER
     # A documented default also keeps FastAPI from announcing a 422 nobody ever receives:
     # malformed input is a 400 problem like every other error.
@@ -92,13 +95,21 @@ def _problem_schemas() -> dict[str, Any]:
     return {"Problem": schema}
 
 
-def _document_body_limit(spec: dict[str, Any]) -> None:
-    """Every route that takes a body may answer 413: the body limit sits in front of them all
-    (``web.middleware``), and a text counted in characters can be over it in bytes."""
+def _document_shared_answers(spec: dict[str, Any]) -> None:
+    """The answers every route may give whatever it does: 503 when a dependency is down (every
+    route reads the database), and 413 for a route that takes a body (the body limit sits in
+    front of them all, ``web.middleware``; a text counted in characters can be over it in
+    bytes)."""
     for item in spec.get("paths", {}).values():
         for operation in item.values():
-            if isinstance(operation, dict) and "requestBody" in operation:
-                operation.setdefault("responses", {}).setdefault("413", _problem(_MEANING[413]))
+            if not isinstance(operation, dict):
+                continue
+            responses = operation.setdefault("responses", {})
+            if "503" not in responses:
+                responses["503"] = _problem(_MEANING[503])
+                responses["503"]["headers"] = _RETRY_AFTER
+            if "requestBody" in operation:
+                responses.setdefault("413", _problem(_MEANING[413]))
 
 
 def install(app: FastAPI) -> None:
@@ -109,7 +120,7 @@ def install(app: FastAPI) -> None:
         if app.openapi_schema is None:
             spec = generate()
             spec.setdefault("components", {}).setdefault("schemas", {}).update(_problem_schemas())
-            _document_body_limit(spec)
+            _document_shared_answers(spec)
         return app.openapi_schema or {}
 
     app.openapi = openapi  # type: ignore[method-assign]

@@ -65,7 +65,13 @@ from rempart.journal.model import (
     parse_time,
 )
 from rempart.journal.ports import CheckpointSigner
-from rempart.kernel.errors import Conflict, JournalTampered, PolicyError
+from rempart.kernel.errors import (
+    Conflict,
+    JournalTampered,
+    JournalUnavailable,
+    PolicyError,
+    RempartError,
+)
 from rempart.kernel.ports import Clock
 
 log = logging.getLogger("rempart.journal")
@@ -148,6 +154,18 @@ class _AwaitedPending(_Pending):
             self.future.set_result(None)
 
 
+def _late() -> JournalUnavailable:
+    log.warning("journal commit not confirmed in time: failing the request closed")
+    return JournalUnavailable("the journal cannot record right now; data access is paused")
+
+
+def _unavailable(exc: BaseException) -> JournalUnavailable:
+    """A failed write (database gone, disk full, ...) as the 503 its callers answer."""
+    error = JournalUnavailable("the journal cannot record right now; data access is paused")
+    error.__cause__ = exc
+    return error
+
+
 def _settle_all(pendings: list[_AwaitedPending]) -> None:
     for p in pendings:
         p.settle()
@@ -163,7 +181,10 @@ def _wake_all(batch: list[_Pending]) -> None:
         else:
             p.wake()
     for loop, pendings in by_loop.items():
-        loop.call_soon_threadsafe(_settle_all, pendings)
+        # A caller that gave up (its wait timed out) may have had its loop closed since: the
+        # writer carries on with the other callers.
+        with contextlib.suppress(RuntimeError):
+            loop.call_soon_threadsafe(_settle_all, pendings)
 
 
 _STOP = _Pending([])  # tells the writer to finish
@@ -227,8 +248,10 @@ class SqlJournalStore:
         group_max: int = 4096,
         create: bool = True,
         origin: str = "",
+        wait_seconds: float = 10.0,
     ) -> None:
         self.url = url
+        self._wait = wait_seconds
         self._clock = clock
         self._signer = signer
         self._every = checkpoint_every
@@ -524,7 +547,11 @@ class SqlJournalStore:
         if self._thread is None:
             self.start()
         self._inbox.put(pending)
-        pending.lock.acquire()  # released by the writer once the batch is committed
+        # Released by the writer once the batch is committed. A writer that cannot commit in
+        # time (its database down, full or locked) fails the request closed: the entry may
+        # still be written later, the data never leaves without it.
+        if not pending.lock.acquire(timeout=self._wait):
+            raise _late()
         if pending.error is not None:
             raise pending.error
         return pending.last
@@ -548,7 +575,10 @@ class SqlJournalStore:
             loop.call_soon(self._hand_over, loop)
         waiting.append(pending)
         # Shielded: a client that hangs up must not cancel the wait while its entry is in flight.
-        await asyncio.shield(pending.future)
+        try:
+            await asyncio.wait_for(asyncio.shield(pending.future), self._wait)
+        except TimeoutError:
+            raise _late() from None
         if pending.error is not None:
             raise pending.error
         return pending.last
@@ -715,8 +745,9 @@ class SqlJournalStore:
             except BaseException as exc:  # handed to every waiting caller
                 self._head = None  # re-read from the database next time
                 log.exception("journal append failed")
+                error = exc if isinstance(exc, RempartError) else _unavailable(exc)
                 for p in batch:
-                    p.error = exc
+                    p.error = error
             finally:
                 _wake_all(batch)
         # Closing: sign what is not yet covered, so a restart starts from a checkpoint.
