@@ -44,11 +44,13 @@ from tests.support.signin import (
     PUBLIC_URL,
     UA,
     Account,
+    approve_first_key,
     auth_settings,
     give_credentials,
     key_sign_in,
     register,
     sign_in,
+    totp_proof,
 )
 
 CHECKS = [status_code_conformance, content_type_conformance, response_schema_conformance]
@@ -175,7 +177,17 @@ class Portal:
         if self.role in PRIVILEGED:
             # Privileged roles need a key: a new one each time (the fuzzer may remove factors).
             key = SoftAuthenticator(PUBLIC_URL)
-            assert register(self.client, csrf, key).status_code == 201  # type: ignore[arg-type]
+            approve_first_key(
+                self.container, self.login, by="ag.admin" if self.login == "ag.sec" else "ag.sec"
+            )
+            proof = totp_proof(
+                self.client,  # type: ignore[arg-type]
+                csrf,
+                self.account,
+                self.clock,
+                "webauthn_register",
+            )
+            assert register(self.client, csrf, key, proof).status_code == 201  # type: ignore[arg-type]
             r = key_sign_in(self.client, self.account, key)  # type: ignore[arg-type]
             assert r.status_code == 200, r.text
             csrf = str(r.json()["csrf_token"])
