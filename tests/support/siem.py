@@ -86,8 +86,12 @@ def _read(feed: JournalFeed, since: dt.datetime | None) -> tuple[list[dict[str, 
     return [json.loads(line) for line in "".join(lines).splitlines()], flags
 
 
-def bench_journals(cfg: bench.BenchConfig = QUICK) -> dict[str, Journal]:
-    """The legitimate workload (``legit``) and every attack scenario, guard on."""
+def bench_journals(
+    cfg: bench.BenchConfig = QUICK, guard_off: tuple[str, ...] = ()
+) -> dict[str, Journal]:
+    """The legitimate workload (``legit``) and every attack scenario, guard on; the scenarios
+    of ``guard_off`` also with the guard off (``NAME@off``): what the SIEM sees when the
+    inline guard is not there."""
     workdir = Path(tempfile.mkdtemp(prefix="rempart-siem-"))
     since = dt.datetime.combine(cfg.start, dt.time(), tzinfo=dt.UTC)
     out: dict[str, Journal] = {}
@@ -105,6 +109,9 @@ def bench_journals(cfg: bench.BenchConfig = QUICK) -> dict[str, Journal]:
         for name in SCENARIOS:
             outcome = bench.run_attack(base, cfg, name, "on", inspect=keep(name))
             out[name].actors = set(outcome.victims)
+        for name in guard_off:
+            outcome = bench.run_attack(base, cfg, name, "off", inspect=keep(f"{name}@off"))
+            out[f"{name}@off"].actors = set(outcome.victims)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     return out

@@ -17,6 +17,7 @@ import pytest
 from rempart.siem.adapters.pysigma import PySigmaToolkit
 from rempart.siem.rules import ConvertedRule, Hit
 from rempart.siem.service import rules as rule_service
+from rempart_bench.scenarios import SCENARIOS
 from tests.support.siem import (
     GUARD_CASES,
     Journal,
@@ -32,9 +33,20 @@ CONVERTED = rule_service.convert(PySigmaToolkit(), RULES, "sqlite")
 GUARD_RULES = [r for r in CONVERTED if str(r.meta.get("detector", "")).startswith("guard:")]
 
 
+# Rules that recount a detector from the events, and the bench scenarios they fire on: they
+# must fire there with the guard off too (the SIEM as a backstop, not an echo of the guard).
+RECOUNTS = [
+    r
+    for r in GUARD_RULES
+    if str(r.meta.get("how", "")).startswith("recounted")
+    and all(s in SCENARIOS for s in r.meta["fires_on"])
+]
+
+
 @pytest.fixture(scope="module")
 def journals() -> dict[str, Journal]:
-    return {**bench_journals(), **guard_journals()}
+    off = tuple(sorted({s for r in RECOUNTS for s in r.meta["fires_on"]}))
+    return {**bench_journals(guard_off=off), **guard_journals()}
 
 
 @pytest.fixture(scope="module")
@@ -87,6 +99,8 @@ def test_the_guard_and_the_rules_flag_the_same_agents_scenario_by_scenario(
     report = []
     disagreements = []
     for name, journal in journals.items():
+        if name.endswith("@off"):
+            continue  # nothing to agree with: the guard was off
         for rule in GUARD_RULES:
             meta = rule.meta
             guard = flagged_by_guard(journal, meta["detector"], meta.get("action", ""))
@@ -118,3 +132,19 @@ def test_each_guard_case_makes_the_guard_decide_with_its_detector(
     fires on what the guard really writes)."""
     expected = str(GUARD_CASES[name][2])
     assert expected in {f.rule for f in journals[name].flags}
+
+
+@pytest.mark.parametrize("rule", RECOUNTS, ids=lambda r: r.file + ":" + r.level)
+def test_recounting_rules_fire_with_the_guard_off(
+    rule: ConvertedRule, journals: dict[str, Journal], hits: dict[str, dict[str, list[Hit]]]
+) -> None:
+    """A rule that recounts from the events does not need the guard's decision: on the same
+    attack with the guard off (the guard decides nothing), it still names every account the
+    guard flagged when it was on."""
+    meta = rule.meta
+    for scenario in meta["fires_on"]:
+        off = f"{scenario}@off"
+        assert journals[off].flags == set()
+        with_guard = flagged_by_guard(journals[scenario], meta["detector"], meta.get("action", ""))
+        assert with_guard
+        assert with_guard <= flagged_by(hits[off][rule.rule_id])
