@@ -91,6 +91,9 @@ class Settings(BaseSettings):
     review_duration_days: int = Field(14, ge=1)
     review_remind_every_days: int = Field(3, ge=1)
     jobs_interval_seconds: int = Field(3600, ge=0)  # 0: no scheduler inside `serve`
+    # Who runs commands (import, canaries, retention): a national administrator's login, journaled
+    # as the actor; that administrator cannot approve their own import's privileged rows.
+    operator: str = ""
     # Sign-in. WebAuthn's RP id and the OIDC redirect derive from ``public_url``, never from
     # the request's Host header.
     step_up_minutes: int = Field(5, ge=1, le=30)

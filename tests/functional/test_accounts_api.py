@@ -146,8 +146,15 @@ def test_never_grantable_roles_are_refused(as_fresh: AsFresh, box: Container, ro
     assert alerts_of(box, "privilege_request_refused")[-1].evidence["refusal"] == (
         "never_grantable_role"
     )
-    # Not even an agency administrator grants them this way.
-    assert ask(as_fresh("ag.admin"), login="x.adm", roles=(role,)).status_code == 403
+    # A national administrator asks for them in the agency only (a second one approves), never
+    # in a partner organisation.
+    partner = box.portal.store.agent_by_login("am.ml")
+    assert partner is not None
+    r = ask(as_fresh("ag.admin"), login="x.adm", roles=(role,), org_id=partner.org_id)
+    assert r.status_code == 403
+    r = ask(as_fresh("ag.admin"), login="x.adm", roles=(role,))
+    assert r.status_code == 202
+    assert r.json()["status"] == "pending_approval"
 
 
 def test_account_manager_role_needs_an_agency_admin(as_fresh: AsFresh, box: Container) -> None:

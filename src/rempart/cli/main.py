@@ -16,6 +16,7 @@ from rempart.cli import serve
 from rempart.db import cli as db
 from rempart.governance import cli as jobs
 from rempart.incident import cli as incident_cli
+from rempart.intake import cli as intake_cli
 from rempart.journal import cli as journal_cli
 from rempart.messages import cli as messages_cli
 from rempart.siem import cli as siem
@@ -84,3 +85,4 @@ app.add_typer(jobs.app, name="jobs")
 app.add_typer(incident_cli.app, name="incident")
 app.add_typer(messages_cli.app, name="messages")
 app.command("serve")(serve.serve)
+app.command("import")(intake_cli.import_files)

@@ -38,6 +38,13 @@ ROLES_BY_ORG_KIND: dict[OrgKind, frozenset[Role]] = {
     OrgKind.AGENCY: frozenset({Role.ADVISOR, Role.ACCOUNT_MANAGER}),
 }
 
+# The national roles live in the agency only, and are granted only by four eyes among its
+# administrators: one national administrator requests, another approves (never by a partner's
+# account manager, never by import alone, never by the bootstrap once one administrator exists).
+NATIONAL_ROLES_BY_ORG_KIND: dict[OrgKind, frozenset[Role]] = {
+    OrgKind.AGENCY: NEVER_GRANTABLE,
+}
+
 ACCOUNT_ITEM = "*"  # a review item about the whole account rather than one of its roles
 
 
@@ -73,6 +80,9 @@ class GovernanceAlert(StrEnum):
     REVIEW_REMOVED = "review_removed_access"
     TRAINING_ATTESTED = "training_attestation_changed"
     END_DATE_SET = "end_date_changed"
+    ADMINS_BOOTSTRAPPED = "national_admins_bootstrapped"
+    IMPORT_PRIVILEGES_REQUESTED = "import_privileges_requested"
+    IMPORT_PRIVILEGES_GRANTED = "import_privileges_granted"
 
 
 class RequestKind(StrEnum):
@@ -127,7 +137,10 @@ class Refusal(StrEnum):
 REFUSAL_MESSAGES: dict[Refusal, str] = {
     Refusal.NOT_ACCOUNT_MANAGER: "only account managers and agency administrators do this",
     Refusal.OTHER_ORGANISATION: "account managers act only in their own organisation",
-    Refusal.NEVER_GRANTABLE_ROLE: "admin, security_officer and dpo are never granted by request",
+    Refusal.NEVER_GRANTABLE_ROLE: (
+        "admin, security_officer and dpo are granted only in the agency, by four eyes among "
+        "national administrators"
+    ),
     Refusal.ROLE_NOT_USED_HERE: "this role is not used in this kind of organisation",
     Refusal.SELF_TARGET: "no one requests, approves or reviews changes to their own account",
     Refusal.NOTHING_TO_CHANGE: "the request changes nothing",
@@ -230,8 +243,13 @@ class AccountRequest:
 
     @property
     def privileged(self) -> bool:
-        """True when the request grants a privileged role."""
-        return Role.ACCOUNT_MANAGER in self.grant
+        """True when the request grants a privileged or a national role."""
+        return bool(self.grant & (NEVER_GRANTABLE | {Role.ACCOUNT_MANAGER}))
+
+    @property
+    def national(self) -> bool:
+        """True when the request grants or removes a national role (admin, security, DPO)."""
+        return bool((self.grant | self.revoke) & NEVER_GRANTABLE)
 
 
 @dataclass(frozen=True, slots=True)
@@ -324,7 +342,10 @@ def grantable_roles(requester: Agent, org_kind: OrgKind) -> frozenset[Role]:
     """The roles ``requester`` may ask for in an organisation of this kind."""
     if not (requester.has(Role.ACCOUNT_MANAGER) or is_agency_admin(requester)):
         return frozenset()
-    return ROLES_BY_ORG_KIND[org_kind] - NEVER_GRANTABLE
+    national = NATIONAL_ROLES_BY_ORG_KIND.get(org_kind, frozenset())
+    return (ROLES_BY_ORG_KIND[org_kind] - NEVER_GRANTABLE) | (
+        national if is_agency_admin(requester) else frozenset()
+    )
 
 
 def _first(checks: Iterable[tuple[bool, Refusal]]) -> Refusal | None:
@@ -360,8 +381,19 @@ def request_refusal(
                 and not is_agency_admin(requester),
                 Refusal.NEVER_GRANTABLE_ROLE,
             ),
-            (bool((grant | revoke) & NEVER_GRANTABLE), Refusal.NEVER_GRANTABLE_ROLE),
-            (bool((grant | revoke) - ROLES_BY_ORG_KIND[org_kind]), Refusal.ROLE_NOT_USED_HERE),
+            (
+                bool((grant | revoke) & NEVER_GRANTABLE)
+                and not (is_agency_admin(requester) and org_kind is OrgKind.AGENCY),
+                Refusal.NEVER_GRANTABLE_ROLE,
+            ),
+            (
+                bool(
+                    (grant | revoke)
+                    - ROLES_BY_ORG_KIND[org_kind]
+                    - NATIONAL_ROLES_BY_ORG_KIND.get(org_kind, frozenset())
+                ),
+                Refusal.ROLE_NOT_USED_HERE,
+            ),
             (not changes, Refusal.NOTHING_TO_CHANGE),
         ]
     )
@@ -412,6 +444,7 @@ def approval_refusal(
             (request.target_agent_id == approver.id, Refusal.SELF_TARGET),
             (not may_manage(approver, request.org_id), Refusal.APPROVER_NOT_AUTHORISED),
             (request.privileged and not is_agency_admin(approver), Refusal.NEEDS_AGENCY_ADMIN),
+            (request.national and not is_agency_admin(approver), Refusal.NEEDS_AGENCY_ADMIN),
             (
                 approver_standing.created_by == request.requested_by,
                 Refusal.APPROVER_CREATED_BY_REQUESTER,
@@ -454,6 +487,64 @@ def first_key_refusal(
             (approver_standing.approved_by == target.id, Refusal.APPROVER_APPROVED_BY_REQUESTER),
             (target_standing.created_by == approver.id, Refusal.REQUESTER_CREATED_BY_APPROVER),
             (target_standing.approved_by == approver.id, Refusal.REQUESTER_APPROVED_BY_APPROVER),
+        ]
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class PrivilegeItem:
+    """One privileged row of an import: these roles for this account, once approved."""
+
+    agent_id: int
+    login: str
+    org_id: str
+    roles: frozenset[Role]
+    applied: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class PrivilegeBatch:
+    """The privileged rows of one import, as one four-eyes request of a national administrator.
+
+    ``requested_by_id`` is the national administrator who ran the import when known (then
+    they cannot approve it); ``requested_by`` names whoever ran it."""
+
+    id: str
+    import_batch: int
+    requested_by: str
+    requested_by_id: int | None
+    created_at: dt.datetime
+    expires_at: dt.datetime
+    status: RequestStatus = RequestStatus.PENDING
+    decided_by: int | None = None
+    decided_by_login: str = ""
+    decided_at: dt.datetime | None = None
+
+    def is_expired(self, now: dt.datetime) -> bool:
+        """True once a pending batch has outlived its validity."""
+        return self.status is RequestStatus.PENDING and now >= self.expires_at
+
+
+def batch_approval_refusal(
+    batch: PrivilegeBatch,
+    items: Sequence[PrivilegeItem],
+    approver: Agent,
+    approver_standing: AccountStanding,
+    now: dt.datetime,
+    rules: GovernanceRules,
+) -> Refusal | None:
+    """Why ``approver`` may not approve the privileged rows of an import, or None.
+
+    Only a national administrator approves, never the one who ran the import, never for their
+    own account, and not while too young or on probation (the same rules as any request)."""
+    too_young = approver.created_at is None or now - approver.created_at < rules.approver_min_age
+    return _first(
+        [
+            (not is_agency_admin(approver), Refusal.NEEDS_AGENCY_ADMIN),
+            (batch.requested_by_id == approver.id, Refusal.SELF_APPROVAL),
+            (any(i.agent_id == approver.id for i in items), Refusal.SELF_TARGET),
+            (too_young, Refusal.APPROVER_TOO_YOUNG),
+            (approver_standing.on_probation(now), Refusal.APPROVER_ON_PROBATION),
         ]
     )
 

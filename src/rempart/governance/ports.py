@@ -17,6 +17,8 @@ from rempart.governance.model import (
     AccountStanding,
     EnrolmentToken,
     OrgSuspension,
+    PrivilegeBatch,
+    PrivilegeItem,
     RequestStatus,
     ReviewCampaign,
     ReviewDecision,
@@ -264,4 +266,44 @@ class ReviewItems(Protocol):
         by_default: bool = False,
     ) -> bool:
         """Record a decision on an undecided item; False when already decided."""
+        ...
+
+
+class PrivilegeBatches(Protocol):
+    """The privileged rows of imports, one four-eyes request per import, decided once."""
+
+    def add_batch(self, batch: PrivilegeBatch, items: Sequence[PrivilegeItem]) -> None:
+        """Store a new batch and its items."""
+        ...
+
+    def batch(self, batch_id: str) -> PrivilegeBatch | None:
+        """One batch by id."""
+        ...
+
+    def batches(
+        self, status: RequestStatus | None = None, limit: int = 100
+    ) -> list[PrivilegeBatch]:
+        """Batches, newest first."""
+        ...
+
+    def items_of(self, batch_id: str) -> list[PrivilegeItem]:
+        """A batch's items, by login."""
+        ...
+
+    def pending_roles(
+        self, agent_ids: Sequence[int], now: dt.datetime
+    ) -> dict[int, frozenset[Role]]:
+        """The roles already waiting for approval, per account, in unexpired pending batches."""
+        ...
+
+    def decide_batch(
+        self,
+        batch_id: str,
+        status: RequestStatus,
+        *,
+        by_id: int | None,
+        by_login: str,
+        at: dt.datetime,
+    ) -> bool:
+        """Move a pending batch to ``status``; False when it was no longer pending."""
         ...

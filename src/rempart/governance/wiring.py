@@ -11,6 +11,7 @@ from rempart.governance.adapters.sql import (
     SqlAccountStore,
     SqlEnrolmentTokenStore,
     SqlOrgSuspensionStore,
+    SqlPrivilegeBatchStore,
     SqlReviewStore,
 )
 from rempart.governance.model import GovernanceRules
@@ -78,6 +79,7 @@ def build_governance(
         mailer=mailer,
         rules=governance_rules(settings),
         auth=auth,
+        batches=SqlPrivilegeBatchStore(db),
     )
 
 

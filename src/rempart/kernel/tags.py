@@ -94,6 +94,23 @@ class Tag(StrEnum):
     INCIDENT_PERSONS_DENIED = "incident:persons:denied"
     INCIDENT_REPORT_WRITTEN = "incident:report:written"
     INCIDENT_LETTER_SENT = "incident:letter:sent"
+    # Real data (issue 17): imports, the first administrators, portfolios, canaries, retention.
+    INTAKE_IMPORT_LOADED = "intake:import:loaded"
+    INTAKE_IMPORT_DRY_RUN = "intake:import:dry_run"
+    ACCOUNT_PRIVILEGES_REQUESTED = "account:privileges:requested"
+    ACCOUNT_PRIVILEGES_APPROVED = "account:privileges:approved"
+    ACCOUNT_PRIVILEGES_DENIED = "account:privileges:denied"
+    ADMIN_BOOTSTRAP_CREATED = "admin:bootstrap:created"
+    ADMIN_BOOTSTRAP_REFUSED = "admin:bootstrap:refused"
+    PORTAL_FOLLOW_UP_HANDED_OVER = "portal:follow_up:handed_over"
+    PORTAL_FOLLOW_UP_CLOSED = "portal:follow_up:closed"
+    PORTAL_FOLLOW_UP_CONFIRMATION_SENT = "portal:follow_up:confirmation_sent"
+    PORTAL_FOLLOW_UP_TAKEN_ON = "portal:follow_up:taken_on"
+    PORTAL_FOLLOW_UP_CONFIRMATION_FAILED = "portal:follow_up:confirmation_failed"
+    PEOPLE_CANARY_PLANTED = "people:canary:planted"
+    PEOPLE_CANARY_ROTATED = "people:canary:rotated"
+    RETENTION_PERSONS_REVIEWED = "retention:persons:reviewed"
+    RETENTION_PERSONS_ERASED = "retention:persons:erased"
 
 
 class Decision(StrEnum):

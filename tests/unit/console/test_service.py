@@ -131,6 +131,7 @@ def rig() -> Rig:
             "transactions",
             "mailer",
             "rules",
+            "batches",
         )
     }
     gov = GovernanceDeps(

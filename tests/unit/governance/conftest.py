@@ -15,6 +15,7 @@ from rempart.governance.adapters.memory import (
     MemoryEnrolmentTokenStore,
     MemoryGovernanceTables,
     MemoryOrgSuspensionStore,
+    MemoryPrivilegeBatchStore,
     MemoryReviewStore,
 )
 from rempart.governance.model import GovernanceRules
@@ -200,6 +201,7 @@ def build_deps(u: Unit, mailer: Mailer | None = None) -> GovernanceDeps:
         mailer=mailer or u.mailer,
         rules=u.rules,
         auth=auth,
+        batches=MemoryPrivilegeBatchStore(t),
     )
 
 

@@ -10,6 +10,7 @@ from rempart.db.schema import (
     citizen,  # noqa: F401 - registers the "who consulted my file" tables
     governance,  # noqa: F401 - registers the governance tables
     incident,  # noqa: F401 - registers the incident response tables
+    intake,  # noqa: F401 - registers the import, portfolio and confirmation tables
     messages,  # noqa: F401 - registers the official messages' register
     signin,  # noqa: F401 - registers the sign-in tables
 )

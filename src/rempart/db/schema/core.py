@@ -16,6 +16,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     false,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -124,6 +125,8 @@ class EnrolmentRow(Base):
     org_id: Mapped[str] = mapped_column(String(32))  # denormalised: scope checks need no join
     start_date: Mapped[dt.date] = mapped_column(Date)
     end_date: Mapped[dt.date] = mapped_column(Date)
+    # Loaded from the agency's files (``rempart import``): ended when a later file omits it.
+    imported: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class AttendanceRow(Base):
@@ -140,6 +143,15 @@ class AssignmentRow(Base):
     __table_args__ = (
         Index("ix_assignments_person", "person_id"),
         Index("ix_assignments_agent", "agent_id", "end_date"),
+        # The agency's assignment of one person to one adviser is one row, upserted by import.
+        Index(
+            "ux_assignments_imported",
+            "agent_id",
+            "person_id",
+            unique=True,
+            sqlite_where=text("imported"),
+            postgresql_where=text("imported"),
+        ),
     )
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     agent_id: Mapped[int] = mapped_column(ForeignKey("agents.id"))
@@ -147,6 +159,7 @@ class AssignmentRow(Base):
     org_id: Mapped[str] = mapped_column(String(32))
     start_date: Mapped[dt.date] = mapped_column(Date)
     end_date: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
+    imported: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class FollowUpNoteRow(Base):

@@ -110,3 +110,31 @@ class OrgSuspensionRow(Base):
     suspended_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
     lifted_by: Mapped[str] = mapped_column(String(64), default="")
     lifted_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class PrivilegeBatchRow(Base):
+    """The privileged rows of one import, as one four-eyes request (granted when approved)."""
+
+    __tablename__ = "privilege_batches"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)  # random, not guessable
+    import_batch: Mapped[int] = mapped_column(BigInteger)
+    requested_by: Mapped[str] = mapped_column(String(128))  # who ran the import
+    requested_by_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    status: Mapped[str] = mapped_column(String(24))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    expires_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    decided_by: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    decided_by_login: Mapped[str] = mapped_column(String(64), default="")
+    decided_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class PrivilegeBatchItemRow(Base):
+    """One privileged row of an import: these roles, for this account."""
+
+    __tablename__ = "privilege_batch_items"
+    batch_id: Mapped[str] = mapped_column(ForeignKey("privilege_batches.id"), primary_key=True)
+    agent_id: Mapped[int] = mapped_column(ForeignKey("agents.id"), primary_key=True)
+    login: Mapped[str] = mapped_column(String(64))
+    org_id: Mapped[str] = mapped_column(String(32))
+    roles: Mapped[str] = mapped_column(String(200))  # space-separated
+    applied: Mapped[bool] = mapped_column(Boolean, default=False)

@@ -25,6 +25,8 @@ from rempart.governance.model import (
     AccountStanding,
     EnrolmentToken,
     OrgSuspension,
+    PrivilegeBatch,
+    PrivilegeItem,
     RequestKind,
     RequestStatus,
     ReviewCampaign,
@@ -77,6 +79,8 @@ class MemoryGovernanceTables:
     suspensions: list[tuple[int, OrgSuspension]] = field(default_factory=list)
     campaigns: dict[int, ReviewCampaign] = field(default_factory=dict)
     items: dict[int, ReviewItem] = field(default_factory=dict)
+    batches: dict[str, PrivilegeBatch] = field(default_factory=dict)
+    batch_items: dict[str, list[PrivilegeItem]] = field(default_factory=dict)
     lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
     _ids: Iterator[int] = field(default_factory=lambda: itertools.count(1), repr=False)
 
@@ -628,3 +632,72 @@ class MemoryReviewStore:
         with self.tables.locked() as t:
             if (found := t.campaigns.get(campaign_id)) is not None:
                 t.campaigns[campaign_id] = replace(found, last_reminder_at=at)
+
+
+class MemoryPrivilegeBatchStore:
+    """The twin of ``SqlPrivilegeBatchStore``."""
+
+    def __init__(self, tables: MemoryGovernanceTables) -> None:
+        self.t = tables
+
+    def add_batch(self, batch: PrivilegeBatch, items: Sequence[PrivilegeItem]) -> None:
+        """Store a new batch and its items."""
+        with self.t.locked() as t:
+            t.batches[batch.id] = batch
+            t.batch_items[batch.id] = sorted(items, key=lambda i: i.login)
+
+    def batch(self, batch_id: str) -> PrivilegeBatch | None:
+        """One batch by id."""
+        with self.t.locked() as t:
+            return t.batches.get(batch_id)
+
+    def batches(
+        self, status: RequestStatus | None = None, limit: int = 100
+    ) -> list[PrivilegeBatch]:
+        """Batches, newest first."""
+        with self.t.locked() as t:
+            found = [b for b in t.batches.values() if status is None or b.status is status]
+        return sorted(found, key=lambda b: (-b.created_at.timestamp(), b.id))[:limit]
+
+    def items_of(self, batch_id: str) -> list[PrivilegeItem]:
+        """A batch's items, by login."""
+        with self.t.locked() as t:
+            return list(t.batch_items.get(batch_id, []))
+
+    def pending_roles(
+        self, agent_ids: Sequence[int], now: dt.datetime
+    ) -> dict[int, frozenset[Role]]:
+        """Roles already waiting, per account, in unexpired pending batches."""
+        wanted = set(agent_ids)
+        out: dict[int, frozenset[Role]] = {}
+        with self.t.locked() as t:
+            for batch in t.batches.values():
+                if batch.status is not RequestStatus.PENDING or batch.expires_at <= now:
+                    continue
+                for item in t.batch_items.get(batch.id, []):
+                    if item.agent_id in wanted:
+                        out[item.agent_id] = out.get(item.agent_id, frozenset()) | item.roles
+        return out
+
+    def decide_batch(
+        self,
+        batch_id: str,
+        status: RequestStatus,
+        *,
+        by_id: int | None,
+        by_login: str,
+        at: dt.datetime,
+    ) -> bool:
+        """Compare-and-set from pending."""
+        with self.t.locked() as t:
+            batch = t.batches.get(batch_id)
+            if batch is None or batch.status is not RequestStatus.PENDING:
+                return False
+            t.batches[batch_id] = replace(
+                batch, status=status, decided_by=by_id, decided_by_login=by_login, decided_at=at
+            )
+            if status is RequestStatus.APPROVED:
+                t.batch_items[batch_id] = [
+                    replace(i, applied=True) for i in t.batch_items[batch_id]
+                ]
+            return True

@@ -20,6 +20,8 @@ from rempart.db.schema.governance import (
     AccountRequestRow,
     EnrolmentTokenRow,
     OrgSuspensionRow,
+    PrivilegeBatchItemRow,
+    PrivilegeBatchRow,
     ReviewCampaignRow,
     ReviewItemRow,
 )
@@ -31,6 +33,8 @@ from rempart.governance.model import (
     AccountStanding,
     EnrolmentToken,
     OrgSuspension,
+    PrivilegeBatch,
+    PrivilegeItem,
     RequestKind,
     RequestStatus,
     ReviewCampaign,
@@ -702,3 +706,137 @@ class SqlReviewStore:
         c = ReviewCampaignRow
         with self.db.begin() as conn:
             conn.execute(update(c).where(c.id == campaign_id).values(last_reminder_at=at))
+
+
+def _batch(row: object) -> PrivilegeBatch:
+    r = row._mapping  # type: ignore[attr-defined]
+    return PrivilegeBatch(
+        id=r["id"],
+        import_batch=r["import_batch"],
+        requested_by=r["requested_by"],
+        requested_by_id=r["requested_by_id"],
+        created_at=_at(r["created_at"]),
+        expires_at=_at(r["expires_at"]),
+        status=RequestStatus(r["status"]),
+        decided_by=r["decided_by"],
+        decided_by_login=r["decided_by_login"],
+        decided_at=utc(r["decided_at"]),
+    )
+
+
+class SqlPrivilegeBatchStore:
+    """Implements ``PrivilegeBatches``: an import's privileged rows, decided by compare-and-set."""
+
+    def __init__(self, db: Database | Engine) -> None:
+        self.db = as_database(db)
+
+    def add_batch(self, batch: PrivilegeBatch, items: Sequence[PrivilegeItem]) -> None:
+        """Store a new batch and its items."""
+        with self.db.begin() as conn:
+            conn.execute(
+                insert(PrivilegeBatchRow).values(
+                    id=batch.id,
+                    import_batch=batch.import_batch,
+                    requested_by=batch.requested_by,
+                    requested_by_id=batch.requested_by_id,
+                    status=str(batch.status),
+                    created_at=batch.created_at,
+                    expires_at=batch.expires_at,
+                    decided_by_login="",
+                )
+            )
+            if items:
+                conn.execute(
+                    insert(PrivilegeBatchItemRow),
+                    [
+                        {
+                            "batch_id": batch.id,
+                            "agent_id": i.agent_id,
+                            "login": i.login,
+                            "org_id": i.org_id,
+                            "roles": _roles_text(i.roles),
+                            "applied": False,
+                        }
+                        for i in items
+                    ],
+                )
+
+    def batch(self, batch_id: str) -> PrivilegeBatch | None:
+        """One batch by id."""
+        with self.db.connect() as conn:
+            row = conn.execute(
+                select(PrivilegeBatchRow.__table__).where(PrivilegeBatchRow.id == batch_id)
+            ).first()
+        return None if row is None else _batch(row)
+
+    def batches(
+        self, status: RequestStatus | None = None, limit: int = 100
+    ) -> list[PrivilegeBatch]:
+        """Batches, newest first."""
+        r = PrivilegeBatchRow
+        stmt = select(r.__table__)
+        if status is not None:
+            stmt = stmt.where(r.status == str(status))
+        stmt = stmt.order_by(r.created_at.desc(), r.id).limit(limit)
+        with self.db.connect() as conn:
+            return [_batch(row) for row in conn.execute(stmt)]
+
+    def items_of(self, batch_id: str) -> list[PrivilegeItem]:
+        """A batch's items, by login."""
+        i = PrivilegeBatchItemRow
+        with self.db.connect() as conn:
+            rows = conn.execute(select(i.__table__).where(i.batch_id == batch_id).order_by(i.login))
+            return [
+                PrivilegeItem(r.agent_id, r.login, r.org_id, _roles(r.roles), bool(r.applied))
+                for r in rows
+            ]
+
+    def pending_roles(
+        self, agent_ids: Sequence[int], now: dt.datetime
+    ) -> dict[int, frozenset[Role]]:
+        """Roles already waiting, per account, in unexpired pending batches."""
+        if not agent_ids:
+            return {}
+        i, b = PrivilegeBatchItemRow, PrivilegeBatchRow
+        out: dict[int, frozenset[Role]] = {}
+        with self.db.connect() as conn:
+            for start in range(0, len(agent_ids), 500):
+                rows = conn.execute(
+                    select(i.agent_id, i.roles)
+                    .join(b, b.id == i.batch_id)
+                    .where(
+                        i.agent_id.in_(agent_ids[start : start + 500]),
+                        b.status == str(RequestStatus.PENDING),
+                        b.expires_at > now,
+                    )
+                )
+                for agent_id, roles in rows:
+                    out[agent_id] = out.get(agent_id, frozenset()) | _roles(roles)
+        return out
+
+    def decide_batch(
+        self,
+        batch_id: str,
+        status: RequestStatus,
+        *,
+        by_id: int | None,
+        by_login: str,
+        at: dt.datetime,
+    ) -> bool:
+        """Compare-and-set from pending; applied items are marked with an approval."""
+        b = PrivilegeBatchRow
+        with self.db.begin() as conn:
+            done = conn.execute(
+                update(b)
+                .where(b.id == batch_id, b.status == str(RequestStatus.PENDING))
+                .values(
+                    status=str(status), decided_by=by_id, decided_by_login=by_login, decided_at=at
+                )
+            ).rowcount
+            if done and status is RequestStatus.APPROVED:
+                conn.execute(
+                    update(PrivilegeBatchItemRow)
+                    .where(PrivilegeBatchItemRow.batch_id == batch_id)
+                    .values(applied=True)
+                )
+        return bool(done)

@@ -12,6 +12,7 @@ from rempart.governance.ports import (
     AccountStandings,
     EnrolmentTokens,
     OrgSuspensions,
+    PrivilegeBatches,
     ReviewCampaigns,
     ReviewItems,
 )
@@ -45,3 +46,4 @@ class GovernanceDeps:
     mailer: Mailer
     rules: GovernanceRules
     auth: AuthDeps  # sign-in: credentials, sessions to revoke, password hashing, TOTP
+    batches: PrivilegeBatches  # the privileged rows of imports, one request per import
