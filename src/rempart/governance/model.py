@@ -45,7 +45,11 @@ NATIONAL_ROLES_BY_ORG_KIND: dict[OrgKind, frozenset[Role]] = {
     OrgKind.AGENCY: NEVER_GRANTABLE,
 }
 
-ACCOUNT_ITEM = "*"  # a review item about the whole account rather than one of its roles
+ACCOUNT_ITEM = "*"
+# ``created_by`` of the first two national administrators (``rempart admin bootstrap``): the
+# root of trust, created out of band by the installer. They approve from day one (neither the
+# age rule nor probation holds them back), or nothing could ever be approved.
+BOOTSTRAP_ACTOR = 0  # a review item about the whole account rather than one of its roles
 
 
 LOGIN_RE = re.compile(r"\A[a-z0-9][a-z0-9._-]{2,63}\Z")
@@ -207,6 +211,23 @@ class AccountStanding:
     def on_probation(self, now: dt.datetime) -> bool:
         """True while a new account is still watched with the guard's low budget."""
         return self.probation_until is not None and now < self.probation_until
+
+    @property
+    def bootstrapped(self) -> bool:
+        """True for the first national administrators, created by ``rempart admin bootstrap``."""
+        return self.created_by == BOOTSTRAP_ACTOR and self.approved_by == BOOTSTRAP_ACTOR
+
+    def too_new_to_approve(
+        self, agent: Agent, now: dt.datetime, rules: GovernanceRules
+    ) -> Refusal | None:
+        """Why this account is still too new to approve anything, or None."""
+        if self.bootstrapped:
+            return None
+        if agent.created_at is None or now - agent.created_at < rules.approver_min_age:
+            return Refusal.APPROVER_TOO_YOUNG
+        if self.on_probation(now):
+            return Refusal.APPROVER_ON_PROBATION
+        return None
 
     @property
     def went_through_four_eyes(self) -> bool:
@@ -436,7 +457,7 @@ def approval_refusal(
     ``requester_standing`` that second check cannot be made); nor any account in ``linked``
     (``linked_accounts`` of the requester: the same links, followed transitively).
     """
-    too_young = approver.created_at is None or now - approver.created_at < rules.approver_min_age
+    too_new = approver_standing.too_new_to_approve(approver, now, rules)
     requester = requester_standing or AccountStanding(agent_id=request.requested_by)
     return _first(
         [
@@ -456,8 +477,8 @@ def approval_refusal(
             (requester.created_by == approver.id, Refusal.REQUESTER_CREATED_BY_APPROVER),
             (requester.approved_by == approver.id, Refusal.REQUESTER_APPROVED_BY_APPROVER),
             (approver.id in linked, Refusal.APPROVER_LINKED_TO_REQUESTER),
-            (too_young, Refusal.APPROVER_TOO_YOUNG),
-            (approver_standing.on_probation(now), Refusal.APPROVER_ON_PROBATION),
+            (too_new is Refusal.APPROVER_TOO_YOUNG, Refusal.APPROVER_TOO_YOUNG),
+            (too_new is Refusal.APPROVER_ON_PROBATION, Refusal.APPROVER_ON_PROBATION),
         ]
     )
 
@@ -537,14 +558,14 @@ def batch_approval_refusal(
 
     Only a national administrator approves, never the one who ran the import, never for their
     own account, and not while too young or on probation (the same rules as any request)."""
-    too_young = approver.created_at is None or now - approver.created_at < rules.approver_min_age
+    too_new = approver_standing.too_new_to_approve(approver, now, rules)
     return _first(
         [
             (not is_agency_admin(approver), Refusal.NEEDS_AGENCY_ADMIN),
             (batch.requested_by_id == approver.id, Refusal.SELF_APPROVAL),
             (any(i.agent_id == approver.id for i in items), Refusal.SELF_TARGET),
-            (too_young, Refusal.APPROVER_TOO_YOUNG),
-            (approver_standing.on_probation(now), Refusal.APPROVER_ON_PROBATION),
+            (too_new is Refusal.APPROVER_TOO_YOUNG, Refusal.APPROVER_TOO_YOUNG),
+            (too_new is Refusal.APPROVER_ON_PROBATION, Refusal.APPROVER_ON_PROBATION),
         ]
     )
 

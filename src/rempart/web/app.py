@@ -13,7 +13,7 @@ from rempart.bootstrap import Container, build_container
 from rempart.citizen import api as citizen_api
 from rempart.citizen import pages as citizen_pages
 from rempart.console import pages as console_pages
-from rempart.governance.api import access, accounts, admin, reviews
+from rempart.governance.api import access, accounts, admin, privileges, reviews
 from rempart.governance.pages import admin as governance_pages
 from rempart.governance.pages import enrol as enrol_page
 from rempart.guard import api as alerts
@@ -73,6 +73,7 @@ def create_app(settings: Settings, container: Container | None = None) -> FastAP
     for router in (
         access.apps_router,
         accounts.router,
+        privileges.router,
         reviews.router,
         admin.router,
         enrol_page.router,

@@ -23,11 +23,12 @@ from rempart.cli.main import app as cli
 from rempart.db.engine import make_engine
 from rempart.db.migrate import write_meta
 from rempart.db.schema.core import AgentRow, AssignmentRow, EnrolmentRow, PersonRow
-from rempart.governance.service import enrolment
+from rempart.governance.service import enrolment, privileges
 from rempart.intake.model import ImportFile
 from rempart.intake.service import run_import
 from rempart.intake.wiring import build_intake, csv_directory
 from rempart.journal.adapters.memory import MemoryJournal
+from rempart.kernel.actors import Role
 from rempart.kernel.clock import ManualClock
 from rempart.kernel.context import ClientInfo
 from rempart.kernel.tags import Tag
@@ -298,3 +299,39 @@ def test_a_canary_never_becomes_a_reference_and_yields_its_ft_id(
         canaries = conn.execute(select(PersonRow.ft_id).where(PersonRow.is_canary)).scalars().all()
     assert len(canaries) == 1
     assert canaries[0] != canary_ft
+
+
+def test_the_privileged_rows_take_effect_when_a_national_administrator_approves(
+    box: Container, tmp_path: Path, clock: ManualClock
+) -> None:
+    """V8.2.1: the import alone grants no privileged role; a national administrator does."""
+    files = agency_files(tmp_path / "agency", today=clock.now().date())
+    summary, _ = load(box, files)
+    assert summary.privilege_request is not None
+    sent = privileges.bootstrap_admins(
+        box.governance,
+        "AG-75",
+        [("nat.one", "nat.one@example.fr"), ("nat.two", "nat.two@example.fr")],
+        ran_by="os:test",
+    )
+    assert [delivered for _, delivered in sent] == [True, True]
+    enrol(box, "nat.one", clock)
+    enrol(box, "adv.ml", clock)
+    url = f"/api/v1/imports/privileges/{summary.privilege_request}/approve"
+    assert client_as(box, "adv.ml", clock).post(url).status_code == 403
+    listed = client_as(box, "nat.one", clock).get("/api/v1/imports/privileges")
+    assert listed.status_code == 200
+    assert listed.json()["items"][0]["status"] == "pending_approval"
+    r = client_as(box, "nat.one", clock).post(url)
+    assert r.status_code == 200, r.text
+    assert {g["login"] for g in r.json()["granted"]} == {"rgc.ml", "sec.national"}
+    rgc = box.portal.store.agent_by_login("rgc.ml")
+    assert rgc is not None
+    assert rgc.roles == frozenset({Role.ADVISOR, Role.ACCOUNT_MANAGER})
+    assert client_as(box, "nat.one", clock).post(url).status_code == 409  # decided once
+    # The next run keeps the granted roles and asks for nothing.
+    again, _ = load(box, files)
+    assert again.privilege_request is None
+    rgc = box.portal.store.agent_by_login("rgc.ml")
+    assert rgc is not None
+    assert Role.ACCOUNT_MANAGER in rgc.roles

@@ -416,7 +416,9 @@ def linked_to(gov: GovernanceDeps, agent_id: int, now: dt.datetime) -> frozenset
         links = list(gov.standings.created_by_since(account_id, since))
         if direct or recent(account_id):
             creator = gov.standings.standing(account_id).created_by
-            links += [creator] if creator is not None else []
+            # The bootstrap is no account: the first two administrators are not each other's
+            # creatures for having been created by the same installation.
+            links += [creator] if creator not in (None, g.BOOTSTRAP_ACTOR) else []
         return links
 
     return g.linked_accounts(agent_id, creators_and_creatures)

@@ -282,8 +282,8 @@ def bootstrap_admins(
                     email,
                     org_id,
                     frozenset({Role.ADMIN}),
-                    created_by=0,
-                    approved_by=0,
+                    created_by=g.BOOTSTRAP_ACTOR,
+                    approved_by=g.BOOTSTRAP_ACTOR,
                     at=now,
                     training_valid_until=(now + gov.rules.training_grace).date(),
                 )
