@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import sqlite3
+from pathlib import Path
 
 from rempart.journal.adapters.signing import Ed25519Signer, checkpoint_checker
 from rempart.journal.model import JournalEntry
@@ -31,3 +33,23 @@ def read(n: int, *, at: dt.datetime = NOW, agent: str = "", ft_id: str = "") -> 
         purpose="employment_support",
         reason="assigned",
     )
+
+
+def cut_tail(path: Path, keep: int) -> None:
+    """Play the intruder with write access to a SQLite journal file (but not the signing key):
+    delete every entry after ``keep``, the checkpoints and Merkle nodes that covered them, and
+    set the index watermark back, as if they had never been."""
+    conn = sqlite3.connect(path)
+    try:
+        for (name,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'"):
+            conn.execute(f"DROP TRIGGER {name}")
+        for table in ("journal_entries", "journal_persons", "journal_by_person"):
+            conn.execute(f"DELETE FROM {table} WHERE seq > ?", (keep,))
+        for table in ("journal_by_agent", "journal_by_session"):
+            conn.execute(f"DELETE FROM {table} WHERE seq > ?", (keep,))
+        conn.execute("DELETE FROM journal_checkpoints WHERE tree_size > ?", (keep,))
+        conn.execute("DELETE FROM journal_nodes WHERE ((idx + 1) << level) > ?", (keep,))
+        conn.execute("UPDATE journal_index_state SET upto = min(upto, ?)", (keep,))
+        conn.commit()
+    finally:
+        conn.close()

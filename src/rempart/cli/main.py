@@ -18,6 +18,7 @@ from rempart.governance import cli as jobs
 from rempart.incident import cli as incident_cli
 from rempart.intake import cli as intake_cli
 from rempart.journal import cli as journal_cli
+from rempart.journal import witness_cli
 from rempart.messages import cli as messages_cli
 from rempart.siem import cli as siem
 
@@ -80,6 +81,7 @@ app.add_typer(db.app, name="db")
 # The SIEM capability adds the journal's ECS export beside the journal's own commands.
 journal_cli.app.command("export")(siem.export)
 app.add_typer(journal_cli.app, name="journal")
+app.add_typer(witness_cli.app, name="witness")
 app.add_typer(siem.rules_app, name="rules")
 app.add_typer(jobs.app, name="jobs")
 app.add_typer(incident_cli.app, name="incident")

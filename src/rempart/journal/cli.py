@@ -13,20 +13,23 @@ import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
-from rempart.journal.integrity import CheckpointKind
+from rempart.journal.integrity import CheckpointKind, Published
 from rempart.journal.model import format_time
 from rempart.journal.service import audit as journal_audit
+from rempart.journal.service import publication
 from rempart.journal.wiring import (
     create_journal,
     journal_trust,
     new_journal_key,
     open_journal_archive,
+    read_published,
 )
 from rempart.kernel.errors import RempartError
 from rempart.kernel.identifiers import parse_ft_id
@@ -53,10 +56,25 @@ def _signing_key() -> str | None:
     return os.environ.get("REMPART_JOURNAL_SIGNING_KEY") or None
 
 
+def _origin() -> str:
+    """The origin a journal that has none yet is published under (as ``serve`` would)."""
+    return Settings.model_construct(
+        public_url=os.environ.get("REMPART_PUBLIC_URL", "http://localhost:8000"),
+        journal_origin=os.environ.get("REMPART_JOURNAL_ORIGIN", ""),
+    ).effective_journal_origin()
+
+
+def _checkpoint_seconds() -> float:
+    try:
+        return float(os.environ.get("REMPART_JOURNAL_CHECKPOINT_SECONDS", "60"))
+    except ValueError:
+        return 60.0
+
+
 @contextmanager
 def _open(journal: str | None, db: str) -> Iterator[SqlJournalStore]:
     try:
-        store = open_journal_archive(_url(journal, db), _signing_key())
+        store = open_journal_archive(_url(journal, db), _signing_key(), _origin())
     except RempartError as exc:
         err.print(f"[red]{exc.detail}[/]")
         raise typer.Exit(2) from None
@@ -89,8 +107,14 @@ def verify(
     skip_indexes: bool = typer.Option(
         False, "--skip-indexes", help="Do not cross-check the query index rows."
     ),
+    checkpoint_file: list[Path] = typer.Option(
+        [],
+        "--checkpoint",
+        help="A checkpoint kept outside the journal (an export, a witness's state); repeatable.",
+    ),
 ) -> None:
-    """Check the chain, the Merkle nodes, the checkpoints and their signatures.
+    """Check the chain, the Merkle nodes, the checkpoints and their signatures, and that the
+    journal still proves every checkpoint given with ``--checkpoint``.
 
     Exit 0 when intact; otherwise 1, the last line being ``first bad entry: SEQ``.
     """
@@ -102,8 +126,23 @@ def verify(
                 "journal itself; pass --public-key (or set REMPART_JOURNAL_SIGNING_KEY) to "
                 "use a trust anchor an intruder cannot have replaced"
             )
+        published = [_published(path, trust.public_keys) for path in checkpoint_file]
         started = dt.datetime.now(dt.UTC)
-        report = journal_audit.verify(store, trust.check, indexes=not skip_indexes)
+        try:
+            report = journal_audit.verify(
+                store,
+                trust.check,
+                indexes=not skip_indexes,
+                published=published,
+                now=started,
+                checkpoint_seconds=_checkpoint_seconds(),
+            )
+        except RempartError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - a damaged database: a finding, not a trace
+            out.print(f"JOURNAL DOES NOT VERIFY: the database cannot be read ({exc})")
+            out.print("first bad entry: 1")
+            raise typer.Exit(1) from None
         seconds = (dt.datetime.now(dt.UTC) - started).total_seconds()
     rate = report.entries / seconds if seconds > 0 else 0.0
     summary = (
@@ -113,6 +152,10 @@ def verify(
     )
     if report.base:
         summary += f"; entries up to {report.base} purged by retention"
+    if published:
+        summary += f"; {len(published)} checkpoint(s) kept outside it"
+    for note in report.notes:
+        err.print(f"note: {note}")
     if report.ok:
         out.print(f"journal intact: {summary}")
         return
@@ -165,10 +208,41 @@ def init(
     )
 
 
+def _published(path: Path, keys: list[bytes]) -> Published:
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        err.print(f"[red]cannot read {path}: {exc.strerror}[/]")
+        raise typer.Exit(2) from None
+    try:
+        return read_published(data, str(path), keys)
+    except RempartError as exc:
+        err.print(f"[red]{exc.detail}[/]")
+        raise typer.Exit(2) from None
+
+
 @app.command()
-def checkpoint(journal: str | None = JournalOpt, db: str = DbOpt) -> None:
-    """Sign a checkpoint of the journal as it is now."""
+def checkpoint(
+    journal: str | None = JournalOpt,
+    db: str = DbOpt,
+    export: str | None = typer.Option(
+        None,
+        "--export",
+        help="Write the latest published checkpoint and its cosignatures to this file "
+        "('-': standard output) instead of signing one.",
+    ),
+) -> None:
+    """Sign a checkpoint of the journal as it is now, or export the latest one to archive."""
     with _open(journal, db) as store:
+        if export is not None:
+            note = publication.checkpoint_note(store)
+            if export == "-":
+                sys.stdout.write(note.decode("utf-8"))
+            else:
+                Path(export).write_bytes(note)
+                head = note.decode("utf-8").split("\n", 3)
+                out.print(f"checkpoint of {head[0]} at tree size {head[1]} written to {export}")
+            return
         cp = store.checkpoint(CheckpointKind.MANUAL)
     out.print(f"checkpoint signed: tree size {cp.tree_size}, root {cp.root.hex()}")
 

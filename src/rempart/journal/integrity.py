@@ -173,6 +173,7 @@ class Report:
     checkpoints: int = 0
     nodes: int = 0
     problems: list[Problem] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # what was not checked, and why
 
     @property
     def ok(self) -> bool:
@@ -188,6 +189,19 @@ class Report:
         """Record a problem (the list is capped; the lowest sequence number always wins)."""
         if len(self.problems) < MAX_PROBLEMS or seq < (self.first_bad or seq + 1):
             self.problems.append(Problem(seq, reason))
+
+
+@dataclass(frozen=True, slots=True)
+class Published:
+    """A checkpoint kept outside the journal (an archived export, a witness's state): its
+    signature already checked, the journal must still prove it."""
+
+    tree_size: int
+    root: bytes
+    label: str  # where it came from, for the report
+    # When it is known to have existed (its latest cosignature): a checkpoint the journal
+    # holds that was signed later, at a smaller size, may come from whoever rewrote it.
+    seen_at: dt.datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -220,11 +234,16 @@ def verify_rows(  # noqa: PLR0912, PLR0915 - one inlined loop: it runs once per 
     signature_ok: SignatureCheck,
     base: Base | None = None,
     report: Report | None = None,
+    published: Sequence[Published] = (),
 ) -> Report:
     """Check stored rows ``(seq, canonical entry, chain)`` in ``seq`` order against everything.
 
     Rows must start right after ``base``. Each problem is attributed to the first entry it
     puts in doubt; verification goes on to the end so the lowest such entry is found.
+
+    ``published`` checkpoints were kept outside the journal: a journal that no longer has
+    their entries, or whose tree at their size has another root, fails at the first entry
+    after the last checkpoint (kept or stored) that still holds below them.
     """
     base = base or Base()
     report = report or Report()
@@ -253,6 +272,16 @@ def verify_rows(  # noqa: PLR0912, PLR0915 - one inlined loop: it runs once per 
     report.checkpoints = len(checkpoints)
     cp_i = 0
     next_cp = pending[0].tree_size if pending else -1
+    outside = sorted((p for p in published if p.tree_size > base.size), key=lambda p: p.tree_size)
+    for p in published:
+        if p.tree_size == base.size and p.root != base.frontier.root():
+            report.add(base.size + 1, f"{p.label}: the purge boundary has another root")
+        elif p.tree_size < base.size:
+            report.notes.append(f"{p.label}: below the retention boundary, not checked")
+    out_i = 0
+    next_out = outside[0].tree_size if outside else -1
+    held: list[tuple[int, dt.datetime]] = []  # stored checkpoints that held, in order
+    kept_good = base.size  # the last checkpoint kept outside that held
     count = 0
 
     for seq, body, chain in rows:
@@ -301,6 +330,7 @@ def verify_rows(  # noqa: PLR0912, PLR0915 - one inlined loop: it runs once per 
                 report.add(cp.tree_size, f"checkpoint at {cp.tree_size}: bad signature")
             elif _fold(stack, block) == cp.root and prev == cp.chain_head:
                 last_good = cp.tree_size
+                held.append((cp.tree_size, cp.at))
             else:
                 # Rows and chain agree with each other but not with what was signed: the
                 # chain was recomputed after a change since the last checkpoint that held.
@@ -308,6 +338,20 @@ def verify_rows(  # noqa: PLR0912, PLR0915 - one inlined loop: it runs once per 
                 deferred.append((last_good + 1, seq, reason))
             cp_i += 1
             next_cp = pending[cp_i].tree_size if cp_i < len(pending) else -1
+        while seq == next_out:
+            kept = outside[out_i]
+            if _fold(stack, block) == kept.root:
+                kept_good = kept.tree_size
+            else:
+                trusted = [n for n, at in held if kept.seen_at is None or at <= kept.seen_at]
+                since = max([kept_good, *trusted])
+                report.add(
+                    since + 1,
+                    f"entries since {since} no longer prove {kept.label} "
+                    f"(tree size {kept.tree_size})",
+                )
+            out_i += 1
+            next_out = outside[out_i].tree_size if out_i < len(outside) else -1
     report.entries = count
     report.last_seq = expected - 1
     first_row_problem = min(row_problems, default=None)
@@ -317,6 +361,12 @@ def verify_rows(  # noqa: PLR0912, PLR0915 - one inlined loop: it runs once per 
     for cp in pending[cp_i:]:
         # A signed checkpoint names entries the journal no longer has: its tail was cut.
         report.add(expected, f"checkpoint at {cp.tree_size} covers missing entries")
+    for kept in outside[out_i:]:
+        report.add(
+            expected,
+            f"{kept.label} covers {kept.tree_size} entries; the journal has {expected - 1}: "
+            "its tail was cut",
+        )
     return report
 
 

@@ -121,6 +121,10 @@ class MerkleSource(Protocol):
 class JournalScan(MerkleSource, Protocol):
     """What a verification reads: every stored row, node and checkpoint, and the boundary."""
 
+    def body(self, seq: int) -> bytes | None:
+        """The canonical form of one entry."""
+        ...
+
     def purge_base(self) -> Checkpoint | None:
         """The retention boundary the remaining entries start after, if any."""
         ...
@@ -197,6 +201,10 @@ class JournalPublication(Protocol):
         """The public key checkpoints are signed with now, if any."""
         ...
 
+    def public_keys(self) -> dict[str, bytes]:
+        """Public keys recorded in the journal, by key id (those of earlier checkpoints)."""
+        ...
+
     def head(self) -> tuple[int, bytes]:
         """Last sequence number and its chain value."""
         ...
@@ -216,3 +224,51 @@ class JournalPublication(Protocol):
     def add_cosignatures(self, cosignatures: Sequence[Cosignature]) -> None:
         """Record verified cosignatures."""
         ...
+
+
+# -- the witness: another process, another machine, its own key and state ----------------------
+
+
+class WitnessedLog(Protocol):
+    """The log a witness watches, as its public endpoints show it."""
+
+    def checkpoint(self) -> bytes:
+        """The latest signed checkpoint (a C2SP signed note)."""
+        ...
+
+    def consistency(self, first: int, second: int) -> list[bytes]:
+        """The RFC 9162 consistency proof between two tree sizes."""
+        ...
+
+    def submit(self, note: bytes) -> None:
+        """Hand the cosigned checkpoint back to the log, which serves it from then on."""
+        ...
+
+
+class WitnessState(Protocol):
+    """The one thing a witness remembers: the last checkpoint it cosigned."""
+
+    def load(self) -> bytes | None:
+        """That checkpoint with its signatures (a signed note), or None the first time."""
+        ...
+
+    def save(self, note: bytes) -> None:
+        """Replace it, durably, before the cosignature leaves."""
+        ...
+
+
+class WitnessAlarm(Protocol):
+    """Where a witness's refusal goes: its operator, out of the log's reach."""
+
+    def alert(self, kind: str, detail: str, evidence: dict[str, str]) -> None:
+        """Raise an alert: what happened, in one sentence, and the notes that show it."""
+        ...
+
+
+class Cosigner(Protocol):
+    """The witness's own Ed25519 key (C2SP tlog-cosignature, type 0x04)."""
+
+    name: str
+    public_key: bytes
+
+    def sign(self, message: bytes) -> bytes: ...

@@ -8,7 +8,9 @@ from __future__ import annotations
 import base64
 import logging
 import re
+import time
 from dataclasses import dataclass
+from pathlib import Path
 
 from rempart.db.engine import is_memory, is_sqlite, sqlite_path
 from rempart.journal.adapters.memory import MemoryJournal
@@ -18,10 +20,13 @@ from rempart.journal.adapters.signing import (
     verify_signature,
 )
 from rempart.journal.adapters.sql import SqlJournalStore
-from rempart.journal.integrity import SignatureCheck, key_id_of
+from rempart.journal.adapters.witness import Alarm, Ed25519Cosigner, FileState, HttpLog
+from rempart.journal.integrity import Published, SignatureCheck, key_id_of
 from rempart.journal.notes import NoteError, parse_verifier_key
 from rempart.journal.ports import CheckpointSigner, JournalWriter
+from rempart.journal.service import publication as journal_publication
 from rempart.journal.service.publication import PublicationDeps
+from rempart.journal.service.witness import Witness
 from rempart.kernel.clock import SystemClock
 from rempart.kernel.errors import InvalidRequest, PolicyError
 from rempart.kernel.ports import Clock
@@ -119,6 +124,7 @@ class TrustAnchors:
     check: SignatureCheck
     key_ids: tuple[str, ...]
     from_journal_itself: bool
+    public_keys: list[bytes]  # the keys themselves (published checkpoints name them by hash)
 
 
 def journal_trust(
@@ -128,15 +134,28 @@ def journal_trust(
     those, the journal's own key table, which an intruder could have rewritten."""
     keys: dict[str, bytes] = {}
     for text in public_keys:
-        raw = base64.b64decode(text.strip(), validate=True)
+        try:
+            raw = base64.b64decode(text.strip(), validate=True)
+        except ValueError:
+            raise InvalidRequest(f"--public-key {text!r} is not base64") from None
         keys[key_id_of(raw)] = raw
     if signing_key:
         signer = Ed25519Signer.from_base64(signing_key)
         keys[signer.key_id] = signer.public_key
     if keys:
-        return TrustAnchors(checkpoint_checker(keys), tuple(keys), from_journal_itself=False)
+        return TrustAnchors(
+            checkpoint_checker(keys),
+            tuple(keys),
+            from_journal_itself=False,
+            public_keys=[*keys.values()],
+        )
     stored = store.public_keys()
-    return TrustAnchors(checkpoint_checker(stored), tuple(stored), from_journal_itself=True)
+    return TrustAnchors(
+        checkpoint_checker(stored),
+        tuple(stored),
+        from_journal_itself=True,
+        public_keys=[*stored.values()],
+    )
 
 
 def new_journal_key() -> tuple[str, str, str]:
@@ -163,3 +182,41 @@ def publication(settings: Settings, journal: JournalWriter) -> PublicationDeps:
         raise PolicyError(f"REMPART_JOURNAL_WITNESSES: {exc}") from None
     log = journal if isinstance(journal, SqlJournalStore | MemoryJournal) else None
     return PublicationDeps(log=log, witnesses=witnesses, verify=verify_signature)
+
+
+def build_witness(
+    log_url: str, log_key: str, key_file: Path, state: Path, alert_webhook: str = ""
+) -> Witness:
+    """A witness of the journal published at ``log_url`` (its checkpoint key ``log_key``,
+    NAME+HASH+KEY), cosigning with the key in ``key_file``, remembering in ``state`` (its
+    alerts go to ``state`` + ``.alerts`` and to ``alert_webhook``)."""
+    try:
+        vkey = parse_verifier_key(log_key)
+        signer = Ed25519Cosigner.from_text(key_file.read_text(encoding="utf-8"))
+    except NoteError as exc:
+        raise InvalidRequest(str(exc)) from None
+    except OSError as exc:
+        raise InvalidRequest(f"cannot read the witness key {key_file}: {exc.strerror}") from None
+    return Witness(
+        log=HttpLog(log_url),
+        log_key=vkey,
+        state=FileState(state),
+        alarm=Alarm(state.with_name(state.name + ".alerts"), alert_webhook),
+        signer=signer,
+        verify=verify_signature,
+        now=lambda: int(time.time()),
+    )
+
+
+def new_witness_key(name: str) -> tuple[str, str]:
+    """A fresh witness key: (private key text, verifier key text)."""
+    try:
+        signer = Ed25519Cosigner.generate(name)
+        return signer.private_text(), signer.verifier_text()
+    except NoteError as exc:
+        raise InvalidRequest(str(exc)) from None
+
+
+def read_published(data: bytes, label: str, public_keys: list[bytes]) -> Published:
+    """A checkpoint kept outside the journal, its Ed25519 signature checked."""
+    return journal_publication.read_published(data, label, public_keys, verify_signature)

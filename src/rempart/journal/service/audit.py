@@ -10,11 +10,13 @@ import base64
 import datetime as dt
 import json
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from rempart.journal.integrity import (
     Checkpoint,
+    Published,
     Report,
     SignatureCheck,
     base_from_purge,
@@ -22,7 +24,7 @@ from rempart.journal.integrity import (
     verify_rows,
 )
 from rempart.journal.merkle import Frontier, inclusion_path, leaf_hash, root_from_inclusion
-from rempart.journal.model import JournalEntry, StoredEntry, format_time
+from rempart.journal.model import JournalEntry, StoredEntry, entry_from_canonical, format_time
 from rempart.journal.ports import (
     AgentActivity,
     JournalRetention,
@@ -38,8 +40,23 @@ from rempart.kernel.tags import Decision, Tag
 PROOF_FORMAT = "rempart-journal-inclusion-proof/v1"
 
 
-def verify(archive: JournalScan, signature_ok: SignatureCheck, *, indexes: bool = True) -> Report:
-    """Check chain, Merkle nodes, checkpoints and signatures (and the query indexes)."""
+def verify(
+    archive: JournalScan,
+    signature_ok: SignatureCheck,
+    *,
+    indexes: bool = True,
+    published: Sequence[Published] = (),
+    now: dt.datetime | None = None,
+    checkpoint_seconds: float = 60.0,
+) -> Report:
+    """Check chain, Merkle nodes, checkpoints and signatures (and the query indexes).
+
+    ``published`` checkpoints (kept outside the journal) must still be proved by it. With
+    ``now``, entries that no valid checkpoint covers although they are older than the
+    checkpoint period (``checkpoint_seconds``, and a grace of as much again) are a finding:
+    the writer signs at least that often, so their checkpoint was removed, or the portal
+    stopped without signing.
+    """
     report = Report()
     base = None
     base_cp = archive.purge_base()
@@ -66,7 +83,9 @@ def verify(archive: JournalScan, signature_ok: SignatureCheck, *, indexes: bool 
     worker = threading.Thread(target=check_indexes, name="journal-index-check")
     if indexes:
         worker.start()
-    verify_rows(archive.rows(after), checkpoints, nodes, signature_ok, base, report)
+    verify_rows(archive.rows(after), checkpoints, nodes, signature_ok, base, report, published)
+    if now is not None:
+        _uncovered(archive, report, checkpoints, signature_ok, now, checkpoint_seconds)
     if indexes:
         worker.join()
         if failed:
@@ -74,6 +93,42 @@ def verify(archive: JournalScan, signature_ok: SignatureCheck, *, indexes: bool 
         if found and found[0] is not None:
             report.add(found[0], f"the query index rows of entry {found[0]} disagree with it")
     return report
+
+
+def _uncovered(
+    archive: JournalScan,
+    report: Report,
+    checkpoints: Sequence[Checkpoint],
+    signature_ok: SignatureCheck,
+    now: dt.datetime,
+    period: float,
+) -> None:
+    """A finding when the entries past the last valid checkpoint are older than its period."""
+    covered = max(
+        [
+            report.base,
+            *(
+                c.tree_size
+                for c in checkpoints
+                if c.tree_size <= report.last_seq and signature_ok(c)
+            ),
+        ]
+    )
+    if report.last_seq <= covered:
+        return
+    first = covered + 1
+    body = archive.body(first)
+    try:
+        at = entry_from_canonical(body).at if body is not None else None
+    except ValueError:
+        at = None  # unreadable: the chain check names this entry already
+    if at is not None and (now - at).total_seconds() > 2 * period:
+        report.add(
+            first,
+            f"entries {first}..{report.last_seq} are older than the checkpoint period "
+            f"({period:g} s) and no checkpoint covers them: the one that did was removed, "
+            "or the portal stopped without signing",
+        )
 
 
 def prove(archive: ProofSource, seq: int, tree_size: int | None = None) -> dict[str, Any]:

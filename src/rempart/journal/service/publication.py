@@ -16,22 +16,28 @@ the incident evidence pack use. The functions to build on:
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import contextlib
+import datetime as dt
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from rempart.journal.integrity import (
     Cosignature,
+    Published,
+    key_id_of,
 )
 from rempart.journal.integrity import (
     checkpoint_note as note_of,
 )
 from rempart.journal.merkle import consistency_path
 from rempart.journal.notes import (
+    COSIGNATURE_SIZE,
     COSIGNATURE_V1,
     ED25519,
     NoteError,
     VerifierKey,
     cosignature_message,
+    key_hash,
     parse_checkpoint,
     parse_note,
     split_cosignature,
@@ -64,8 +70,12 @@ def published_log(deps: PublicationDeps) -> JournalPublication:
 def checkpoint_note(log: JournalPublication) -> bytes:
     """The latest published checkpoint with its cosignatures, as a C2SP signed note."""
     cp = log.latest_published()
+    if cp is None:
+        raise NotFound()
     key = log.signer_public_key()
-    if cp is None or key is None:
+    if key is None or key_id_of(key) != cp.key_id:  # signed by an earlier (or no) key
+        key = log.public_keys().get(cp.key_id)
+    if key is None:
         raise NotFound()
     return note_of(cp, key, log.cosignatures(cp.tree_size, cp.root)).encode()
 
@@ -139,3 +149,28 @@ def accept_cosignatures(deps: PublicationDeps, note: bytes) -> list[Cosignature]
         raise Forbidden("no cosignature by a witness this journal knows verifies")
     log.add_cosignatures(accepted)
     return accepted
+
+
+def read_published(
+    data: bytes, label: str, public_keys: Iterable[bytes], verify: Ed25519Check
+) -> Published:
+    """A checkpoint kept outside the journal (``checkpoint --export``, a witness's state),
+    once its signature by one of ``public_keys`` under its origin verifies."""
+    try:
+        note = parse_note(data)
+        head = parse_checkpoint(note.text)
+    except NoteError as exc:
+        raise InvalidRequest(f"{label}: not a C2SP checkpoint ({exc})") from None
+    # The latest cosignature time says when the checkpoint existed at the latest (not
+    # verified here: it only narrows down where a mismatch is blamed).
+    times = []
+    for sig in note.signatures:
+        if len(sig.signature) == COSIGNATURE_SIZE:
+            with contextlib.suppress(NoteError):
+                times.append(split_cosignature(sig.signature)[0])
+    seen_at = dt.datetime.fromtimestamp(max(times), dt.UTC) if times else None
+    for key in public_keys:
+        for s in note.by(head.origin, key_hash(head.origin, ED25519, key)):
+            if verify(key, note.text.encode(), s.signature):
+                return Published(head.size, head.root, f"{label} ({head.origin})", seen_at)
+    raise InvalidRequest(f"{label}: not signed by a trusted key of this journal")
