@@ -343,7 +343,13 @@ def verify_rows(  # noqa: PLR0912, PLR0915 - one inlined loop: it runs once per 
             if _fold(stack, block) == kept.root:
                 kept_good = kept.tree_size
             else:
-                trusted = [n for n, at in held if kept.seen_at is None or at <= kept.seen_at]
+                # Stored checkpoints below it that hold may have been re-signed by whoever
+                # rewrote the journal with the key: only those signed before it was seen.
+                trusted = [
+                    n
+                    for n, at in held
+                    if n < kept.tree_size and (kept.seen_at is None or at <= kept.seen_at)
+                ]
                 since = max([kept_good, *trusted])
                 report.add(
                     since + 1,

@@ -70,6 +70,11 @@ def checkpoint_checker(keys: Mapping[str, bytes]) -> SignatureCheck:
 
     def check(cp: Checkpoint) -> bool:
         key = keys.get(cp.key_id)
-        return key is not None and verify_signature(key, cp.signed_text(), cp.signature)
+        if key is None or not verify_signature(key, cp.signed_text(), cp.signature):
+            return False
+        # A published checkpoint's C2SP form is signed too: both must hold.
+        if cp.origin or cp.note_signature:
+            return verify_signature(key, cp.note_text().encode("utf-8"), cp.note_signature)
+        return True
 
     return check

@@ -656,7 +656,8 @@ class SqlJournalStore:
     def _watermark(self, cur: Any) -> int:
         cur.execute("SELECT upto FROM journal_index_state WHERE name = 'indexed'")
         row = cur.fetchone()
-        return int(row[0]) if row else 0
+        # A damaged watermark indexes nothing: queries then read the entries themselves.
+        return row[0] if row and isinstance(row[0], int) else 0
 
     def start(self) -> None:
         """Start the writer now (it also signs time-based checkpoints while idle)."""
@@ -907,7 +908,7 @@ class SqlJournalStore:
                 (level, start >> level),
             )
             row = cur.fetchone()
-            if row is not None:
+            if row is not None and isinstance(row[0], bytes | memoryview):
                 return bytes(row[0])
             if level > NODE_LEVEL:
                 mid = start + n // 2
@@ -921,7 +922,7 @@ class SqlJournalStore:
         leaves = []
         expected = start + 1
         for seq, body in cur.fetchall():
-            if seq != expected:
+            if seq != expected or not isinstance(body, bytes | memoryview):
                 raise JournalTampered(expected)
             leaves.append(leaf_hash(bytes(body)))
             expected += 1
@@ -961,7 +962,11 @@ class SqlJournalStore:
             cur = conn.cursor()
             cur.execute(self._sql.q("SELECT body FROM journal_entries WHERE seq = ?"), (seq,))
             row = cur.fetchone()
-            return bytes(row[0]) if row else None
+        if row is None:
+            return None
+        value = row[0]
+        # A damaged row may hold a value of another type: its bytes, for the hash to refuse.
+        return bytes(value) if isinstance(value, bytes | memoryview) else str(value).encode()
 
     def who_consulted(
         self, ft_id: str, offset: int, limit: int, *, by_agents_only: bool = False
@@ -1275,8 +1280,13 @@ class SqlJournalStore:
     def rows(self, after: int) -> Iterator[tuple[int, bytes, bytes]]:
         """``(seq, canonical entry, chain)`` after ``after``, streamed in order."""
         with self._conn() as conn:
-            sql = self._sql.q(
-                "SELECT seq, body, chain FROM journal_entries WHERE seq > ? ORDER BY seq"
+            # CAST: a value of another type written over a row (SQLite lets that happen) is
+            # checked as the bytes it is, not raised as a TypeError.
+            sql = (
+                "SELECT seq, CAST(body AS BLOB), CAST(chain AS BLOB) FROM journal_entries "
+                "WHERE seq > ? ORDER BY seq"
+                if self._sql.sqlite
+                else "SELECT seq, body, chain FROM journal_entries WHERE seq > %s ORDER BY seq"
             )
             if self._sql.sqlite:
                 yield from conn.execute(sql, (after,))
@@ -1297,7 +1307,10 @@ class SqlJournalStore:
         """
         if self._sql.sqlite:
             stmts = [
-                "SELECT min(e.seq) FROM journal_entries e WHERE e.seq > ? AND "
+                # A body that is not JSON at all is a mismatch (and a broken chain), never a
+                # "malformed JSON" error: CASE evaluates the JSON functions only on valid JSON.
+                "SELECT min(e.seq) FROM journal_entries e WHERE e.seq > ? AND CASE WHEN "
+                "NOT json_valid(CAST(e.body AS TEXT)) THEN 1 ELSE "
                 "json_extract(CAST(e.body AS TEXT), '$.at', '$.agent_login', '$.org_id', "
                 "'$.session_id', '$.persons') IS NOT "
                 # The expected array, built as text: no JSON parse of what the index holds.
@@ -1313,7 +1326,7 @@ class SqlJournalStore:
                 "(SELECT count(*) FROM journal_persons p WHERE p.seq = e.seq) "
                 "OR EXISTS (SELECT 1 FROM journal_persons p WHERE p.seq = e.seq AND NOT EXISTS "
                 "(SELECT 1 FROM json_each(CAST(e.body AS TEXT), '$.persons') j "
-                "WHERE j.value = p.ft_id)))",
+                "WHERE j.value = p.ft_id))) END",
             ]
         else:
             stmts = [
@@ -1372,7 +1385,11 @@ class SqlJournalStore:
             cur = conn.cursor()
             cur.execute(self._sql.q(sql), params)
             row = cur.fetchone()
-        return int(row[0]) if row and row[0] is not None else None
+        if not row or row[0] is None:
+            return None
+        # A sequence number of another type (a damaged row) sorts after every number:
+        # blame the first entry checked.
+        return row[0] if isinstance(row[0], int) else params[0] + 1
 
     def _count(self, sql: str, *params: int) -> int:
         with self._conn() as conn:
