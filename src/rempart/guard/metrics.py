@@ -14,6 +14,7 @@ from starlette.responses import Response
 
 from rempart.guard.stats import LATENCY_BUCKETS
 from rempart.kernel.errors import Forbidden
+from rempart.web.client import client_address
 from rempart.web.deps import container
 
 router = APIRouter(include_in_schema=False)
@@ -75,9 +76,14 @@ def _allowed(request: Request) -> bool:
     if token is not None:
         given = request.headers.get("authorization", "").removeprefix("Bearer ").strip()
         return hmac.compare_digest(given.encode(), token.get_secret_value().encode())
+    # The client address rule of every other route (shared/API.md): behind a trusted proxy it
+    # is the forwarded client, not the proxy, which is often on loopback itself.
     peer = request.client.host if request.client else ""
+    address = client_address(
+        peer, request.headers.get("x-forwarded-for"), request.app.state.trusted_proxies
+    )
     try:
-        return ipaddress.ip_address(peer).is_loopback
+        return ipaddress.ip_address(address).is_loopback
     except ValueError:
         return False
 

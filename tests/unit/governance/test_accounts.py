@@ -116,16 +116,21 @@ def test_roles_a_manager_may_not_ask_for_are_refused(
 
 
 def test_a_manager_requests_only_in_their_own_organisation(unit: Unit) -> None:
-    """ASVS V8.4.1: no reach across organisations; an unknown one looks the same."""
-    with pytest.raises(Forbidden):
+    """ASVS V8.4.1: no reach across organisations; an unknown one gets the very same answer,
+    journaled and alerted alike (pentest finding 6: 403 against 404 told which exist)."""
+    answers = []
+    for org_id in (unit.orgs[DUPONT], "NOPE-0001"):
+        with pytest.raises(Forbidden) as refused:
+            accounts.request_account(
+                unit.gov, unit.ctx("am.ml"), "x.adv", "x@ml.example", ["advisor"], org_id
+            )
+        answers.append(str(refused.value))
+        assert refusal_of(unit) == "other_organisation"
+        assert unit.alerts.items[-1].severity == "high"
+    assert answers[0] == answers[1]
+    with pytest.raises(NotFound):  # an agency administrator may name one: unknown is absent
         accounts.request_account(
-            unit.gov, unit.ctx("am.ml"), "x.adv", "x@ml.example", ["advisor"], unit.orgs[DUPONT]
-        )
-    assert refusal_of(unit) == "other_organisation"
-    assert unit.alerts.items[-1].severity == "high"
-    with pytest.raises(NotFound):
-        accounts.request_account(
-            unit.gov, unit.ctx("am.ml"), "x.adv", "x@ml.example", ["advisor"], "NOPE-0001"
+            unit.gov, unit.ctx("ag.admin"), "x.adv", "x@ml.example", ["advisor"], "NOPE-0001"
         )
     with pytest.raises(Forbidden):
         ask(unit, by="ml.adv1")  # not an account manager

@@ -15,13 +15,16 @@ from tests.support.signin_memory import HOME, ISSUER, rig
 
 
 def test_account_manager_revokes_sessions_in_their_organisation_only() -> None:
-    """Revocation of an account's sessions (ASVS V7.4.5); other organisations look absent."""
+    """Revocation of an account's sessions (ASVS V7.4.5), after a step-up (pentest finding 6:
+    a stale session alone disabled colleagues); other organisations look absent."""
     r = rig()
     manager = r.agent("am.dupont", Role.ACCOUNT_MANAGER)
     target = r.agent("tm.dupont")
     outsider = r.agent("tm.martin", org="martin")
     opened = r.sign_in(target)
-    ctx = r.context(manager, fresh=False)  # no step-up: speed matters in an incident
+    with pytest.raises(StepUpRequired):
+        admin.revoke_account_sessions(r.deps, r.context(manager, fresh=False), "tm.dupont")
+    ctx = r.context(manager)
     assert admin.revoke_account_sessions(r.deps, ctx, "tm.dupont") == 1
     with pytest.raises(SessionRevoked):
         sessions.resume(r.deps, opened.token, HOME, "GET", None)
@@ -29,6 +32,20 @@ def test_account_manager_revokes_sessions_in_their_organisation_only() -> None:
         admin.revoke_account_sessions(r.deps, ctx, outsider.login)
     with pytest.raises(Forbidden):
         admin.revoke_account_sessions(r.deps, r.context(target), "am.dupont")
+
+
+def test_an_account_manager_never_ends_a_national_role_s_sessions() -> None:
+    """Pentest finding 6: the agency's own account manager cannot end its security officer's
+    sessions (the role hierarchy); a security officer can end anyone's."""
+    r = rig()
+    manager = r.agent("am.agency", Role.ACCOUNT_MANAGER, org="agency")
+    officer = r.agent("so.agency", Role.SECURITY_OFFICER, org="agency")
+    r.sign_in(officer)
+    with pytest.raises(Forbidden):
+        admin.revoke_account_sessions(r.deps, r.context(manager), officer.login)
+    assert r.sessions.live_of(officer.id, r.clock.now())
+    r.sign_in(manager)
+    assert admin.revoke_account_sessions(r.deps, r.context(officer), manager.login) == 1
 
 
 def test_organisation_revocation_is_for_admins_and_security_officers() -> None:
@@ -39,6 +56,8 @@ def test_organisation_revocation_is_for_admins_and_security_officers() -> None:
     r.sign_in(r.agent("tm.dupont"))
     with pytest.raises(Forbidden):
         admin.revoke_org_sessions(r.deps, r.context(manager), manager.org_id)
+    with pytest.raises(StepUpRequired):
+        admin.revoke_org_sessions(r.deps, r.context(admin_agent, fresh=False), manager.org_id)
     assert admin.revoke_org_sessions(r.deps, r.context(admin_agent), manager.org_id) == 1
     with pytest.raises(NotFound):
         admin.revoke_org_sessions(r.deps, r.context(admin_agent), "NOPE-0000")

@@ -231,14 +231,22 @@ def request_account(
 ) -> dict[str, Any]:
     """An account manager requests a new account in their organisation (pending approval)."""
     org = ctx.org
+    grant = _parse_roles(roles)
     if org_id is not None and org_id != ctx.org.id:
-        # Only an agency administrator works across organisations; for anyone else an
-        # unknown and a foreign organisation look the same, and the attempt is refused below.
+        if not g.is_agency_admin(ctx.agent):
+            # Only an agency administrator works across organisations; for anyone else an
+            # unknown and a foreign organisation get the very same refusal, journaled and
+            # alerted alike, before the organisation is even looked up (pentest finding 6).
+            asked: dict[str, object] = {
+                "login": login,
+                "org_id": org_id[:32],
+                "grant": _roles_list(grant),
+            }
+            _refuse(gov, ctx, Tag.ACCOUNT_REQUEST_REFUSED, g.Refusal.OTHER_ORGANISATION, asked)
         found = gov.directory.organisation(org_id)
         if found is None:
             raise NotFound()
         org = found
-    grant = _parse_roles(roles)
     facts: dict[str, object] = {"login": login, "org_id": org.id, "grant": _roles_list(grant)}
     refusal = g.request_refusal(ctx.agent, org.id, org.kind, grant)
     if refusal is not None:
@@ -688,18 +696,23 @@ def record_training(
     _in_good_standing(gov, ctx.agent)
     require_fresh(ctx)
     gov.accounts.set_training_valid_until(target.id, valid_until)
-    record(
+    facts: dict[str, object] = {
+        "valid_until": valid_until.isoformat(),
+        "previous": target.training_valid_until.isoformat()
+        if target.training_valid_until
+        else None,
+    }
+    record(gov, ctx, Tag.ACCOUNT_TRAINING_ATTESTED, Decision.ALLOW, subject=target, details=facts)
+    # An attestation reopens data access: every change is alerted (pentest finding 7).
+    alert(
         gov,
         ctx,
-        Tag.ACCOUNT_TRAINING_ATTESTED,
-        Decision.ALLOW,
-        subject=target,
-        details={
-            "valid_until": valid_until.isoformat(),
-            "previous": target.training_valid_until.isoformat()
-            if target.training_valid_until
-            else None,
-        },
+        g.GovernanceAlert.TRAINING_ATTESTED,
+        Severity.MEDIUM if target.privileged else Severity.LOW,
+        f"{ctx.agent.login} recorded a security-training attestation for {target.login}, "
+        f"valid until {valid_until.isoformat()}.",
+        evidence={"account": target.login, **facts},
+        action_taken="training_attested",
     )
     return {"login": target.login, "training_valid_until": valid_until.isoformat()}
 
@@ -712,14 +725,22 @@ def set_end_date(
     if end_date < ctx.today:
         raise InvalidRequest("an end date is today or later")
     _in_good_standing(gov, ctx.agent)
+    # An end date today disables the account at once: a stale session alone must not do it.
+    require_fresh(ctx)
     gov.accounts.set_end_date(target.id, end_date)
-    record(
+    facts: dict[str, object] = {
+        "end_date": end_date.isoformat(),
+        "previous": target.end_date.isoformat() if target.end_date else None,
+    }
+    record(gov, ctx, Tag.ACCOUNT_END_DATE_SET, Decision.ALLOW, subject=target, details=facts)
+    alert(
         gov,
         ctx,
-        Tag.ACCOUNT_END_DATE_SET,
-        Decision.ALLOW,
-        subject=target,
-        details={"end_date": end_date.isoformat()},
+        g.GovernanceAlert.END_DATE_SET,
+        Severity.HIGH if target.privileged else Severity.MEDIUM,
+        f"{ctx.agent.login} set the end date of {target.login} to {end_date.isoformat()}.",
+        evidence={"account": target.login, **facts},
+        action_taken="end_date_set",
     )
     updated = gov.directory.agent_by_id(target.id)
     if updated is not None and end_date == ctx.today:

@@ -34,7 +34,7 @@ from rempart.kernel.context import ClientInfo, RequestContext
 from rempart.kernel.errors import Conflict, Forbidden, InvalidRequest, NotFound
 from rempart.kernel.tags import Decision, Tag
 from rempart.signin.model import EndReason
-from rempart.signin.service.sessions import end_sessions
+from rempart.signin.service.sessions import end_sessions, require_fresh
 
 log = logging.getLogger("rempart.reviews")
 
@@ -294,6 +294,9 @@ def decide(
         raise Forbidden(REFUSAL_MESSAGES[refusal])
     if not campaign.is_open:
         raise Conflict("this campaign is closed")
+    if verdict is ReviewDecision.REMOVE:
+        # A removal applies at once: a stale session alone must not disable colleagues.
+        require_fresh(ctx)
     if not gov.review_items.decide_item(item.id, verdict, ctx.agent.login, ctx.now):
         raise Conflict("this item is already decided")
     record(

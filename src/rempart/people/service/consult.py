@@ -158,17 +158,24 @@ def lookup_person(
     ensure_may_access_data(deps, ctx)
     person = deps.store.person_by_ft_id(ft_id)
     found = person is not None and person.birth_date == birth_date and not person.is_canary
-    guard_check(
-        deps,
-        ctx,
-        GuardRequest(
-            Exposure.LOOKUP,
-            asked=(ft_id,),
-            exposed=(ft_id,) if found else (),
-            found=found,
-            canary=person is not None and person.is_canary,
-        ),
-    )
+    canary = person is not None and person.is_canary
+    try:
+        guard_check(
+            deps,
+            ctx,
+            GuardRequest(
+                Exposure.LOOKUP,
+                asked=(ft_id,),
+                exposed=(ft_id,) if found else (),
+                found=found,
+                canary=canary,
+            ),
+        )
+    except NotFound:
+        # The guard hides a canary hit as a 404; here an ordinary miss is an empty list, so a
+        # canary answers exactly that (the guard has contained and alerted already).
+        if not canary:
+            raise
     items = [scope.render_lookup(person)] if found and person is not None else []
     deps.journal.append(
         [

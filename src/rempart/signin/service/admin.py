@@ -1,7 +1,9 @@
 """What administrators and account managers do to other accounts' sign-in.
 
-Revocation is quick on purpose (no step-up: speed matters in an incident); unlocking and
-linking a federated identity open a door, so they need a recent second-factor proof.
+Each needs a recent second-factor proof: ending another account's sessions disables a
+colleague, unlocking and linking a federated identity open a door (the security console's
+one-click containment is the guard's own path, quick on purpose). The role hierarchy holds:
+an account manager never acts on the national roles' accounts (admin, security officer, DPO).
 """
 
 from __future__ import annotations
@@ -18,6 +20,8 @@ from rempart.signin.service.login import login_key
 from rempart.signin.service.sessions import end_sessions, require_fresh
 
 ANY_ORG = frozenset({Role.ADMIN, Role.SECURITY_OFFICER})
+# Accounts only the national side acts on: an account manager, even the agency's, does not.
+NATIONAL = frozenset({Role.ADMIN, Role.SECURITY_OFFICER, Role.DPO})
 
 
 def _target(deps: AuthDeps, ctx: RequestContext, login: str, *, managers: bool) -> Agent:
@@ -29,12 +33,16 @@ def _target(deps: AuthDeps, ctx: RequestContext, login: str, *, managers: bool) 
     target = deps.directory.agent_by_login(login) if 0 < len(login) <= 64 else None
     if target is None or (not may_any and target.org_id != ctx.agent.org_id):
         raise NotFound()
+    if not may_any and target.roles & NATIONAL:
+        raise Forbidden("an account manager does not act on the national roles' accounts")
     return target
 
 
 def revoke_account_sessions(deps: AuthDeps, ctx: RequestContext, login: str) -> int:
-    """End every session of one account (ASVS V7.4.5)."""
+    """End every session of one account (ASVS V7.4.5), after a fresh second-factor proof."""
     target = _target(deps, ctx, login, managers=True)
+    if target.id != ctx.agent.id:
+        require_fresh(ctx)
     return end_sessions(deps, ctx.client, EndReason.ADMIN, actor=ctx.agent, agent_id=target.id)
 
 
@@ -44,6 +52,7 @@ def revoke_org_sessions(deps: AuthDeps, ctx: RequestContext, org_id: str) -> int
         raise Forbidden("only administrators and security officers revoke an organisation")
     if deps.directory.organisation(org_id) is None:
         raise NotFound()
+    require_fresh(ctx)
     return end_sessions(deps, ctx.client, EndReason.ADMIN, actor=ctx.agent, org_id=org_id)
 
 
