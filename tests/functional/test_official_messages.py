@@ -13,7 +13,6 @@ import base64
 import datetime as dt
 import email
 import re
-import statistics
 import threading
 import time
 from collections.abc import Iterator
@@ -27,6 +26,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from sqlalchemy import event
 
 from rempart.bootstrap import Container, build_container
 from rempart.kernel.clock import ManualClock
@@ -237,26 +237,34 @@ def test_guessing_references_is_throttled_with_a_problem(app: FastAPI, world: Wo
     assert other.post(CHECK, json={"reference": "ZZZZ-ZZZZ-ZZZZ"}).status_code == 200
 
 
-def test_genuine_and_not_genuine_answers_take_comparable_time(
+def test_genuine_and_not_genuine_answers_run_the_same_statements(
     app: FastAPI, box: Container, inbox: RawInbox, world: World
 ) -> None:
+    """A genuine, an unknown and a malformed reference make the server run the very same
+    database statements, so their answer times differ only by noise (measured side by side
+    in ``rempart_bench.message_checks``, not here: a timed test would only measure the
+    machine's load)."""
     client = client_for(app, address="203.0.113.5")
     reference, _ = mailed_reference(app, inbox, world, client)
-
     kinds = {"genuine": reference, "unknown": "ZZZZ-ZZZZ-ZZZZ", "malformed": "pas une référence"}
-    times: dict[str, list[float]] = {kind: [] for kind in kinds}
-    # Interleaved, so that the machine's own ups and downs fall on every kind alike; one
-    # address per round, so that no throttle steps in.
-    for n in range(12):
-        for i, (kind, text) in enumerate(kinds.items()):
-            c = client_for(app, address=f"198.51.{100 + i}.{n + 1}")
-            start = time.perf_counter()
+    statements: dict[str, list[str]] = {}
+    for i, (kind, text) in enumerate(kinds.items()):
+        seen: list[str] = []
+
+        def record(
+            conn: object, cursor: object, statement: str, *args: object, seen: list[str] = seen
+        ) -> None:
+            seen.append(statement)
+
+        c = client_for(app, address=f"198.51.{100 + i}.1")  # a fresh address: no throttle
+        event.listen(box.engine, "before_cursor_execute", record)
+        try:
             assert c.post(CHECK, json={"reference": text}).status_code == 200
-            times[kind].append(time.perf_counter() - start)
-    genuine, unknown, malformed = (statistics.median(times[k]) for k in kinds)
-    slowest, fastest = max(genuine, unknown, malformed), min(genuine, unknown, malformed)
-    # The same statements run for each; what is left is scheduling noise.
-    assert slowest < fastest * 3 + 0.005, (genuine, unknown, malformed)
+        finally:
+            event.remove(box.engine, "before_cursor_execute", record)
+        statements[kind] = seen
+    assert statements["genuine"], "the check reads the register"
+    assert statements["genuine"] == statements["unknown"] == statements["malformed"]
 
 
 TOKEN = re.compile(r'name="csrf_token" value="([^"]*)"')
