@@ -220,6 +220,22 @@ def test_a_person_sees_who_consulted_their_file_and_flags_an_access(
     assert person.get(ACCESSES).status_code == 401
 
 
+def test_a_citizen_cookie_is_worth_nothing_from_elsewhere(
+    app: FastAPI, world: World, inbox: Inbox
+) -> None:
+    """Pentest finding 6: the citizen session is bound like an agent's; its cookie copied to
+    another address gets 401 session_revoked and the session ends for the copy's owner too."""
+    trainee = world.persons["trainee"]
+    person = person_client(app, "203.0.113.5")
+    sign_in_person(person, inbox, trainee.ft_id, trainee.birth_date, trainee.email)
+    assert person.get(ACCESSES).status_code == 200
+    thief = person_client(app, "198.51.100.200")
+    thief.cookies.set("rempart_citizen", person.cookies["rempart_citizen"])
+    r = thief.get(ACCESSES)
+    assert (r.status_code, r.json()["code"]) == (401, "session_revoked")
+    assert person.get(ACCESSES).status_code == 401
+
+
 def test_the_answer_never_says_whether_the_person_exists(
     app: FastAPI, world: World, inbox: Inbox
 ) -> None:

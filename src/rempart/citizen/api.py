@@ -40,7 +40,11 @@ Citizen = Annotated[CitizenDeps, Depends(citizen_deps)]
 def citizen_session(request: Request, deps: Citizen) -> CitizenSession:
     """The person's live session (cookie), with the CSRF check on unsafe methods."""
     return citizen.resume(
-        deps, request.cookies.get(COOKIE), request.method, request.headers.get(CSRF_HEADER)
+        deps,
+        request.cookies.get(COOKIE),
+        request.method,
+        request.headers.get(CSRF_HEADER),
+        client=client_info(request),
     )
 
 

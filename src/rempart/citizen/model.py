@@ -71,6 +71,10 @@ class CitizenSession:
     ft_id: str
     created_at: dt.datetime
     expires_at: dt.datetime
+    # Bound like an agent's session (``signin.model.bound_address``: the exact IPv4 address or
+    # the IPv6 /64, and the browser): a copied cookie is worth nothing elsewhere (finding 6).
+    bound_address: str = ""
+    user_agent: str = ""
 
     @property
     def public_id(self) -> str:

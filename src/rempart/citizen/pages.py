@@ -59,6 +59,7 @@ async def person(request: Request) -> CitizenSession:
             request.cookies.get(COOKIE),
             request.method,
             await form_field(request, CSRF_FIELD),
+            client=client_info(request),
         )
     except e.CsrfRejected:
         raise
@@ -112,7 +113,13 @@ def start(request: Request) -> Response:
     """Identifier and birth date."""
     if request.cookies.get(COOKIE):
         try:
-            citizen.resume(citizen_deps(request), request.cookies.get(COOKIE), "GET", None)
+            citizen.resume(
+                citizen_deps(request),
+                request.cookies.get(COOKIE),
+                "GET",
+                None,
+                client=client_info(request),
+            )
         except e.Unauthenticated:
             pass
         else:
@@ -252,7 +259,11 @@ def check_message(
     # Signed in, the form carries the session's CSRF token; otherwise the pre-session's.
     try:
         session: CitizenSession | None = citizen.resume(
-            citizen_deps(request), request.cookies.get(COOKIE), "POST", csrf_token
+            citizen_deps(request),
+            request.cookies.get(COOKIE),
+            "POST",
+            csrf_token,
+            client=client_info(request),
         )
     except e.RempartError:
         check_presession(request, csrf_token)

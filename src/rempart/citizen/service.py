@@ -31,7 +31,14 @@ from rempart.journal.entries import citizen_entry
 from rempart.journal.model import format_time
 from rempart.journal.ports import JournalWriter, PersonAccesses
 from rempart.kernel.context import ClientInfo
-from rempart.kernel.errors import CsrfRejected, InvalidRequest, NotFound, Throttled, Unauthenticated
+from rempart.kernel.errors import (
+    CsrfRejected,
+    InvalidRequest,
+    NotFound,
+    SessionRevoked,
+    Throttled,
+    Unauthenticated,
+)
 from rempart.kernel.identifiers import parse_ft_id
 from rempart.kernel.ports import Clock
 from rempart.kernel.tags import Decision, Tag
@@ -178,6 +185,8 @@ def verify_code(
         ft_id=challenge.ft_id,
         created_at=now,
         expires_at=now + deps.session_ttl,
+        bound_address=bound_address(client.address),
+        user_agent=client.user_agent[:512],
     )
     deps.citizens.add_session(session)
     deps.journal.append(
@@ -196,12 +205,39 @@ def verify_code(
 
 
 def resume(
-    deps: CitizenDeps, token: str | None, method: str, csrf_token: str | None
+    deps: CitizenDeps,
+    token: str | None,
+    method: str,
+    csrf_token: str | None,
+    *,
+    client: ClientInfo,
 ) -> CitizenSession:
-    """The person's live session; unsafe methods must carry the CSRF token given at sign-in."""
+    """The person's live session; unsafe methods must carry the CSRF token given at sign-in.
+
+    Bound like an agent's session: from another address (an IPv6 one: another /64) or another
+    browser, the session ends at once and the request gets nothing (a person signs in again
+    with a new code: there is no step-up here)."""
     session = deps.citizens.session(digest(token)) if token else None
     if session is None or deps.clock.now() >= session.expires_at:
         raise Unauthenticated("sign in with a code first")
+    if (
+        session.bound_address != bound_address(client.address)
+        or session.user_agent != client.user_agent[:512]
+    ):
+        deps.citizens.end_session(session.token_hash)
+        deps.journal.append(
+            [
+                citizen_entry(
+                    deps.clock.now(),
+                    Tag.CITIZEN_SESSION_REVOKED,
+                    Decision.REVOKE,
+                    client,
+                    ft_id=session.ft_id,
+                    reason="another address or browser",
+                )
+            ]
+        )
+        raise SessionRevoked("this session was opened from another network or browser")
     if method not in ("GET", "HEAD", "OPTIONS") and not (
         csrf_token and hmac.compare_digest(digest(csrf_token), session.csrf_hash)
     ):

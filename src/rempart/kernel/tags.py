@@ -86,6 +86,7 @@ class Tag(StrEnum):
     CITIZEN_CHALLENGE_SENT = "citizen:challenge:sent"
     CITIZEN_CHALLENGE_FAILED = "citizen:challenge:failed"
     CITIZEN_SESSION_OPENED = "citizen:session:opened"
+    CITIZEN_SESSION_REVOKED = "citizen:session:revoked"
     JOURNAL_RETENTION_PURGED = "journal:retention:purged"
     INCIDENT_EXPOSURE_COMPUTED = "incident:exposure:computed"
     INCIDENT_RECORD_OPENED = "incident:record:opened"

@@ -23,7 +23,14 @@ from rempart.journal.model import JournalEntry
 from rempart.kernel.actors import Organisation, OrgKind
 from rempart.kernel.clock import ManualClock
 from rempart.kernel.context import ClientInfo
-from rempart.kernel.errors import CsrfRejected, InvalidRequest, NotFound, Throttled, Unauthenticated
+from rempart.kernel.errors import (
+    CsrfRejected,
+    InvalidRequest,
+    NotFound,
+    SessionRevoked,
+    Throttled,
+    Unauthenticated,
+)
 from rempart.kernel.tags import Decision, Tag
 from rempart.mail.adapters.memory import MemoryMailer
 from tests.factories import NOW, make_person
@@ -204,22 +211,45 @@ def test_codes_are_throttled_per_address(rig: Rig) -> None:
 
 def test_resume_needs_a_live_session_and_csrf_on_writes(rig: Rig) -> None:
     opened = rig.sign_in()
-    assert service.resume(rig.deps, opened.token, "GET", None) == opened.session
-    assert service.resume(rig.deps, opened.token, "POST", opened.csrf_token) == opened.session
+    assert service.resume(rig.deps, opened.token, "GET", None, client=CLIENT) == opened.session
+    assert (
+        service.resume(rig.deps, opened.token, "POST", opened.csrf_token, client=CLIENT)
+        == opened.session
+    )
     with pytest.raises(CsrfRejected):
-        service.resume(rig.deps, opened.token, "POST", "wrong")
+        service.resume(rig.deps, opened.token, "POST", "wrong", client=CLIENT)
     with pytest.raises(Unauthenticated):
-        service.resume(rig.deps, None, "GET", None)
+        service.resume(rig.deps, None, "GET", None, client=CLIENT)
     rig.clock.advance(rig.deps.session_ttl.total_seconds())
     with pytest.raises(Unauthenticated):
-        service.resume(rig.deps, opened.token, "GET", None)
+        service.resume(rig.deps, opened.token, "GET", None, client=CLIENT)
+
+
+def test_a_citizen_session_is_bound_like_an_agent_s(rig: Rig) -> None:
+    """Pentest finding 6: the citizen's cookie from another address (IPv6: another /64) or
+    another browser gets nothing, and the session ends (ASVS V7.2.1; agents' rule)."""
+    same_64 = ClientInfo("2001:db8:5:5::1", "Firefox")
+    issued = service.request_code(rig.deps, PERSON.ft_id, PERSON.birth_date, same_64)
+    opened = service.verify_code(rig.deps, issued.challenge_id, rig.code(), same_64)
+    rotated = ClientInfo("2001:db8:5:5:abcd::9", "Firefox")
+    assert service.resume(rig.deps, opened.token, "GET", None, client=rotated) == opened.session
+    with pytest.raises(SessionRevoked):
+        service.resume(
+            rig.deps, opened.token, "GET", None, client=ClientInfo("2001:db8:5:6::1", "Firefox")
+        )
+    with pytest.raises(Unauthenticated):  # ended: not even from the right place
+        service.resume(rig.deps, opened.token, "GET", None, client=same_64)
+    other = rig.sign_in()
+    with pytest.raises(SessionRevoked):
+        service.resume(rig.deps, other.token, "GET", None, client=ClientInfo("192.0.2.1", "curl/8"))
+    assert Tag.CITIZEN_SESSION_REVOKED in rig.tags()
 
 
 def test_end_session(rig: Rig) -> None:
     opened = rig.sign_in()
     service.end_session(rig.deps, opened.session)
     with pytest.raises(Unauthenticated):
-        service.resume(rig.deps, opened.token, "GET", None)
+        service.resume(rig.deps, opened.token, "GET", None, client=CLIENT)
 
 
 def test_the_person_sees_only_agents_accesses_to_their_own_file(rig: Rig) -> None:

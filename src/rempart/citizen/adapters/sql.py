@@ -106,6 +106,8 @@ class SqlCitizenStore:
                     ft_id=session.ft_id,
                     created_at=session.created_at,
                     expires_at=session.expires_at,
+                    bound_address=session.bound_address[:64],
+                    user_agent=session.user_agent[:512],
                 )
             )
 
@@ -125,6 +127,8 @@ class SqlCitizenStore:
             ft_id=r.ft_id,
             created_at=_aware(r.created_at),
             expires_at=_aware(r.expires_at),
+            bound_address=r.bound_address,
+            user_agent=r.user_agent,
         )
 
     def end_session(self, token_hash: str) -> None:

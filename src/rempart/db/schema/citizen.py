@@ -41,6 +41,9 @@ class CitizenSessionRow(Base):
     ft_id: Mapped[str] = mapped_column(String(8))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
     expires_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), index=True)
+    # What the session is bound to, as an agent's: the address (IPv6: its /64) and browser.
+    bound_address: Mapped[str] = mapped_column(String(64), default="", server_default="")
+    user_agent: Mapped[str] = mapped_column(String(512), default="", server_default="")
 
 
 class CitizenFlagRow(Base):
