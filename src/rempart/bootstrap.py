@@ -32,7 +32,11 @@ from rempart.mail.ports import Mailer
 from rempart.messages import wiring as messages_wiring
 from rempart.messages.ports import OfficialMessages
 from rempart.people import wiring as people_wiring
+from rempart.people.service.canaries import CanaryDeps
 from rempart.people.service.deps import PortalDeps
+from rempart.retention import service as retention_service
+from rempart.retention import wiring as retention_wiring
+from rempart.retention.service import RetentionDeps
 from rempart.settings import Settings
 from rempart.signin import wiring as signin_wiring
 from rempart.signin.service.deps import AuthDeps
@@ -62,6 +66,8 @@ class Container:
     messages: OfficialMessages  # official messages to people: register, send, verify
     citizen: CitizenDeps  # "who consulted my file"
     incident: IncidentDeps  # incident response: records, exposure, notification, letters
+    canaries: CanaryDeps  # planting and rotating canary records
+    retention: RetentionDeps  # erasing people past the retention rule (a periodic job too)
     # Requests run their reads on the event loop when every store they touch answers in
     # microseconds on this machine (SQLite portal and journal, guard state in process); a
     # PostgreSQL or Redis round trip would stall the loop, so those stay in the thread pool.
@@ -73,6 +79,10 @@ class Container:
         """Start the periodic jobs (every ``jobs_interval_seconds``, and the guard's baselines
         every ``guard_rebuild_minutes``); the app's lifespan calls this once."""
         self.jobs.start()
+
+    def run_jobs_once(self) -> dict[str, object]:
+        """What ``rempart jobs run`` runs besides governance's: retention (its report)."""
+        return {"retention": retention_service.run(self.retention, dry_run=False).as_dict()}
 
     def close(self) -> None:
         """Stop the jobs, then release what was opened, the journal (commits, signs, stops its
@@ -155,6 +165,11 @@ def _wire(
         messages=messages,
         clock=clock,
     )
+    retention = retention_wiring.build_retention(
+        settings, db, journal=journal, alerts=alerts, clock=clock
+    )
+    if (retention_job := retention_wiring.retention_job(retention, settings)) is not None:
+        runners.append(retention_job)
     jobs = Jobs(runners)
     resources.callback(jobs.close)  # first to close: a job may still journal
     return Container(
@@ -176,6 +191,8 @@ def _wire(
         inline_requests=is_sqlite(settings.db_url)
         and is_sqlite(settings.effective_journal_url())
         and not settings.redis_url,
+        canaries=people_wiring.build_canaries(settings, db, journal=journal, clock=clock),
+        retention=retention,
         jobs=jobs,
         resources=resources,
     )

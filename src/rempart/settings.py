@@ -94,6 +94,12 @@ class Settings(BaseSettings):
     # Who runs commands (import, canaries, retention): a national administrator's login, journaled
     # as the actor; that administrator cannot approve their own import's privileged rows.
     operator: str = ""
+    # Years the portal keeps a person after their registration ended (retention/model.py says
+    # where the figure comes from: code du travail R. 5312-44 is the 20-year ceiling).
+    retention_years: int = Field(2, ge=1, le=20)
+    # Domain of the canary records' e-mail addresses: one the security team watches (a mail to
+    # a canary means the data left), ``.invalid`` (RFC 2606) by default.
+    canary_mail_domain: str = "canari.invalid"
     # Sign-in. WebAuthn's RP id and the OIDC redirect derive from ``public_url``, never from
     # the request's Host header.
     step_up_minutes: int = Field(5, ge=1, le=30)

@@ -91,6 +91,11 @@ class AccessOut(BaseModel):
 class AccessesOut(BaseModel):
     items: list[AccessOut]
     next_page: int | None
+    nothing_on_file: bool = Field(
+        default=False,
+        description="The portal keeps nothing more about the person (erased at the end of its "
+        "retention period)",
+    )
 
 
 class OfficialMessageOut(BaseModel):

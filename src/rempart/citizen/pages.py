@@ -205,6 +205,7 @@ def accesses(
             "items": found["items"],
             "page": page,
             "next": found["next_page"],
+            "nothing_on_file": found["nothing_on_file"],
             "citizen_csrf": request.cookies.get(CSRF_COOKIE, ""),
             "expires_at": session.expires_at,
         },

@@ -93,7 +93,13 @@ def request_code(
     address = bound_address(client.address)  # an IPv6 client counts by its /64
     _throttle(deps, pair, address, now)
     person = deps.portal.person_by_ft_id(ft_id)
-    matches = person is not None and person.birth_date == birth_date and bool(person.email)
+    # A canary is nobody: it never receives a code (its mailbox would tell it exists).
+    matches = (
+        person is not None
+        and not person.is_canary
+        and person.birth_date == birth_date
+        and bool(person.email)
+    )
     challenge_id = secrets.token_urlsafe(24)
     code = f"{secrets.randbelow(10**CODE_DIGITS):0{CODE_DIGITS}d}"
     # A mismatch stores the digest of something that is not a code: nothing typed can match.
@@ -260,6 +266,23 @@ def accesses(
     """
     if page < 1 or page > 100_000:
         raise InvalidRequest("page starts at 1")
+    if deps.portal.person_by_ft_id(session.ft_id) is None:
+        # Erased at the end of its retention: the portal holds nothing more about the person
+        # (the journal's past entries about them go with the journal's own retention).
+        deps.journal.append(
+            [
+                citizen_entry(
+                    deps.clock.now(),
+                    Tag.CITIZEN_ACCESS_LOG_READ,
+                    Decision.NOT_FOUND,
+                    client,
+                    ft_id=session.ft_id,
+                    session_id=session.public_id,
+                    reason="nothing on file",
+                )
+            ]
+        )
+        return {"items": [], "next_page": None, "nothing_on_file": True}
     found = deps.accesses.who_consulted(
         session.ft_id, (page - 1) * PAGE_SIZE, PAGE_SIZE + 1, by_agents_only=True
     )
@@ -296,7 +319,11 @@ def accesses(
             )
         ]
     )
-    return {"items": items, "next_page": page + 1 if len(found) > PAGE_SIZE else None}
+    return {
+        "items": items,
+        "next_page": page + 1 if len(found) > PAGE_SIZE else None,
+        "nothing_on_file": False,
+    }
 
 
 def flag_access(

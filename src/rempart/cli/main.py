@@ -20,6 +20,8 @@ from rempart.intake import cli as intake_cli
 from rempart.journal import cli as journal_cli
 from rempart.journal import witness_cli
 from rempart.messages import cli as messages_cli
+from rempart.people import cli as canary_cli
+from rempart.retention import cli as retention_cli
 from rempart.siem import cli as siem
 
 COMMANDS_GROUP = "rempart.commands"
@@ -87,5 +89,7 @@ app.add_typer(jobs.app, name="jobs")
 app.add_typer(incident_cli.app, name="incident")
 app.add_typer(messages_cli.app, name="messages")
 app.add_typer(jobs.admin_app, name="admin")
+app.add_typer(retention_cli.app, name="retention")
+app.add_typer(canary_cli.app, name="canary")
 app.command("serve")(serve.serve)
 app.command("import")(intake_cli.import_files)

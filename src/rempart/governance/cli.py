@@ -23,14 +23,16 @@ def run(
     journal: str | None = typer.Option(None, "--journal", help="Journal database URL."),
     config: Path | None = typer.Option(None, "--config", help="File of KEY=value settings."),
 ) -> None:
-    """Expire requests, disable unused accounts and leavers, erase old factors, run reviews."""
+    """Expire requests, disable unused accounts and leavers, erase old factors, run reviews,
+    erase the people past the retention rule."""
     settings = load_settings(db, journal, [], False, config)
     box = build_container(settings)
     try:
         report = lifecycle.run_jobs(box.governance)
+        others = box.run_jobs_once()  # retention
     finally:
         box.close()
-    print(json.dumps(report.as_dict(), indent=2))
+    print(json.dumps({**report.as_dict(), **others}, indent=2))
     console.print(
         f"[green]jobs done[/]: {len(report.disabled_inactive)} inactive and "
         f"{len(report.leavers_disabled)} leaver account(s) disabled, "

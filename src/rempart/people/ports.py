@@ -11,6 +11,7 @@ from typing import Protocol
 
 from rempart.kernel.actors import Agent, App
 from rempart.kernel.ports import AppSwitches, Directory
+from rempart.people.canaries import CanaryIdentity
 from rempart.people.model import (
     AccessStanding,
     AttendanceMark,
@@ -98,6 +99,26 @@ class FollowUpNotes(Protocol):
         self, person_id: int, org_id: str, author: str, at: dt.datetime, text: str
     ) -> FollowUpNote:
         """Write a follow-up note."""
+        ...
+
+
+class CanaryRecords(Protocol):
+    """The canary records: planted, counted, given a fresh identity."""
+
+    def ft_id_taken(self, ft_id: str) -> bool:
+        """True when a person (real or canary) already has this ft_id."""
+        ...
+
+    def plant_canary(self, identity: CanaryIdentity) -> int:
+        """Store one canary; return its id."""
+        ...
+
+    def canary_ids(self) -> list[int]:
+        """Every canary, by id."""
+        ...
+
+    def rekey_canary(self, canary_id: int, identity: CanaryIdentity) -> None:
+        """Give a canary a whole new identity (rotation)."""
         ...
 
 

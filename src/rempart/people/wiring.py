@@ -7,8 +7,9 @@ from rempart.db.uow import Database
 from rempart.journal.ports import JournalWriter
 from rempart.kernel.exposure import ExposureGuard
 from rempart.kernel.ports import Clock
-from rempart.people.adapters.sql import SqlPortalStore
+from rempart.people.adapters.sql import SqlCanaryStore, SqlPortalStore
 from rempart.people.scope import ScopeRules
+from rempart.people.service.canaries import CanaryDeps
 from rempart.people.service.deps import PortalDeps
 from rempart.settings import Settings
 
@@ -34,4 +35,17 @@ def build_portal(
         rules=ScopeRules(enrolment_grace_months=settings.enrolment_grace_months),
         standings=store,
         guard=guard,
+    )
+
+
+def build_canaries(
+    settings: Settings, db: Database, *, journal: JournalWriter, clock: Clock
+) -> CanaryDeps:
+    """Planting and rotating canaries in the register."""
+    return CanaryDeps(
+        canaries=SqlCanaryStore(db),
+        transactions=db,
+        journal=journal,
+        clock=clock,
+        mail_domain=settings.canary_mail_domain,
     )

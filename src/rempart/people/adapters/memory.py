@@ -20,6 +20,7 @@ from rempart.kernel.actors import Agent, App, Organisation, OrgKind, Role
 from rempart.kernel.context import RequestContext
 from rempart.kernel.exposure import GuardRequest
 from rempart.kernel.tags import Decision, Tag
+from rempart.people.canaries import CanaryIdentity
 from rempart.people.model import (
     AccessStanding,
     Assignment,
@@ -28,6 +29,9 @@ from rempart.people.model import (
     Enrolment,
     FollowUpNote,
     Person,
+    PersonKind,
+    PostalAddress,
+    RegistrationStatus,
     Relations,
     Training,
     TrainingSession,
@@ -204,6 +208,50 @@ class MemoryPeople:
         """The person with this ft_id."""
         with self._lock:
             return self._by_ft_id(ft_id)
+
+    # -- canaries (``CanaryRecords``) ------------------------------------------------------
+
+    @staticmethod
+    def _canary(canary_id: int, c: CanaryIdentity) -> Person:
+        return Person(
+            id=canary_id,
+            ft_id=c.ft_id,
+            kind=PersonKind.JOB_SEEKER,
+            nir=c.nir,
+            last_name=c.last_name,
+            first_name=c.first_name,
+            birth_date=c.birth_date,
+            email=c.email,
+            phone=c.phone,
+            address=PostalAddress(c.address_line, c.postcode, c.city),
+            registration_status=RegistrationStatus.REGISTERED,
+            registration_date=c.registration_date,
+            deregistration_date=None,
+            last_activity_date=c.registration_date,
+            is_canary=True,
+        )
+
+    def ft_id_taken(self, ft_id: str) -> bool:
+        """True when a person already has this ft_id."""
+        return self.person_by_ft_id(ft_id) is not None
+
+    def plant_canary(self, identity: CanaryIdentity) -> int:
+        """Store one canary."""
+        with self._lock:
+            canary_id = max(self._persons, default=0) + 1
+            self._persons[canary_id] = self._canary(canary_id, identity)
+            return canary_id
+
+    def canary_ids(self) -> list[int]:
+        """Every canary, by id."""
+        with self._lock:
+            return sorted(i for i, p in self._persons.items() if p.is_canary)
+
+    def rekey_canary(self, canary_id: int, identity: CanaryIdentity) -> None:
+        """A whole new identity for one canary."""
+        with self._lock:
+            if canary_id in self._persons and self._persons[canary_id].is_canary:
+                self._persons[canary_id] = self._canary(canary_id, identity)
 
     def relations(self, person_id: int, agent: Agent) -> Relations:
         """The enrolments in the agent's organisation and the assignments to the agent."""

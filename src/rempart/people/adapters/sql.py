@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import ColumnElement, Engine, and_, delete, insert, or_, select
+from sqlalchemy import ColumnElement, Engine, and_, delete, insert, or_, select, update
 
 from rempart.db.raw import RawSql, day, day_or_none, instant
 from rempart.db.rows import agent_from_row
@@ -23,6 +23,7 @@ from rempart.db.schema.core import (
 )
 from rempart.db.uow import Database, as_database
 from rempart.kernel.actors import Agent, App, Organisation, OrgKind, Role
+from rempart.people.canaries import CanaryIdentity
 from rempart.people.model import (
     AccessStanding,
     Assignment,
@@ -402,4 +403,67 @@ class SqlPortalStore:
                 insert(AppSwitchRow).values(
                     app=str(app), org_id=key, enabled=enabled, changed_at=dt.datetime.now(dt.UTC)
                 )
+            )
+
+
+def _canary_values(identity: CanaryIdentity) -> dict[str, object]:
+    return {
+        "ft_id": identity.ft_id,
+        "kind": str(PersonKind.JOB_SEEKER),
+        "nir": identity.nir,
+        "last_name": identity.last_name,
+        "first_name": identity.first_name,
+        "birth_date": identity.birth_date,
+        "email": identity.email,
+        "phone": identity.phone,
+        "address_line": identity.address_line,
+        "postcode": identity.postcode,
+        "city": identity.city,
+        "registration_status": str(RegistrationStatus.REGISTERED),
+        "registration_date": identity.registration_date,
+        "deregistration_date": None,
+        "last_activity_date": identity.registration_date,
+        "rqth_since": None,
+        "is_canary": True,
+    }
+
+
+class SqlCanaryStore:
+    """Implements ``CanaryRecords``: canaries are rows of ``persons`` marked ``is_canary``."""
+
+    def __init__(self, db: Database | Engine) -> None:
+        self.db = as_database(db)
+
+    def ft_id_taken(self, ft_id: str) -> bool:
+        """True when a person already has this ft_id."""
+        with self.db.connect() as conn:
+            found = conn.execute(select(PersonRow.id).where(PersonRow.ft_id == ft_id)).first()
+        return found is not None
+
+    def plant_canary(self, identity: CanaryIdentity) -> int:
+        """Store one canary."""
+        with self.db.begin() as conn:
+            return int(
+                conn.execute(
+                    insert(PersonRow).values(**_canary_values(identity)).returning(PersonRow.id)
+                ).scalar_one()
+            )
+
+    def canary_ids(self) -> list[int]:
+        """Every canary, by id."""
+        with self.db.connect() as conn:
+            return [
+                int(i)
+                for i in conn.execute(
+                    select(PersonRow.id).where(PersonRow.is_canary.is_(True)).order_by(PersonRow.id)
+                ).scalars()
+            ]
+
+    def rekey_canary(self, canary_id: int, identity: CanaryIdentity) -> None:
+        """A whole new identity for one canary."""
+        with self.db.begin() as conn:
+            conn.execute(
+                update(PersonRow)
+                .where(PersonRow.id == canary_id, PersonRow.is_canary.is_(True))
+                .values(**_canary_values(identity))
             )
