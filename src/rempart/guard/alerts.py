@@ -14,6 +14,11 @@ class Severity(StrEnum):
     HIGH = "high"
     CRITICAL = "critical"
 
+    @property
+    def rank(self) -> int:
+        """Order of gravity (the values are words: comparing them as strings is wrong)."""
+        return list(Severity).index(self)
+
 
 @dataclass(frozen=True, slots=True)
 class Alert:

@@ -92,6 +92,27 @@ def _counts(groups: dict[tuple[str, dt.date], set[str]]) -> dict[str, tuple[int,
     return {k: tuple(sorted(v)) for k, v in out.items()}
 
 
+def _long_windows(
+    day_people: dict[tuple[str, dt.date], set[str]],
+) -> tuple[dict[str, tuple[int, ...]], dict[str, int]]:
+    """Per agent: distinct people of the 7 days ending on each active day, and over all days."""
+    by_agent: dict[str, dict[dt.date, set[str]]] = defaultdict(dict)
+    for (login, day), people in day_people.items():
+        by_agent[login][day] = people
+    weekly: dict[str, tuple[int, ...]] = {}
+    monthly: dict[str, int] = {}
+    for login, days in by_agent.items():
+        sizes = []
+        for day in days:
+            seen: set[str] = set()
+            for back in range(7):
+                seen |= days.get(day - dt.timedelta(days=back), set())
+            sizes.append(len(seen))
+        weekly[login] = tuple(sorted(sizes))
+        monthly[login] = len(set().union(*days.values()))
+    return weekly, monthly
+
+
 def build_baselines(
     history: Iterable[PastAccess],
     org_app: dict[str, str],
@@ -110,6 +131,7 @@ def build_baselines(
     for (login, _day), peak in peaks.items():
         hourly[login].append(peak)
     share = usual_hour_min_share
+    weekly, monthly = _long_windows(t.day_people)
     agents = {
         login: AgentProfile(
             login=login,
@@ -119,16 +141,29 @@ def build_baselines(
             networks=frozenset(t.nets[login]),
             countries=frozenset(t.countries[login]),
             user_agents=frozenset(t.uas[login]),
+            weekly_distinct=weekly.get(login, ()),
+            monthly_distinct=monthly.get(login, 0),
         )
         for login in t.peer_of
     }
     peer_daily: dict[str, list[int]] = defaultdict(list)
     peer_hourly: dict[str, list[int]] = defaultdict(list)
+    peer_weekly: dict[str, list[int]] = defaultdict(list)
+    peer_monthly: dict[str, list[int]] = defaultdict(list)
     for login, group in t.peer_of.items():
         peer_daily[group] += daily.get(login, ())
         peer_hourly[group] += hourly[login]
+        if weekly.get(login):
+            peer_weekly[group].append(max(weekly[login]))
+            peer_monthly[group].append(monthly.get(login, 0))
     peers = {
-        g: PeerProfile(tuple(sorted(peer_daily[g])), tuple(sorted(peer_hourly[g])))
+        g: PeerProfile(
+            tuple(sorted(peer_daily[g])),
+            tuple(sorted(peer_hourly[g])),
+            tuple(sorted(peer_weekly[g])),
+            tuple(sorted(peer_monthly[g])),
+            agents=len(peer_weekly[g]),
+        )
         for g in peer_daily
     }
     orgs = {

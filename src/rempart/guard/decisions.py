@@ -52,6 +52,12 @@ class Rule(StrEnum):
     BUDGET_EXPORT = "guard:budget:export_rows"
     EXPORT_FRESH = "guard:export:step_up"
     BUDGET_BURST = "guard:budget:burst"
+    BUDGET_AGENT_WEEK = "guard:budget:agent_week"
+    BUDGET_AGENT_MONTH = "guard:budget:agent_month"
+    PACE = "guard:pace:machine"
+    SWEEP = "guard:scope:sweep"
+    CONCURRENT = "guard:session:concurrent"
+    PEER_OUTLIER = "guard:peers:outlier"
 
 
 @dataclass(frozen=True, slots=True)

@@ -4,12 +4,19 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+import math
 from dataclasses import dataclass
 
 from rempart.guard.alerts import Severity
 from rempart.guard.decisions import Action, Finding, Rule
 from rempart.guard.policy import DetectorPolicy
-from rempart.guard.profiles import AgentProfile, OrgProfile, is_usual_time, quantile
+from rempart.guard.profiles import (
+    AgentProfile,
+    OrgProfile,
+    PeerProfile,
+    is_usual_time,
+    quantile,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -229,4 +236,131 @@ def evaluate(
         *network(obs, profile, p),
         *off_hours(obs, profile, org, p),
         *velocity(obs, profile, p),
+    ]
+
+
+# -- the second round: pace, whole scope, second user, peers ------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Pace:
+    """Where this request stands in the agent's current run of machine-paced requests."""
+
+    fast: bool  # within ``machine_gap_seconds`` of the previous data request
+    gap_seconds: float
+    run_people: int  # people the run exposed after its first request, before this one
+    people: int  # people this request would expose
+
+
+def machine_pace(pace: Pace, waived: bool, p: DetectorPolicy) -> list[Finding]:
+    """Reading at machine speed: past a handful of people, prove a person is at the keyboard."""
+    observed = pace.run_people + pace.people
+    if not pace.fast or pace.people == 0 or waived or observed <= p.machine_people:
+        return []
+    return [
+        Finding(
+            Rule.PACE,
+            Action.STEP_UP,
+            Severity.MEDIUM,
+            f"{observed} people asked within a run of requests {pace.gap_seconds:.1f} s apart "
+            f"(a run may expose {p.machine_people} after its first request): "
+            "second factor asked again.",
+            {
+                "observed": observed,
+                "threshold": p.machine_people,
+                "gap_seconds": round(pace.gap_seconds, 3),
+                "machine_gap_seconds": p.machine_gap_seconds,
+            },
+        )
+    ]
+
+
+def scope_sweep(
+    read_in_window: int, people: int, scope_size: int, waived: bool, p: DetectorPolicy
+) -> list[Finding]:
+    """Full records of most of one's scope in one sitting, whatever the pace."""
+    if people == 0 or waived or scope_size <= 0:
+        return []
+    threshold = max(p.sweep_min_people, math.ceil(p.sweep_share * scope_size))
+    observed = read_in_window + people
+    if observed < threshold:
+        return []
+    return [
+        Finding(
+            Rule.SWEEP,
+            Action.STEP_UP,
+            Severity.HIGH,
+            f"Full records of {observed} of the {scope_size} people in this agent's scope within "
+            f"{p.sweep_window_seconds // 3600} h (limit {threshold}, {p.sweep_share:.0%} of the "
+            "scope): the security team is alerted and the second factor asked again.",
+            {
+                "observed": observed,
+                "threshold": threshold,
+                "scope_size": scope_size,
+                "share": p.sweep_share,
+                "window_seconds": p.sweep_window_seconds,
+            },
+        )
+    ]
+
+
+def second_user(alternations: int, this_one: bool, p: DetectorPolicy) -> list[Finding]:
+    """Two sessions on two lines taking turns: two people share the account."""
+    if not this_one:
+        return []
+    evidence: dict[str, object] = {
+        "alternations_today": alternations,
+        "lock_threshold": p.concurrent_lock,
+        "window_seconds": p.concurrent_window_seconds,
+    }
+    if alternations >= p.concurrent_lock:
+        return [
+            Finding(
+                Rule.CONCURRENT,
+                Action.LOCK,
+                Severity.CRITICAL,
+                f"Two sessions on two lines took turns {alternations} times today, both past "
+                "the second factor: two people use this account; account locked.",
+                evidence,
+            )
+        ]
+    return [
+        Finding(
+            Rule.CONCURRENT,
+            Action.STEP_UP,
+            Severity.HIGH,
+            f"Two sessions on two lines took turns within {p.concurrent_window_seconds // 60} "
+            "minutes: a second person may be using this account; the security team is alerted "
+            "and the second factor asked again.",
+            evidence,
+        )
+    ]
+
+
+def peer_outlier(
+    week_distinct: int, peers: PeerProfile | None, flagged_today: bool, p: DetectorPolicy
+) -> list[Finding]:
+    """Far above the peer group's busiest weeks (same organisation kind and roles)."""
+    if flagged_today or peers is None or peers.agents < p.peer_outlier_min_agents:
+        return []
+    peer_week = quantile(peers.weekly_distinct, 0.95)
+    limit = math.ceil(peer_week * p.peer_outlier_factor)
+    if peer_week <= 0 or week_distinct <= limit:
+        return []
+    return [
+        Finding(
+            Rule.PEER_OUTLIER,
+            Action.STEP_UP,
+            Severity.MEDIUM,
+            f"{week_distinct} distinct people in 7 days against {limit} for this agent's peers "
+            f"({p.peer_outlier_factor} x their 95th percentile week): the security team is "
+            "alerted and the second factor asked again.",
+            {
+                "observed": week_distinct,
+                "threshold": limit,
+                "peer_week_q95": round(peer_week, 1),
+                "peer_agents": peers.agents,
+                "factor": p.peer_outlier_factor,
+            },
+        )
     ]

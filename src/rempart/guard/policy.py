@@ -42,6 +42,23 @@ class BudgetPolicy:
     off_hours_factor: float = 0.25
     # Attempts beyond an exhausted budget before the session is revoked (a scraper keeps going).
     burst_attempts_after_exhausted: int = 20
+    # Per compromise, not per day (`guard:budget:agent_week`, `guard:budget:agent_month`): the
+    # distinct people of the agent's own 7-day windows (the quantile above) and of their whole
+    # 30 days, times a margin, clamped. A thief reading 2.4x the victim's volume for ten
+    # working days stays under every daily limit; the week's and month's totals do not.
+    week_margin: float = 1.5
+    agent_week_floor: int = 150
+    agent_week_ceiling: int = 2_500
+    month_margin: float = 1.5
+    agent_month_floor: int = 300
+    agent_month_ceiling: int = 6_000
+    # Day one (no history, no peers): the limits come from the agent's scope, which they may
+    # list once an hour and read in full over a day: hour and day budgets are at least
+    # ``scope_margin`` x the scope size (capped), on top of the floors. Organisations and apps
+    # without history get ``no_history_per_agent_day`` per agent active today.
+    scope_margin: float = 1.2
+    scope_budget_ceiling: int = 5_000
+    no_history_per_agent_day: int = 400
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +79,29 @@ class DetectorPolicy:
     usual_hour_min_share: float = 0.1
     # Impossible travel: two countries within this many seconds.
     travel_seconds: int = 2 * 3600
+    # Human pace (`guard:pace:machine`): requests closer than ``machine_gap_seconds`` to the
+    # previous data request form a run; once a run has exposed ``machine_people`` people after
+    # its first request, the next one asks for a step-up (a person clicks, a script does not).
+    # The first page or record of a run is free: a human opens one quickly after another too.
+    machine_gap_seconds: float = 2.0
+    machine_people: int = 8
+    # Whole scope (`guard:scope:sweep`): full records of at least ``sweep_share`` of the agent's
+    # scope (and at least ``sweep_min_people``) within ``sweep_window_seconds``: alert with the
+    # figures, step-up. An adviser's 154 people read one every 8 s (31 minutes) raised nothing.
+    sweep_window_seconds: int = 3 * 3600
+    sweep_share: float = 0.5
+    sweep_min_people: int = 30
+    # Second user (`guard:session:concurrent`): data requests from two lines (exact addresses)
+    # through two sessions, alternating A, B, A within ``concurrent_window_seconds``: alert and
+    # step-up; ``concurrent_lock`` such alternations in a day lock the account (both users
+    # hold the factor, so a step-up alone cannot tell them apart).
+    concurrent_window_seconds: int = 1800
+    concurrent_lock: int = 3
+    # Peers (`guard:peers:outlier`): distinct people over the last 7 days above the peer
+    # group's (organisation kind and roles) 7-day quantile x ``peer_outlier_factor``, with at
+    # least ``peer_outlier_min_agents`` peers: alert and step-up, once a day.
+    peer_outlier_factor: float = 2.0
+    peer_outlier_min_agents: int = 5
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,6 +173,20 @@ def _check(policy: GuardPolicy, text: str) -> None:
         ),
         ("budgets", "probation_hour", b.probation_hour, "probation_day", b.probation_day),
         (
+            "budgets",
+            "agent_week_floor",
+            b.agent_week_floor,
+            "agent_week_ceiling",
+            b.agent_week_ceiling,
+        ),
+        (
+            "budgets",
+            "agent_month_floor",
+            b.agent_month_floor,
+            "agent_month_ceiling",
+            b.agent_month_ceiling,
+        ),
+        (
             "detectors",
             "not_found_throttle",
             d.not_found_throttle,
@@ -152,6 +206,13 @@ def _check(policy: GuardPolicy, text: str) -> None:
         )
     if b.margin < 1:
         raise PolicyError(f"line {_line_of(text, 'budgets', 'margin')}: margin must be at least 1")
+    for name in ("week_margin", "month_margin", "scope_margin"):
+        if getattr(b, name) < 1:
+            raise PolicyError(f"line {_line_of(text, 'budgets', name)}: {name} must be at least 1")
+    if not 0 < d.sweep_share <= 1:
+        raise PolicyError(
+            f"line {_line_of(text, 'detectors', 'sweep_share')}: sweep_share must be in (0, 1]"
+        )
     if not 0 < b.off_hours_factor <= 1:
         raise PolicyError(
             f"line {_line_of(text, 'budgets', 'off_hours_factor')}: "

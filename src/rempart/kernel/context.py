@@ -3,9 +3,23 @@
 from __future__ import annotations
 
 import datetime as dt
+import ipaddress
 from dataclasses import dataclass
 
 from rempart.kernel.actors import Agent, Organisation
+
+
+def address_line(address: str) -> str:
+    """One subscriber's line: the exact IPv4 address, or the IPv6 /64 (the rest rotates)."""
+    try:
+        ip = ipaddress.ip_address(address.strip())
+    except ValueError:
+        return address[:64]
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped is not None:
+            return str(ip.ipv4_mapped)
+        return str(ipaddress.ip_network(f"{ip}/64", strict=False))
+    return str(ip)
 
 
 @dataclass(frozen=True, slots=True)

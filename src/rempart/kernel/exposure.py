@@ -7,6 +7,7 @@ itself is wired in by ``bootstrap``, so the data path never depends on how the g
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Protocol
@@ -32,6 +33,9 @@ class GuardRequest:
     exposed: tuple[str, ...]  # people whose data would leave if allowed
     found: bool = True
     canary: bool = False
+    # How many people the caller's scope holds, counted only when the guard asks (it keeps the
+    # figure a while): day one's budgets and the whole-scope detector are measured against it.
+    scope_size: Callable[[], int] | None = None
 
 
 class ExposureGuard(Protocol):

@@ -9,12 +9,12 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import hmac
-import ipaddress
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 
 from rempart.kernel.actors import Agent, Organisation, Role
+from rempart.kernel.context import address_line
 from rempart.kernel.throttling import ThrottlePolicy
 
 # Growing delays after failed sign-ins (ASVS V6.3.1), per account and per client address.
@@ -277,15 +277,7 @@ def bound_address(address: str) -> str:
     Not the operator's network: most French home lines belong to four operators, so "same
     operator" says nothing about who holds a stolen cookie.
     """
-    try:
-        ip = ipaddress.ip_address(address.strip())
-    except ValueError:
-        return address[:64]
-    if isinstance(ip, ipaddress.IPv6Address):
-        if ip.ipv4_mapped is not None:
-            return str(ip.ipv4_mapped)
-        return str(ipaddress.ip_network(f"{ip}/64", strict=False))
-    return str(ip)
+    return address_line(address)
 
 
 def digest(secret: str) -> str:

@@ -37,6 +37,7 @@ agent_hour_ceiling = 5
 agent_day_floor = 5
 agent_day_ceiling = 5
 off_hours_factor = 1.0
+scope_budget_ceiling = 0
 """
 
 

@@ -20,6 +20,7 @@ from rempart.guard.ports import AlertSink, Containment, GuardState, ProfileStore
 from rempart.guard.profiles import (
     AgentProfile,
     OrgProfile,
+    PeerProfile,
     agent_budget,
     app_day_budget,
     is_usual_time,
@@ -30,13 +31,13 @@ from rempart.guard.stats import GuardStats
 from rempart.journal.entries import entry_for
 from rempart.journal.ports import JournalWriter
 from rempart.kernel import errors
-from rempart.kernel.context import RequestContext
+from rempart.kernel.context import RequestContext, address_line
 from rempart.kernel.exposure import Exposure, GuardRequest
 from rempart.kernel.tags import Decision, Tag
 
 log = logging.getLogger("rempart.guard")
 
-HOUR, DAY = 3600, 86400
+HOUR, DAY, WEEK, MONTH = 3600, 86400, 7 * 86400, 30 * 86400
 
 
 # One record at a time: what velocity is measured on (lists and exports have their own limits).
@@ -128,6 +129,7 @@ class Guard:
             reproved=ctx.reproved,
         )
         findings = detectors.evaluate(obs, profile, org_profile, p.detectors)
+        findings += self._second_round(ctx, req, now)
         if ctx.client.country:
             self.state.put(f"country:{login}", f"{ctx.client.country}|{now}", DAY, now)
         if ctx.reproved and ctx.client.network:
@@ -135,10 +137,103 @@ class Guard:
             # relay can pass on) is accepted for a month.
             self.state.put(f"net:{login}:{ctx.client.network}", "1", 30 * DAY, now)
         verdict = combine(findings)
-        if verdict.action.blocks or not req.exposed:
-            return verdict
-        findings += self._budgets(ctx, req, profile, org_profile)
-        return combine(findings)
+        if not verdict.action.blocks and req.exposed:
+            findings += self._budgets(ctx, req, profile, org_profile)
+            verdict = combine(findings)
+        self._note_pace(login, now, req, admitted=not verdict.action.blocks)
+        return verdict
+
+    # -- the second round: pace, whole scope, second user ----------------------------------
+
+    def _second_round(self, ctx: RequestContext, req: GuardRequest, now: float) -> list[Finding]:
+        d = self.policy.detectors
+        login = ctx.agent.login
+        people = len(req.exposed) if req.kind is not Exposure.EXPORT else 0
+        findings = self._unless_reproved(
+            ctx, "pace", now, 900, detectors.machine_pace(self._pace(login, now, people), False, d)
+        )
+        if req.kind is Exposure.READ and req.exposed:
+            read = self.state.distinct(f"sweep:{login}", d.sweep_window_seconds, now)
+            findings += self._unless_reproved(
+                ctx,
+                "sweep",
+                now,
+                d.sweep_window_seconds,
+                detectors.scope_sweep(read, people, self._scope_size(login, req, now), False, d),
+            )
+        if req.exposed:
+            alternations, this_one = self._alternation(ctx, now)
+            findings += detectors.second_user(alternations, this_one, d)
+        return findings
+
+    def _unless_reproved(
+        self, ctx: RequestContext, name: str, now: float, ttl: int, findings: list[Finding]
+    ) -> list[Finding]:
+        """A finding the person answers by proving the factor again after sign-in: once they
+        did (in the last minutes), the same question is not asked again for ``ttl`` seconds."""
+        key = f"ok:{name}:{ctx.agent.login}"
+        if not findings:
+            return findings
+        if self.state.get(key, now) is not None:
+            return []
+        if ctx.reproved and ctx.is_fresh:
+            self.state.put(key, "1", ttl, now)
+            return []
+        return findings
+
+    def _pace(self, login: str, now: float, people: int) -> detectors.Pace:
+        last, _, run = (self.state.get(f"pace:{login}", now) or "").partition("|")
+        gap = now - float(last) if last else float("inf")
+        fast = gap < self.policy.detectors.machine_gap_seconds
+        return detectors.Pace(fast, gap, int(run or 0) if fast else 0, people)
+
+    def _note_pace(self, login: str, now: float, req: GuardRequest, *, admitted: bool) -> None:
+        pace = self._pace(login, now, 0)
+        people = len(req.exposed) if req.kind is not Exposure.EXPORT else 0
+        # The first request of a run is free; the run counts what followed it at machine speed.
+        run = pace.run_people + (people if admitted and pace.fast else 0)
+        self.state.put(f"pace:{login}", f"{now}|{run}", HOUR, now)
+
+    def _scope_size(self, login: str, req: GuardRequest, now: float) -> int:
+        """How many people the agent's scope holds (counted by the data path, kept an hour)."""
+        cached = self.state.get(f"scope:{login}", now)
+        if cached is not None:
+            return int(cached)
+        if req.scope_size is None:
+            return 0
+        size = req.scope_size()
+        self.state.put(f"scope:{login}", str(size), HOUR, now)
+        return size
+
+    def _alternation(self, ctx: RequestContext, now: float) -> tuple[int, bool]:
+        """(alternations today, whether this request is one): lines A, B, A in turn, through
+        two sessions, each change within the window."""
+        key = f"lines:{ctx.agent.login}"
+        line, session = address_line(ctx.client.address), ctx.session_id
+        # (line, session, first seen, last seen) of the last three lines, newest last.
+        seen = [
+            (a, b, float(c), float(d))
+            for a, b, c, d in (
+                item.split(",") for item in (self.state.get(key, now) or "").split(";") if item
+            )
+        ]
+        window = self.policy.detectors.concurrent_window_seconds
+        this_one = False
+        if seen and seen[-1][0] == line:
+            seen[-1] = (line, session, seen[-1][2], now)
+        else:
+            if len(seen) >= 2:
+                (a_line, a_session, _a_first, a_last), (_b, b_session, b_first, b_last) = seen[-2:]
+                this_one = (
+                    a_line == line
+                    and b_session not in (a_session, session)
+                    and b_first - a_last <= window
+                    and now - b_last <= window
+                )
+            seen = [*seen[-2:], (line, session, now, now)]
+        self.state.put(key, ";".join(f"{a},{b},{c},{d}" for a, b, c, d in seen), DAY, now)
+        count = self.state.count_event(f"concurrent:{ctx.agent.login}", DAY, now) if this_one else 0
+        return count, this_one
 
     def _budgets(
         self,
@@ -153,19 +248,45 @@ class Guard:
         off = not is_usual_time(ctx.now, profile, org_profile, p.detectors)
         group = f"{ctx.org.kind}/{'+'.join(sorted(ctx.agent.roles))}"
         probation = ctx.agent.probation_until.date() if ctx.agent.probation_until else None
+        peers = self.profiles.peers(group)
         budget = agent_budget(
-            profile, self.profiles.peers(group), p.budgets, ctx.today, off, probation
+            profile,
+            peers,
+            p.budgets,
+            ctx.today,
+            off,
+            probation,
+            scope_size=self._scope_size(login, req, now),
         )
-        org_limit = org_day_budget(org_profile, p.budgets)
-        app_limit = app_day_budget(self.profiles.app_daily(str(ctx.org.app)), p.budgets)
+        # Day one: an organisation or app without history allows each agent at work today
+        # at least their own day's budget.
+        per_agent = max(p.budgets.no_history_per_agent_day, budget.agent_day)
+        org_limit = org_day_budget(
+            org_profile,
+            p.budgets,
+            self._active_today(f"org:{ctx.org.id}", login, now) * per_agent
+            if org_profile is None or not org_profile.daily_distinct
+            else 0,
+        )
+        app_daily = self.profiles.app_daily(str(ctx.org.app))
+        app_limit = app_day_budget(
+            app_daily,
+            p.budgets,
+            0 if app_daily else self._active_today(f"app:{ctx.org.app}", login, now) * per_agent,
+        )
         windows = [
             Window(f"agent:{login}:hour", HOUR, budget.agent_hour),
             Window(f"agent:{login}:day", DAY, budget.agent_day),
+            Window(f"agent:{login}:week", WEEK, budget.agent_week),
+            Window(f"agent:{login}:month", MONTH, budget.agent_month),
             Window(f"org:{ctx.org.id}:day", DAY, org_limit),
             Window(f"app:{ctx.org.app}:day", DAY, app_limit),
         ]
         if req.kind in _CONSULTS:
             windows.append(Window(f"vel:{login}", p.detectors.velocity_window_seconds, 10**9))
+        if req.kind is Exposure.READ:
+            windows.append(Window(f"sweep:{login}", p.detectors.sweep_window_seconds, 10**9))
+        outliers = self._peer_outlier(login, peers, len(req.exposed), now)
         if req.kind is Exposure.EXPORT and len(req.exposed) > p.budgets.export_rows_ceiling:
             return [
                 Finding(
@@ -177,15 +298,20 @@ class Guard:
                     {"observed": len(req.exposed), "threshold": p.budgets.export_rows_ceiling},
                 )
             ]
+        if outliers and combine(outliers).action.blocks:
+            return outliers
         adm = self.state.admit(windows, req.exposed, now)
         if adm.admitted:
-            return []
+            return outliers
         rules = [
             Rule.BUDGET_AGENT_HOUR,
             Rule.BUDGET_AGENT_DAY,
+            Rule.BUDGET_AGENT_WEEK,
+            Rule.BUDGET_AGENT_MONTH,
             Rule.BUDGET_ORG_DAY,
             Rule.BUDGET_APP_DAY,
             Rule.VELOCITY,
+            Rule.SWEEP,
         ]
         i = adm.blocked or 0
         window = windows[i]
@@ -216,12 +342,31 @@ class Guard:
                 rules[i],
                 Action.THROTTLE,
                 Severity.MEDIUM,
-                f"Exposure budget reached: {adm.counts[i]} distinct people in "
-                f"{window.seconds // 3600} h against a limit of {window.limit}.",
+                budget_explanation(
+                    adm.new_members, adm.counts[i], window.seconds, window.limit, adm.retry_after
+                ),
                 evidence,
                 retry_after=adm.retry_after,
             )
         ]
+
+    def _active_today(self, scope: str, login: str, now: float) -> int:
+        """Agents at work today in an organisation or an app (day one's budgets count them)."""
+        adm = self.state.admit([Window(f"{scope}:agents", DAY, 10**9)], [login], now)
+        return adm.counts[0]
+
+    def _peer_outlier(
+        self, login: str, peers: PeerProfile | None, people: int, now: float
+    ) -> list[Finding]:
+        d = self.policy.detectors
+        key = f"peers_flagged:{login}"
+        if peers is None or peers.agents < d.peer_outlier_min_agents:
+            return []
+        week = self.state.distinct(f"agent:{login}:week", WEEK, now) + people
+        found = detectors.peer_outlier(week, peers, self.state.get(key, now) is not None, d)
+        if found:
+            self.state.put(key, "1", DAY, now)
+        return found
 
     # -- effects ---------------------------------------------------------------------------
 
@@ -270,7 +415,7 @@ class Guard:
             ]
         )
         # Step-ups are routine (a new network, an early start); everything else reaches a human.
-        if action is not Action.STEP_UP or main.severity >= Severity.MEDIUM:
+        if action is not Action.STEP_UP or main.severity.rank >= Severity.MEDIUM.rank:
             self.alerts.raise_alert(
                 Alert(
                     at=ctx.now,
@@ -284,6 +429,25 @@ class Guard:
                     evidence=dict(main.evidence),
                 )
             )
+
+
+def window_words(seconds: int) -> str:
+    """A window in words: "1 h", "24 h", "7 days"."""
+    if seconds >= 2 * DAY:
+        return f"{seconds // DAY} days"
+    if seconds >= HOUR:
+        return f"{seconds // HOUR} h"
+    return f"{max(1, seconds // 60)} min"
+
+
+def budget_explanation(would_add: int, count: int, seconds: int, limit: int, wait: int) -> str:
+    """A refusal that says what was asked, the limit, and what to do (the pages translate it)."""
+    return (
+        f"Exposure budget reached: this request would show {would_add} more people; "
+        f"{count} distinct people were shown in the last {window_words(seconds)} against a "
+        f"limit of {limit} for this account. Wait {wait} s (Retry-After), or if your work needs "
+        "more, ask your account manager to contact the security team."
+    )
 
 
 def raise_for_verdict(verdict: Verdict, *, hide_canary: bool = True) -> None:

@@ -7,6 +7,7 @@ no data leaves whose consultation is not recorded.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -95,6 +96,7 @@ def decide_read(
             exposed=(ft_id,) if found else (),
             found=found,
             canary=person is not None and person.is_canary,
+            scope_size=scope_size_of(deps, ctx),
         ),
     )
     if person is None or decision is None:
@@ -146,6 +148,21 @@ def _extras(
             for n in deps.store.notes_of(person.id, ctx.org.id)
         ]
     return extras
+
+
+def scope_size_of(deps: ConsultDeps, ctx: RequestContext) -> Callable[[], int]:
+    """The caller's scope size, counted when the guard asks for it (it keeps it an hour)."""
+
+    def count() -> int:
+        if not scope.reaches_people(ctx.agent):
+            return 0
+        grace_from = months_before(ctx.today, deps.rules.enrolment_grace_months)
+        return len(deps.store.portfolio(ctx.agent, ctx.today, grace_from, 0, SCOPE_COUNT_MAX))
+
+    return count
+
+
+SCOPE_COUNT_MAX = 1_000_000
 
 
 def lookup_person(
@@ -204,7 +221,13 @@ def portfolio_page(deps: ConsultDeps, ctx: RequestContext, page: int, size: int)
     has_more = len(rows) > size
     rows = rows[:size]
     ft_ids = tuple(r[0] for r in rows)
-    guard_check(deps, ctx, GuardRequest(Exposure.LIST, asked=ft_ids, exposed=ft_ids))
+    guard_check(
+        deps,
+        ctx,
+        GuardRequest(
+            Exposure.LIST, asked=ft_ids, exposed=ft_ids, scope_size=scope_size_of(deps, ctx)
+        ),
+    )
     deps.journal.append(
         [
             entry_for(
@@ -234,7 +257,11 @@ def export_portfolio(deps: ConsultDeps, ctx: RequestContext) -> list[dict[str, s
     grace_from = months_before(ctx.today, deps.rules.enrolment_grace_months)
     rows = deps.store.portfolio(ctx.agent, ctx.today, grace_from, 0, EXPORT_MAX_ROWS)
     ft_ids = tuple(r[0] for r in rows)
-    guard_check(deps, ctx, GuardRequest(Exposure.EXPORT, asked=ft_ids, exposed=ft_ids))
+    guard_check(
+        deps,
+        ctx,
+        GuardRequest(Exposure.EXPORT, asked=ft_ids, exposed=ft_ids, scope_size=lambda: len(rows)),
+    )
     deps.journal.append(
         [
             entry_for(

@@ -6,6 +6,8 @@ below does not know is shown under a French sentence of the error's kind, never 
 
 from __future__ import annotations
 
+import re
+
 ROLES = {
     "advisor": "Conseiller",
     "training_manager": "Responsable de formation",
@@ -156,6 +158,12 @@ RULES = {
     "guard:budget:export_rows": "Export au-delà du plafond",
     "guard:export:step_up": "Export sans second facteur récent",
     "guard:budget:burst": "Pic de consultations",
+    "guard:budget:agent_week": "Budget de 7 jours de l'agent atteint",
+    "guard:budget:agent_month": "Budget de 30 jours de l'agent atteint",
+    "guard:pace:machine": "Lecture à vitesse de machine",
+    "guard:scope:sweep": "Lecture de presque tout le périmètre",
+    "guard:session:concurrent": "Deux utilisateurs sur un même compte",
+    "guard:peers:outlier": "Bien au-delà des pairs",
     "account_requested": "Compte demandé",
     "roles_change_requested": "Changement de rôles demandé",
     "account_created": "Compte créé",
@@ -349,8 +357,28 @@ DETAILS = {
 }
 
 
+_BUDGET = re.compile(
+    r"Exposure budget reached: this request would show (?P<add>\d+) more people; (?P<count>\d+) "
+    r"distinct people were shown in the last (?P<n>\d+) (?P<unit>h|days|min) against a limit "
+    r"of (?P<limit>\d+) for this account\. Wait (?P<wait>\d+) s"
+)
+_UNITS_FR = {"h": "heures", "days": "jours", "min": "minutes"}
+
+
 def detail_fr(detail: str) -> str:
     """The French version of a service's detail, or an empty string when unknown."""
+    budget = _BUDGET.search(detail)
+    if budget is not None:
+        n, unit = int(budget["n"]), _UNITS_FR[budget["unit"]]
+        window = "la dernière heure" if (n, unit) == (1, "heures") else f"les {n} dernières {unit}"
+        add = int(budget["add"])
+        return (
+            f"Cette demande afficherait {add} personne{'s' if add > 1 else ''} de plus ; "
+            f"{budget['count']} personnes différentes ont déjà été affichées sur {window}, pour "
+            f"une limite de {budget['limit']} pour ce compte. Patientez "
+            f"{wait_fr(int(budget['wait']))} ou, si votre travail l'exige, demandez à votre "
+            "responsable gestion de compte de contacter l'équipe sécurité."
+        )
     return DETAILS.get(detail.strip(), "")
 
 

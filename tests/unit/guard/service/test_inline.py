@@ -8,6 +8,7 @@ data access), V16.3.x (security events logged with the decision's reasons).
 from __future__ import annotations
 
 import datetime as dt
+import math
 from dataclasses import dataclass, replace
 
 import pytest
@@ -18,7 +19,7 @@ from rempart.guard.adapters.memory_profiles import MemoryProfileStore
 from rempart.guard.adapters.memory_state import MemoryGuardState
 from rempart.guard.decisions import Action, Rule
 from rempart.guard.policy import GuardPolicy, parse_policy
-from rempart.guard.profiles import AgentProfile
+from rempart.guard.profiles import AgentProfile, PeerProfile, quantile
 from rempart.guard.service.inline import Exposure, Guard, GuardRequest, raise_for_verdict
 from rempart.journal.adapters.memory import MemoryJournal
 from rempart.kernel import errors
@@ -44,11 +45,16 @@ class Rig:
         c = replace(self.ctx.client, **client) if client else self.ctx.client
         return replace(self.ctx, now=when, client=c)
 
-    def read(self, n: int, when: dt.datetime = MONDAY_10, **kw: bool) -> Action:
+    calls: int = 0
+
+    def read(self, n: int, when: dt.datetime | None = None, **kw: bool) -> Action:
+        """One record read; without ``when``, at a person's pace (3 s apart) from 10:00."""
         ft_id = ft_id_from_number(n)
         found = kw.pop("found", True)
         req = GuardRequest(Exposure.READ, (ft_id,), (ft_id,) if found else (), found=found, **kw)
-        return self.guard.check(self.at(when), req).action
+        self.calls += 1
+        at = when or MONDAY_10 + dt.timedelta(seconds=3 * self.calls)
+        return self.guard.check(self.at(at), req).action
 
 
 @pytest.fixture
@@ -110,7 +116,8 @@ def test_hourly_budget_throttles_with_retry_after_and_explains(rig: Rig) -> None
     assert alert.evidence["threshold"] == 30
     assert alert.evidence["observed"] == 30
     assert "baseline" in alert.evidence
-    verdict = rig.guard.check(rig.ctx, GuardRequest(Exposure.READ, ("0032000A",), ("0032000A",)))
+    later = rig.at(MONDAY_10 + dt.timedelta(minutes=5))
+    verdict = rig.guard.check(later, GuardRequest(Exposure.READ, ("0032000A",), ("0032000A",)))
     with pytest.raises(errors.BudgetExhausted) as exc:
         raise_for_verdict(verdict)
     assert 0 < exc.value.retry_after <= 3600
@@ -283,10 +290,239 @@ def test_a_new_account_on_probation_gets_the_small_budget(rig: Rig) -> None:
     ctx = replace(rig.ctx, agent=agent)
     actions = [
         rig.guard.check(
-            ctx, GuardRequest(Exposure.READ, (ft_id_from_number(n),), (ft_id_from_number(n),))
+            replace(ctx, now=MONDAY_10 + dt.timedelta(seconds=5 * i)),
+            GuardRequest(Exposure.READ, (ft_id_from_number(n),), (ft_id_from_number(n),)),
         ).action
-        for n in range(1000, 1000 + 15 * 1000, 1000)
+        for i, n in enumerate(range(1000, 1000 + 15 * 1000, 1000))
     ]
     assert actions[:10] == [Action.ALLOW] * 10  # probation_hour = 10
     assert actions[10] is Action.THROTTLE
     assert rig.alerts.items[-1].evidence["baseline"]["probation_until"] == "2026-11-30"  # type: ignore[index]
+
+
+# -- second round: pace, whole scope, second user, long windows, day one, peers -----------------
+
+
+def _page(n: int, size: int = 100) -> tuple[str, ...]:
+    return tuple(ft_id_from_number(500_000 + n * size + i) for i in range(size))
+
+
+def _day_one(login: str, kind: OrgKind = OrgKind.TRAINING_BODY) -> tuple[Guard, RequestContext]:
+    """A guard with no history at all and an agent of that kind."""
+    role = Role.TRAINING_MANAGER if kind is OrgKind.TRAINING_BODY else Role.ADVISOR
+    agent = make_agent(kind, {role}, login=login)
+    org = Organisation(agent.org_id, kind, "Org", "00000000000000")
+    ctx = RequestContext(
+        agent=agent,
+        org=org,
+        session_id="s9",
+        client=ClientInfo("192.0.2.9", "Firefox"),
+        now=MONDAY_10,
+    )
+    guard = Guard(
+        MemoryGuardState(),
+        MemoryProfileStore(),
+        MemoryContainment(),
+        MemoryAlertStore(),
+        MemoryJournal(),
+        GuardPolicy(),
+    )
+    return guard, ctx
+
+
+def test_machine_pace_is_stepped_up_within_a_handful_of_people() -> None:
+    """A script inside the session (0.5 s apart): the first page is free, a second page at once
+    and more than 8 records in the run ask for a person (ASVS V2.4.1)."""
+    t = MONDAY_10
+    guard, ctx = _day_one("tm.script")
+
+    def page(n: int, at: dt.datetime) -> Action:
+        req = GuardRequest(Exposure.LIST, _page(n), _page(n), scope_size=lambda: 700)
+        return guard.check(replace(ctx, now=at), req).action
+
+    assert page(0, t) is Action.ALLOW
+    second = guard.check(
+        replace(ctx, now=t + dt.timedelta(seconds=0.5)),
+        GuardRequest(Exposure.LIST, _page(1), _page(1), scope_size=lambda: 700),
+    )
+    assert second.action is Action.STEP_UP
+    assert second.main is not None
+    assert second.main.rule is Rule.PACE
+
+    def read(n: int, at: dt.datetime) -> Action:
+        ft_id = ft_id_from_number(n)
+        req = GuardRequest(Exposure.READ, (ft_id,), (ft_id,), scope_size=lambda: 700)
+        return guard.check(replace(ctx, now=at), req).action
+
+    served = [read(n, t + dt.timedelta(seconds=1 + 0.5 * i)) for i, n in enumerate(range(10, 30))]
+    assert served[:8] == [Action.ALLOW] * 8
+    assert set(served[8:]) == {Action.STEP_UP}
+    alert = next(a for a in guard.alerts.alerts_since(None, 100) if a.rule == Rule.PACE)
+    assert alert.evidence["threshold"] == GuardPolicy().detectors.machine_people
+
+
+def test_human_pace_is_never_asked(rig: Rig) -> None:
+    """Records a few seconds apart, pages a few seconds apart: nothing."""
+    assert {rig.read(n) for n in range(100, 125)} == {Action.ALLOW}
+    assert not [a for a in rig.alerts.items if a.rule == Rule.PACE]
+
+
+def test_after_a_step_up_the_same_pace_is_not_asked_again(rig: Rig) -> None:
+    """The person proved the factor again after sign-in: the run goes on for a while."""
+    t = MONDAY_10
+    actions = [rig.read(n, when=t + dt.timedelta(seconds=0.5 * n)) for n in range(1, 12)]
+    assert Action.STEP_UP in actions
+    now = t + dt.timedelta(seconds=7)
+    proven = replace(rig.at(now), fresh_until=now + dt.timedelta(minutes=5), reproved=True)
+    ft_id = ft_id_from_number(77)
+    assert rig.guard.check(proven, GuardRequest(Exposure.READ, (ft_id,), (ft_id,))).action is (
+        Action.ALLOW
+    )
+
+
+def test_reading_most_of_ones_scope_at_any_pace_alerts_with_figures(rig: Rig) -> None:
+    """An adviser's 154 people read one every 8 s: stopped at half the scope, alert with the
+    figures for the security team, step-up for the session."""
+    scope = 154
+    guard, ctx = _day_one("cap.adv", OrgKind.CAP_EMPLOI)
+    actions = [
+        guard.check(
+            replace(ctx, now=MONDAY_10 + dt.timedelta(seconds=8 * i)),
+            GuardRequest(
+                Exposure.READ,
+                (ft_id_from_number(1000 + i),),
+                (ft_id_from_number(1000 + i),),
+                scope_size=lambda: scope,
+            ),
+        ).action
+        for i in range(scope)
+    ]
+    threshold = max(GuardPolicy().detectors.sweep_min_people, scope // 2)
+    assert actions[: threshold - 1] == [Action.ALLOW] * (threshold - 1)
+    assert set(actions[threshold - 1 :]) == {Action.STEP_UP}
+    alerts = guard.alerts.alerts_since(None, 100)
+    alert = next(a for a in alerts if a.rule == Rule.SWEEP)
+    assert alert.severity.rank >= alert.severity.HIGH.rank
+    assert alert.evidence["scope_size"] == scope
+    assert alert.evidence["observed"] == threshold
+    assert f"{threshold} of the {scope} people" in alert.explanation
+
+
+def test_a_second_user_taking_turns_is_alerted_then_locked(rig: Rig) -> None:
+    """The victim at the office and the thief (who holds the factor) elsewhere, taking turns:
+    alert and step-up at the first alternation, lock at the third."""
+    office = rig.ctx
+    thief = replace(
+        rig.ctx, session_id="s2", client=replace(rig.ctx.client, address="176.128.9.77")
+    )
+    actions = []
+    for i in range(8):
+        who = office if i % 2 == 0 else thief
+        ft_id = ft_id_from_number(3000 + i)
+        at = replace(who, now=MONDAY_10 + dt.timedelta(minutes=5 * i))
+        actions.append(rig.guard.check(at, GuardRequest(Exposure.READ, (ft_id,), (ft_id,))).action)
+    assert actions[:2] == [Action.ALLOW, Action.ALLOW]
+    assert actions[2] is Action.STEP_UP  # office, then thief, then office again
+    assert Action.LOCK in actions
+    assert set(rig.containment.locked) == {"ml.adv"}
+    rules = [a.rule for a in rig.alerts.items]
+    assert rules.count(Rule.CONCURRENT) >= 2
+
+
+def test_one_session_moving_between_lines_is_not_a_second_user(rig: Rig) -> None:
+    """The same session, rebound by step-ups (office Wi-Fi, then the phone's line): nothing."""
+    other = replace(rig.ctx.client, address="176.128.9.77")
+    for i in range(6):
+        client = rig.ctx.client if i % 2 == 0 else other
+        ft_id = ft_id_from_number(4000 + i)
+        at = replace(rig.ctx, client=client, now=MONDAY_10 + dt.timedelta(minutes=3 * i))
+        rig.guard.check(at, GuardRequest(Exposure.READ, (ft_id,), (ft_id,)))
+    assert not [a for a in rig.alerts.items if a.rule == Rule.CONCURRENT]
+
+
+def test_seven_day_budget_bounds_a_low_and_slow_thief(rig: Rig) -> None:
+    """Under every daily limit each day, over the agent's own week: throttled on the week."""
+    rig.profiles.set_agent(
+        replace(
+            rig.profiles.agent("ml.adv"),  # type: ignore[arg-type]
+            weekly_distinct=(80, 90, 100, 100, 110),
+            monthly_distinct=200,
+        )
+    )
+    b = GuardPolicy().budgets
+    limit = max(b.agent_week_floor, math.ceil(quantile((80, 90, 100, 100, 110), 0.95) * 1.5))
+    served, refused = 0, None
+    for day in range(7):
+        for i in range(40):  # 40 a day: under the day budget (60)
+            at = MONDAY_10 + dt.timedelta(days=day, minutes=6 * i)
+            ft_id = ft_id_from_number(10_000 + day * 100 + i)
+            v = rig.guard.check(rig.at(at), GuardRequest(Exposure.READ, (ft_id,), (ft_id,)))
+            if v.action is Action.ALLOW:
+                served += 1
+            elif refused is None:
+                refused = v
+    assert served == limit
+    assert refused is not None
+    assert refused.main is not None
+    assert refused.main.rule is Rule.BUDGET_AGENT_WEEK
+
+
+def test_day_one_a_training_manager_pages_through_900_trainees() -> None:
+    """No history, no peers: the budget comes from the scope; 9 pages at a person's pace pass,
+    and a refusal says what was asked, the limit and what to do."""
+    agent = make_agent(OrgKind.TRAINING_BODY, {Role.TRAINING_MANAGER}, login="tm.new")
+    org = Organisation(agent.org_id, OrgKind.TRAINING_BODY, "OF", "00000000000000")
+    ctx = RequestContext(
+        agent=agent,
+        org=org,
+        session_id="s9",
+        client=ClientInfo("192.0.2.9", "Firefox"),
+        now=MONDAY_10,
+    )
+    guard = Guard(
+        MemoryGuardState(),
+        MemoryProfileStore(),
+        MemoryContainment(),
+        MemoryAlertStore(),
+        MemoryJournal(),
+        GuardPolicy(),
+    )
+    for page in range(9):
+        at = replace(ctx, now=MONDAY_10 + dt.timedelta(seconds=5 * page))
+        req = GuardRequest(Exposure.LIST, _page(page), _page(page), scope_size=lambda: 900)
+        assert guard.check(at, req).action is Action.ALLOW, page
+    budget = 900 * GuardPolicy().budgets.scope_margin
+    extra = tuple(ft_id_from_number(900_000 + i) for i in range(int(budget) - 900 + 1))
+    at = replace(ctx, now=MONDAY_10 + dt.timedelta(minutes=2))
+    verdict = guard.check(at, GuardRequest(Exposure.LIST, extra, extra, scope_size=lambda: 900))
+    assert verdict.action is Action.THROTTLE
+    with pytest.raises(errors.BudgetExhausted) as exc:
+        raise_for_verdict(verdict)
+    detail = exc.value.detail
+    assert f"would show {len(extra)} more people" in detail
+    assert "limit of 1080" in detail
+    assert "ask your account manager" in detail
+
+
+def test_far_above_the_peers_week_is_alerted_once_a_day(rig: Rig) -> None:
+    """An agent with no history of their own, persistently above the peer group's weeks."""
+    rig.profiles.replace(
+        replace(
+            rig.profiles._b,
+            agents={},
+            peers={
+                "mission_locale/advisor": PeerProfile(
+                    daily_distinct=(20,) * 50,
+                    hourly_peak=(10,) * 50,
+                    weekly_distinct=(10,) * 10,
+                    monthly_distinct=(90,) * 10,
+                    agents=10,
+                )
+            },
+        )
+    )
+    actions = [rig.read(20_000 + i) for i in range(50)]
+    flagged = [i for i, a in enumerate(actions) if a is Action.STEP_UP]
+    assert flagged, actions
+    assert len([a for a in rig.alerts.items if a.rule == Rule.PEER_OUTLIER]) == 1
+    assert flagged[0] == 20  # 2 x 10 allowed, the next one asked
