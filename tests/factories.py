@@ -63,6 +63,7 @@ def make_agent(org_kind: OrgKind, roles: set[Role], **overrides: object) -> Agen
         "org_id": f"ORG-{org_kind}",
         "org_kind": org_kind,
         "roles": frozenset(roles),
+        "training_valid_until": NOW.date() + dt.timedelta(days=365),
     }
     values.update(overrides)
     return Agent(**values)  # type: ignore[arg-type]
@@ -104,6 +105,8 @@ class World:
             "roles": " ".join(sorted(str(r) for r in roles)),
             "active": True,
             "created_at": NOW - dt.timedelta(days=400),
+            # The data gate fails closed without an attestation: the world's agents hold one.
+            "training_valid_until": NOW.date() + dt.timedelta(days=365),
         }
         values.update(extra)
         with self.engine.begin() as c:
@@ -233,6 +236,7 @@ class MemoryWorld:
     def agent(self, login: str, org: str, *roles: Role, **extra: object) -> int:
         """Store an agent in organisation ``org`` (its name); ``extra``: the twin's keywords."""
         extra.setdefault("created_at", NOW - dt.timedelta(days=400))
+        extra.setdefault("training_valid_until", NOW.date() + dt.timedelta(days=365))
         agent = self.store.add_agent(login, self.orgs[org], roles, **extra)  # type: ignore[arg-type]
         self.agents[login] = agent.id
         return agent.id

@@ -43,6 +43,13 @@ from rempart_bench.load import seed as seed_population
 from rempart_bench.metrics import AttackOutcome, LegitTally
 from rempart_bench.population import demo_password_hasher
 from rempart_bench.scenarios import SCENARIOS, BenchWorld, Capped, Credential, Env
+from rempart_bench.thief import (
+    THIEF_SCENARIOS,
+    ThiefPlan,
+    run_thief,
+    thief_agent,
+    victim_reads_in_30_days,
+)
 from rempart_bench.workload import Kind, Visit, plan_day
 
 MODES = ("on", "off", "none")
@@ -247,8 +254,9 @@ class Run:
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
-def open_run(base: Base, mode: str, at: dt.datetime) -> Run:
-    """A fresh copy of the base portal and journal, its app, and a client driving it."""
+def open_run(base: Base, mode: str, at: dt.datetime, *, history: bool = True) -> Run:
+    """A fresh copy of the base portal and journal, its app, and a client driving it; without
+    ``history``, the guard knows no past at all (day one of a real deployment)."""
     d = Path(tempfile.mkdtemp(prefix=f"run-{mode}-", dir=base.workdir))
     for src in (base.db, base.journal):
         for suffix in ("", "-wal", "-shm"):
@@ -263,7 +271,7 @@ def open_run(base: Base, mode: str, at: dt.datetime) -> Run:
         box = replace(box, portal=replace(box.portal, store=FlatAccessStore(box.db)))
     guard = box.guard
     if guard is not None and isinstance(guard.profiles, MemoryProfileStore):
-        guard.profiles.replace(base.baselines)
+        guard.profiles.replace(base.baselines if history else Baselines({}, {}, {}, {}))
     app = create_app(box.settings, container=box)
     return Run(box, Driver(app), clock, d)
 
@@ -315,15 +323,21 @@ def _legit_request(run: Run, desk: Desk, v: Visit, tally: LegitTally) -> None:
 
 
 def run_legit(
-    base: Base, cfg: BenchConfig, stage: Stage, inspect: Callable[[Run], None] | None = None
+    base: Base,
+    cfg: BenchConfig,
+    stage: Stage,
+    inspect: Callable[[Run], None] | None = None,
+    *,
+    history: bool = True,
 ) -> LegitTally:
-    """The legitimate workload for ``cfg.legit_days`` days, guard on; ``inspect`` sees the run
-    (its journal, its alerts) before it is removed."""
+    """The legitimate workload for ``cfg.legit_days`` days, guard on, with the month of history
+    the guard learnt from (or with none at all: day one); ``inspect`` sees the run (its journal,
+    its alerts) before it is removed."""
     rng = Random(f"legit:{cfg.seed}")
     logins = sorted(base.works)
     chosen = rng.sample(logins, min(cfg.legit_agents, len(logins)))
     start = dt.datetime.combine(cfg.start, dt.time(0), tzinfo=dt.UTC)
-    run = open_run(base, "on", start)
+    run = open_run(base, "on", start, history=history)
     tally = LegitTally()
     desks = {login: Desk(base.world.agentish(base.world.credentials[login])) for login in chosen}
     try:
@@ -331,13 +345,18 @@ def run_legit(
         planned = {
             day: sorted(_visits(base, chosen, day, cfg.seed), key=lambda v: v.at) for day in days
         }
-        stage.start("legitimate workload", sum(len(v) for v in planned.values()))
+        stage.start(
+            "legitimate workload" if history else "legitimate workload, no history",
+            sum(len(v) for v in planned.values()),
+        )
         for day in days:
             for v in planned[day]:
                 run.clock.set(max(v.at, run.clock.now()))
                 tally.worked(v.login, day)
                 _legit_request(run, desks[v.login], v, tally)
-                stage.advance("legitimate workload")
+                stage.advance(
+                    "legitimate workload" if history else "legitimate workload, no history"
+                )
         if inspect is not None:
             inspect(run)
     finally:
@@ -451,18 +470,83 @@ def run_attack(
     return outcome
 
 
+def run_thieves(base: Base, cfg: BenchConfig, mode: str) -> list[dict[str, Any]]:
+    """Each multi-day thief, beside its working victim, on a fresh copy of the portal."""
+    out = []
+    victim_cred = base.world.victims("mission_locale", "advisor", 1, Random(f"thief:{cfg.seed}"))[0]
+    work = base.works[victim_cred.login]
+    at = _attack_day(cfg)
+    for name, (factor, days) in THIEF_SCENARIOS.items():
+        run = open_run(base, mode, at.replace(hour=0, minute=0))
+        try:
+            day_list = [at.date() + dt.timedelta(days=d) for d in range(days)]
+            month = [at.date() + dt.timedelta(days=d) for d in range(30)]
+            victim_days = {
+                d: plan_day(work.habits, d, work.portfolio, tuple(work.rosters), cfg.seed)
+                for d in month
+            }
+            victim = base.world.agentish(victim_cred)
+            plan = ThiefPlan(
+                victim=victim,
+                thief=thief_agent(victim_cred.login, victim_cred.password, victim_cred.totp_secret),
+                portfolio=work.portfolio,
+                victim_days={d: victim_days[d] for d in day_list},
+                factor=factor,
+                days=day_list,
+                seed=cfg.seed,
+            )
+            result = run_thief(plan, run.driver, run.clock.set, run.clock.now, name, mode)
+            alerts = [
+                a
+                for a in run.box.alerts.alerts_since(None, 100_000)
+                if a.agent_login == victim_cred.login
+            ]
+            first_alert = min((a.at for a in alerts), default=None)
+            o = result.outcome
+            start = o.first_at or at
+            out.append(
+                {
+                    **o.as_json(),
+                    "factor": factor,
+                    "days": days,
+                    "victim_reads_in_30_days": victim_reads_in_30_days(victim_days, at.date()),
+                    "victim_portfolio": len(work.portfolio),
+                    "alerts": len(alerts),
+                    "first_alert_rule": min(alerts, key=lambda a: a.at).rule if alerts else None,
+                    "first_alert_after_hours": round(
+                        (first_alert - start).total_seconds() / 3600, 2
+                    )
+                    if first_alert
+                    else None,
+                    "locked_after_hours": round(
+                        (result.locked_at - start).total_seconds() / 3600, 2
+                    )
+                    if result.locked_at
+                    else None,
+                    "victim": result.victim.as_json(),
+                }
+            )
+        finally:
+            run.close()
+    return out
+
+
 @dataclass
 class BenchResult:
     scenarios: list[AttackOutcome]
     legit: LegitTally
     performance: dict[str, Any]
     config: BenchConfig
+    legit_no_history: LegitTally | None = None
+    thieves: list[dict[str, Any]] = field(default_factory=list)
 
     def as_json(self) -> dict[str, Any]:
         """The bench's JSON document (issue 5's shape, with a few extra fields)."""
         return {
             "scenarios": [o.as_json() for o in self.scenarios],
             "legit": self.legit.as_json(),
+            "legit_no_history": self.legit_no_history.as_json() if self.legit_no_history else None,
+            "thieves": self.thieves,
             "performance": self.performance,
             "config": {
                 "persons": self.config.persons,
@@ -489,6 +573,7 @@ def run_bench(cfg: BenchConfig, stage: Stage, workdir: Path | None = None) -> Be
         t = time.perf_counter()
         legit = run_legit(base, cfg, stage)
         legit_seconds = time.perf_counter() - t
+        legit_fresh = run_legit(base, cfg, stage, history=False)
         outcomes = []
         stage.start("attacks", len(SCENARIOS) * len(MODES))
         t = time.perf_counter()
@@ -496,6 +581,11 @@ def run_bench(cfg: BenchConfig, stage: Stage, workdir: Path | None = None) -> Be
             for mode in MODES:
                 outcomes.append(run_attack(base, cfg, name, mode))
                 stage.advance("attacks")
+        stage.start("thieves", 2)
+        thieves = []
+        for mode in ("on", "off"):
+            thieves += run_thieves(base, cfg, mode)
+            stage.advance("thieves")
         stage.start("performance", 3)
         perf_measured = performance(base, cfg)
         stage.advance("performance", 3)
@@ -507,7 +597,7 @@ def run_bench(cfg: BenchConfig, stage: Stage, workdir: Path | None = None) -> Be
             "attack_seconds": round(time.perf_counter() - t, 2),
             "total_seconds": round(time.perf_counter() - t0, 2),
         }
-        return BenchResult(outcomes, legit, figures, cfg)
+        return BenchResult(outcomes, legit, figures, cfg, legit_fresh, thieves)
     finally:
         if own:
             shutil.rmtree(wd, ignore_errors=True)
@@ -645,15 +735,42 @@ def markdown(result: BenchResult, machine: str) -> str:
                 f"day budget of {o.notes.get('victim_day_budget')}; people outside the victim's "
                 f"own scope: {o.notes.get('exposed_outside_victim_scope')}.",
             ]
-    legit = result.legit.as_json()
-    lines += [
-        "",
-        f"Legitimate workload (guard on): {legit['agent_days']} agent-days, "
-        f"{legit['hard_blocked']} hard-blocked ({legit['hard_blocked_pct']} %), "
-        f"{legit['step_ups']} with a step-up ({legit['step_ups_pct']} %), "
-        f"{legit['throttled_agent_days']} throttled, over {legit['requests']} requests.",
-        "",
-    ]
+    for o in result.scenarios:
+        if o.scenario == "in_session" and o.guard == "on":
+            lines.append(
+                f"In session, guard on: {len(o.exposed - o.first_page)} people exposed beyond "
+                f"its first page of {len(o.first_page)} (goal: at most 10)."
+            )
+    runs = [("guard on, 30 days of history", result.legit)]
+    if result.legit_no_history is not None:
+        runs.append(("guard on, no history at all (day one)", result.legit_no_history))
+    lines += [""]
+    for label, tally in runs:
+        legit = tally.as_json()
+        lines.append(
+            f"Legitimate workload ({label}): {legit['agent_days']} agent-days, "
+            f"{legit['hard_blocked']} hard-blocked ({legit['hard_blocked_pct']} %), "
+            f"{legit['step_ups']} with a step-up ({legit['step_ups_pct']} %), "
+            f"{legit['throttled_agent_days']} throttled, over {legit['requests']} requests "
+            "(goal: hard blocks <= 0.1 %, step-ups <= 2 %)."
+        )
+    lines.append("")
+    if result.thieves:
+        lines += [
+            "### Multi-day thieves (victim's password and second factor, beside the victim)",
+            "",
+            "| scenario | guard | thief's people | victim reads in 30 days | first alert (h) | "
+            "first alert rule | locked (h) | thief requests | victim's step-ups |",
+            "|---|---|---:|---:|---:|---|---:|---:|---:|",
+        ]
+        for t in result.thieves:
+            lines.append(
+                f"| {t['name']} | {t['guard']} | {t['exposed_persons']} | "
+                f"{t['victim_reads_in_30_days']} | {t['first_alert_after_hours'] or '-'} | "
+                f"{t['first_alert_rule'] or '-'} | {t['locked_after_hours'] or '-'} | "
+                f"{t['requests']} | {t['victim']['step_up_prompts']} |"
+            )
+        lines.append("")
     p = result.performance
     if "read_per_s_guard_on" in p:
         lines += [

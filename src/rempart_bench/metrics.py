@@ -28,6 +28,7 @@ class AttackOutcome:
     stopped_by_cap: bool = False
     victims: list[str] = field(default_factory=list)  # logins whose accounts were abused
     notes: dict[str, object] = field(default_factory=dict)  # scenario-specific checks
+    first_page: set[str] = field(default_factory=set)  # the people of the first data answer
 
     def record(self, at: dt.datetime, status: int, persons: list[str] | tuple[str, ...]) -> None:
         """One attacker request: its time, HTTP status and the people whose data it returned."""
@@ -37,6 +38,8 @@ class AttackOutcome:
         self.last_at = at
         self.statuses[status] = self.statuses.get(status, 0) + 1
         if status < 300 and persons:
+            if not self.exposed:
+                self.first_page = set(persons)
             before = len(self.exposed)
             self.exposed.update(persons)
             self.last_data_request = self.requests
@@ -80,6 +83,7 @@ class AttackOutcome:
             "requests": self.requests,
             "contained": self.contained,
             "stopped_by_request_cap": self.stopped_by_cap,
+            "exposed_beyond_first_page": len(self.exposed - self.first_page),
             "statuses": {str(k): v for k, v in sorted(self.statuses.items())},
             **self.notes,
         }

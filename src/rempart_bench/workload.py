@@ -133,8 +133,11 @@ def plan_day(
     for t, ft_id in zip(times[1:], people, strict=False):
         visits.append(Visit(t, h.login, Kind.READ, ft_id, ip, ua))
     if h.training_manager and trainings:
+        # One roster after another, as a person opens them: half a minute to a minute apart.
+        at = times[-1]
         for training in rng.sample(list(trainings), min(len(trainings), 3 if roster_day else 1)):
-            visits.append(Visit(times[-1], h.login, Kind.ROSTER, training, ip, ua))
+            visits.append(Visit(at, h.login, Kind.ROSTER, training, ip, ua))
+            at += dt.timedelta(seconds=rng.uniform(30, 90))
         if day.day <= 3 and rng.random() < 0.4:  # early in the month: the monthly roster export
-            visits.append(Visit(times[-1], h.login, Kind.EXPORT, "", ip, ua))
+            visits.append(Visit(at, h.login, Kind.EXPORT, "", ip, ua))
     return sorted(visits, key=lambda v: v.at)

@@ -56,7 +56,7 @@ class BudgetPolicy:
     # list once an hour and read in full over a day: hour and day budgets are at least
     # ``scope_margin`` x the scope size (capped), on top of the floors. Organisations and apps
     # without history get ``no_history_per_agent_day`` per agent active today.
-    scope_margin: float = 1.2
+    scope_margin: float = 1.5
     scope_budget_ceiling: int = 5_000
     no_history_per_agent_day: int = 400
 

@@ -186,8 +186,10 @@ def is_usual_time(
         else (org.usual_hours if org else frozenset())
     )
     if not hours:
-        # No history at all: office hours, Monday to Friday, 7:00 to 20:00 (French time ~ UTC+1).
-        return when.weekday() < 5 and 6 <= when.hour < 19
+        # No history at all (day one): the working day, Monday to Friday, 6:00 to 21:00 French
+        # time in winter (UTC+1): early starters and late leavers are not asked; evenings and
+        # weekends (the 2024 extraction's hours) are.
+        return when.weekday() < 5 and 5 <= when.hour < 20
     neighbours = {
         slot,
         (day, max(0, when.hour - 1)),

@@ -106,3 +106,19 @@ def test_without_a_guard_the_scope_policy_alone_decides(
     bare = replace(deps, guard=None)
     guard_check(bare, ctx_for("tm.dupont"), GuardRequest(Exposure.LIST, asked=(), exposed=()))
     assert deps.journal.entries == []
+
+
+def test_no_attestation_date_fails_closed_after_the_grace_period(
+    deps: UseCaseDeps, ctx_for: ContextFor
+) -> None:
+    """No training attestation on record: a new account reads in its first weeks only; an
+    older one, or one whose creation is unknown, reads nothing (fail closed)."""
+    from_ = dt.datetime.combine(TODAY, dt.time(9), tzinfo=dt.UTC)
+    ensure_may_access_data(
+        deps, ctx_for("cap.adv", training_valid_until=None, created_at=from_ - dt.timedelta(days=3))
+    )
+    for created in (from_ - dt.timedelta(days=31), None):
+        with pytest.raises(AccessSuspended, match="no security training attestation"):
+            ensure_may_access_data(
+                deps, ctx_for("cap.adv", training_valid_until=None, created_at=created)
+            )

@@ -374,3 +374,15 @@ def test_the_gate_stops_a_note_at_once(
     store.set_enrolment_pending(world.agents["ml.adv1"], True)
     with pytest.raises(AccessSuspended):
         add_follow_up_note(deps, ctx_for("ml.adv1"), world.persons["youth"].ft_id, "x")
+
+
+def test_a_roster_of_a_training_ended_long_ago_lists_nobody(
+    deps: UseCaseDeps, world: MemoryWorld, ctx_for: ContextFor
+) -> None:
+    """Rosters follow the records' grace rule: a training that ended 700 days ago no longer
+    lists its trainees' names; one that ended within the grace period still does."""
+    long_ago = training_detail(deps, ctx_for("tm.dupont"), world.trainings["Anglais"])
+    assert long_ago["enrolled"] == []
+    assert world.persons["trainee_long_ended"].ft_id not in str(long_ago)
+    recent = training_detail(deps, ctx_for("tm.dupont"), world.trainings["Bureautique"])
+    assert [e["ft_id"] for e in recent["enrolled"]] == [world.persons["trainee_ended"].ft_id]

@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from rempart.kernel.context import RequestContext
 from rempart.kernel.errors import AccessSuspended
 from rempart.kernel.exposure import GuardRequest
 from rempart.people.service.deps import GateDeps
+
+# A new account without an attestation yet: time to take the security training (ANSSI's
+# awareness courses take a day; a month leaves room for the session dates).
+TRAINING_GRACE = dt.timedelta(days=30)
 
 
 def ensure_may_access_data(deps: GateDeps, ctx: RequestContext) -> None:
@@ -25,7 +31,15 @@ def ensure_may_access_data(deps: GateDeps, ctx: RequestContext) -> None:
         # A new (or reset) account reads nothing before it holds a second factor: the
         # Dec 2025 accounts were usable the moment they were created.
         raise AccessSuspended("enrol a second factor with your enrolment link first")
-    if agent.training_valid_until is not None and agent.training_valid_until < ctx.today:
+    if agent.training_valid_until is None:
+        # Fail closed: an account without an attestation date reads data only in its first
+        # weeks (the time to take the training), and not at all when its creation is unknown.
+        created = agent.created_at
+        if created is None or ctx.now > created + TRAINING_GRACE:
+            raise AccessSuspended(
+                "no security training attestation on record: your organisation must record one"
+            )
+    elif agent.training_valid_until < ctx.today:
         raise AccessSuspended(
             "security training expired: your organisation must record a renewed attestation"
         )

@@ -8,6 +8,7 @@ from typing import Any
 from rempart.journal.entries import entry_for
 from rempart.kernel.actors import OrgKind, Role
 from rempart.kernel.categories import DataCategory
+from rempart.kernel.clock import months_before
 from rempart.kernel.context import RequestContext
 from rempart.kernel.errors import Forbidden, InvalidRequest, NotFound
 from rempart.kernel.exposure import Exposure, GuardRequest
@@ -32,6 +33,17 @@ def _own_training(deps: TrainingDeps, ctx: RequestContext, training_id: int) -> 
     return training
 
 
+def _roster(deps: TrainingDeps, ctx: RequestContext, training: Training) -> list[Any]:
+    """The enrolments a roster may show: the records' grace rule applies to rosters too (a
+    training that ended long ago no longer lists its trainees' names)."""
+    grace_from = months_before(ctx.today, deps.rules.enrolment_grace_months)
+    return [
+        (e, p)
+        for e, p in deps.store.enrolments_of_training(training.id)
+        if e.end_date >= grace_from and not p.is_canary
+    ]
+
+
 def list_trainings(deps: TrainingDeps, ctx: RequestContext) -> list[dict[str, Any]]:
     """The caller's training body's trainings."""
     _ensure_training_manager(deps, ctx)
@@ -50,7 +62,7 @@ def training_detail(deps: TrainingDeps, ctx: RequestContext, training_id: int) -
     """One of the caller's trainings with its sessions and its enrolled people (names only)."""
     _ensure_training_manager(deps, ctx)
     training = _own_training(deps, ctx, training_id)
-    enrolled = deps.store.enrolments_of_training(training.id)
+    enrolled = _roster(deps, ctx, training)
     names = tuple(p.ft_id for _, p in enrolled)
     guard_check(deps, ctx, GuardRequest(Exposure.LIST, asked=names, exposed=names))
     deps.journal.append(
@@ -95,7 +107,7 @@ def session_attendance(deps: TrainingDeps, ctx: RequestContext, session_id: int)
     if session is None:
         raise NotFound()
     training = _own_training(deps, ctx, session.training_id)
-    enrolled = deps.store.enrolments_of_training(training.id)
+    enrolled = _roster(deps, ctx, training)
     names = tuple(p.ft_id for _, p in enrolled)
     guard_check(deps, ctx, GuardRequest(Exposure.LIST, asked=names, exposed=names))
     marks = deps.store.attendance_of(session.id)

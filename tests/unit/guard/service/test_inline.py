@@ -500,7 +500,7 @@ def test_day_one_a_training_manager_pages_through_900_trainees() -> None:
         raise_for_verdict(verdict)
     detail = exc.value.detail
     assert f"would show {len(extra)} more people" in detail
-    assert "limit of 1080" in detail
+    assert f"limit of {int(budget)}" in detail
     assert "ask your account manager" in detail
 
 
