@@ -58,10 +58,10 @@ def test_planted_canaries_look_real_are_never_listed_and_trip_the_guard(
     lookup = client_as(container, "tm.dupont", clock).get(
         f"/api/v1/persons?ft_id={canary.ft_id}&birth_date={canary.birth_date.isoformat()}"
     )
-    # Even the exact lookup with both values finds nobody: the guard hides the canary as the
-    # ordinary "not found" and raises its alert.
-    assert lookup.status_code == 404
-    assert lookup.json()["code"] == "not_found"
+    # Even the exact lookup with both values finds nobody (the answer of a miss), and the
+    # guard raises its alert.
+    assert lookup.status_code == 200
+    assert lookup.json()["items"] == []
     assert any("canary" in rule for rule in alert_rules(container))
 
     # Reading one is the answer anyone gets for a stranger, and an alert at once.
