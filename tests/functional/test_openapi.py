@@ -338,3 +338,53 @@ def test_signin_routes_match_the_schema(
     after = client.get("/api/v1/me")
     assert after.status_code == 401
     check(spec, after, "get", "/api/v1/me")
+
+
+def test_every_route_documents_the_errors_it_can_give(spec: dict[str, Any]) -> None:
+    """Pentest finding 7: no 422 anywhere (malformed input is a 400 problem); 400 wherever a
+    route takes input; 401 and 403 wherever it needs a session (the agent's or the person's);
+    429 on sign-in and on the data routes the guard throttles."""
+    for method, path, op in operations(spec):
+        codes = set(op["responses"])
+        assert "422" not in codes, (method, path)
+        if op.get("parameters") or op.get("requestBody"):
+            assert "400" in codes, (method, path)
+    by_route = {(m, p): set(op["responses"]) for m, p, op in operations(spec)}
+    for route in [
+        ("get", "/api/v1/me"),
+        ("get", "/api/v1/persons/{ft_id}"),
+        ("post", "/api/v1/accounts"),
+        ("post", "/api/v1/auth/factors/proof/totp"),
+        ("post", "/api/v1/auth/password"),
+        ("get", "/api/v1/citizen/accesses"),
+        ("get", "/api/v1/alerts"),
+    ]:
+        assert {"401", "403"} <= by_route[route], route
+    for route in [
+        ("post", "/api/v1/auth/login"),
+        ("post", "/api/v1/auth/mfa/totp"),
+        ("post", "/api/v1/auth/password"),
+        ("get", "/api/v1/persons/{ft_id}"),
+        ("post", "/api/v1/citizen/challenge"),
+    ]:
+        assert "429" in by_route[route], route
+    # The public routes do not pretend to need a session.
+    assert "401" not in by_route[("get", "/api/v1/journal/checkpoint")]
+
+
+def test_identifiers_carry_their_patterns(spec: dict[str, Any]) -> None:
+    """ft_id (in paths, queries and bodies), NIR and SIRET are documented with their format,
+    the one the server enforces (kernel/identifiers.py)."""
+    ft_id = r"^[0-9]{7}[A-Z]$"
+    seen = 0
+    for method, path, op in operations(spec):
+        for parameter in op.get("parameters", []):
+            if parameter["name"] == "ft_id":
+                assert parameter["schema"]["pattern"] == ft_id, (method, path)
+                seen += 1
+    assert seen >= 3
+    schemas = spec["components"]["schemas"]
+    assert schemas["PersonRecord"]["properties"]["ft_id"]["pattern"] == ft_id
+    assert schemas["CodeRequestIn"]["properties"]["ft_id"]["pattern"] == ft_id
+    nir = schemas["PersonRecord"]["properties"]["nir"]
+    assert nir.get("pattern") or any(o.get("pattern") for o in nir.get("anyOf", []))

@@ -28,9 +28,10 @@ from rempart.settings import Settings
 from rempart.signin import pages as signin_pages
 from rempart.signin.api import auth as auth_api
 from rempart.signin.api import dbsc, me
-from rempart.signin.web import authenticate
+from rempart.signin.web import authenticate, authenticate_for_enrolment
 from rempart.web import errors, openapi
 from rempart.web.client import parse_proxies
+from rempart.web.deps import current_context
 from rempart.web.middleware import BodyLimit, SecurityHeaders, UnitOfWorkPerRequest
 from rempart.web.ui import routing
 from rempart.web.ui.templating import STATIC
@@ -82,7 +83,17 @@ def create_app(settings: Settings, container: Container | None = None) -> FastAP
     app.include_router(citizen_api.router)  # "who consulted my file": people, not agents
     app.include_router(messages_api.router)  # "did this message come from you?"
     app.include_router(journal_api.router)  # published checkpoints: anyone may check them
-    openapi.install(app)  # every error answer documented as the one Problem schema
+    # Every error answer documented as the one Problem schema; 401/403 wherever these resume
+    # a session, 400 wherever there is input, identifiers with their patterns.
+    openapi.install(
+        app,
+        session=(
+            current_context,
+            authenticate,
+            authenticate_for_enrolment,
+            citizen_api.citizen_session,
+        ),
+    )
     # The pages (after the API, so that their error handlers wrap the API's).
     for page_router in (
         signin_pages.router,

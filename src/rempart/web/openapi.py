@@ -7,9 +7,12 @@ Every JSON route declares its 2xx body with a response model and its error statu
 
 from __future__ import annotations
 
+from collections.abc import Callable, Collection
 from typing import Annotated, Any, NotRequired
 
 from fastapi import FastAPI
+from fastapi.dependencies.models import Dependant
+from fastapi.routing import APIRoute, iter_route_contexts
 from pydantic import Field, TypeAdapter
 from typing_extensions import TypedDict
 
@@ -112,8 +115,76 @@ def _document_shared_answers(spec: dict[str, Any]) -> None:
                 responses.setdefault("413", _problem(_MEANING[413]))
 
 
-def install(app: FastAPI) -> None:
-    """Serve a spec whose error answers resolve to the shared ``Problem`` schema."""
+# The identifiers' formats (kernel/identifiers.py and the services enforce them: anything else
+# is a 400).
+PATTERNS = {
+    "ft_id": r"^[0-9]{7}[A-Z]$",
+    "nir": r"^[12][0-9]{12}[0-9]{2}$",
+    "siret": r"^[0-9]{14}$",
+    "request_id": r"^[0-9a-f]{32}$",
+}
+
+
+def _with_pattern(name: str, schema: dict[str, Any]) -> None:
+    pattern = PATTERNS.get(name)
+    if pattern is None:
+        return
+    if schema.get("type") == "string":
+        schema["pattern"] = pattern
+    for option in schema.get("anyOf", []):  # an optional identifier: string or null
+        if option.get("type") == "string":
+            option["pattern"] = pattern
+
+
+def _calls(dependant: Dependant) -> set[Any]:
+    """Every dependency a route's dependant calls, however deep."""
+    found: set[Any] = set()
+    for sub in dependant.dependencies:
+        found.add(sub.call)
+        found |= _calls(sub)
+    return found
+
+
+def _session_routes(app: FastAPI, session: Collection[Callable[..., Any]]) -> set[tuple[str, str]]:
+    """(method, path) of the routes that resume a session: they may answer 401 and 403."""
+    wanted = set(session)
+    found: set[tuple[str, str]] = set()
+    for context in iter_route_contexts(app.routes):  # included routers, however nested
+        route = context.original_route
+        if not isinstance(route, APIRoute) or not route.include_in_schema:
+            continue
+        if _calls(route.dependant) & wanted:
+            found |= {(m.lower(), route.path_format) for m in route.methods or ()}
+    return found
+
+
+def _document_inputs_and_sessions(spec: dict[str, Any], session: set[tuple[str, str]]) -> None:
+    """``400`` for any route that takes input (never FastAPI's ``422``: malformed input is a
+    400 problem), ``401`` and ``403`` wherever a session is resumed, and the identifiers'
+    patterns, in parameters and in bodies."""
+    for path, item in spec.get("paths", {}).items():
+        for method, operation in item.items():
+            if not isinstance(operation, dict):
+                continue
+            responses = operation.setdefault("responses", {})
+            responses.pop("422", None)
+            wanted = set()
+            if operation.get("parameters") or operation.get("requestBody"):
+                wanted.add(400)
+            if (method, path) in session:
+                wanted |= {401, 403}
+            for status in sorted(wanted):
+                responses.setdefault(str(status), _problem(_MEANING[status]))
+            for parameter in operation.get("parameters", []):
+                _with_pattern(parameter["name"], parameter.get("schema", {}))
+    for schema in spec.get("components", {}).get("schemas", {}).values():
+        for name, prop in schema.get("properties", {}).items():
+            _with_pattern(name, prop)
+
+
+def install(app: FastAPI, session: Collection[Callable[..., Any]] = ()) -> None:
+    """Serve a spec whose error answers resolve to the shared ``Problem`` schema; ``session``:
+    the FastAPI dependencies that resume a session (their routes document 401 and 403)."""
     generate = app.openapi
 
     def openapi() -> dict[str, Any]:
@@ -121,6 +192,7 @@ def install(app: FastAPI) -> None:
             spec = generate()
             spec.setdefault("components", {}).setdefault("schemas", {}).update(_problem_schemas())
             _document_shared_answers(spec)
+            _document_inputs_and_sessions(spec, _session_routes(app, session))
         return app.openapi_schema or {}
 
     app.openapi = openapi  # type: ignore[method-assign]
