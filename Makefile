@@ -5,7 +5,7 @@ STAMP := $(VENV)/.installed
 DEMO_DIR ?= demo
 DEMO_PERSONS ?= 20000
 
-.PHONY: demo test check fmt bench fuzz clean audit lock asvs
+.PHONY: demo test check fmt bench fuzz soak clean audit lock asvs
 
 # The locked versions first (what `make audit` checked), then the project itself; anything
 # the lock lacks is still installed, and tests/asvs/test_v15_secure_coding.py names it.
@@ -57,6 +57,13 @@ fuzz: $(STAMP)
 	REMPART_FUZZ_COVERAGE=1 REMPART_FUZZ_EXAMPLES=20 REMPART_FUZZ_SCENARIOS=10 REMPART_FUZZ_STEPS=10 \
 	REMPART_FUZZ_MIN_REQUESTS=$(FUZZ_MIN) REMPART_FUZZ_REPORT=fuzz.json \
 		$(PY) -m pytest -n 0 -q -p no:cacheprovider tests/functional/test_schemathesis.py
+
+# Two replicas on a private PostgreSQL and Redis (started here, on free loopback ports; needs
+# root for the journal's tmpfs) under load while Redis, PostgreSQL, a replica, the journal's
+# disk and its writer fail in turn; about six minutes. SOAK_SCALE=0.25 for a quick run.
+SOAK_SCALE ?= 1
+soak: $(STAMP)
+	$(PY) -m rempart_bench.soak --scale $(SOAK_SCALE) --json soak.json --doc docs/benchmarks.md
 
 READ_PATH_POSTGRES ?= postgresql://postgres@127.0.0.1:5432/test
 

@@ -4,6 +4,7 @@ baselines rebuilt from the journal, and the job that keeps rebuilding them."""
 from __future__ import annotations
 
 import gc
+import logging
 from contextlib import ExitStack
 from pathlib import Path
 
@@ -22,6 +23,8 @@ from rempart.kernel.errors import PolicyError
 from rempart.kernel.ports import Clock, Directory
 from rempart.kernel.scheduler import IntervalRunner
 from rempart.settings import Settings
+
+log = logging.getLogger("rempart.guard")
 
 
 def alert_sink(settings: Settings, db: Database, resources: ExitStack) -> AlertSink:
@@ -63,6 +66,11 @@ def guard_state(settings: Settings, resources: ExitStack) -> GuardState:
         return MemoryGuardState()
     state = RedisGuardState(settings.redis_url, prefix=settings.redis_prefix + "guard:")
     resources.callback(state.close)
+    if state.forgets_on_restart():
+        log.warning(
+            "Redis keeps no append-only file: a Redis restart forgets every exposure budget "
+            "(run it with appendonly yes, appendfsync always)"
+        )
     return state
 
 

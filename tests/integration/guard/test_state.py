@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import shutil
+import socket
+import subprocess
+import time
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -69,3 +74,38 @@ def test_events_and_recent(state: GuardState) -> None:
     assert state.get("k", now=1050) == "v"
     assert state.get("k", now=1101) is None
     assert state.get("missing", now=0) is None
+
+
+def test_a_redis_without_append_only_file_is_told_apart(tmp_path: Path) -> None:
+    """A Redis that would forget every budget on restart is named at start (the soak restarts
+    one with its append-only file and checks that no budget is forgotten)."""
+    exe = shutil.which("redis-server")
+    if exe is None:
+        redis_or_skip()  # the same rule as the other Redis tests: skipped, or failed in CI
+        pytest.skip("no redis-server binary")
+    results = {}
+    for aof in ("yes", "no"):
+        port = _free_port()
+        proc = subprocess.Popen(
+            [exe, "--port", str(port), "--bind", "127.0.0.1", "--dir", str(tmp_path),
+             "--appendonly", aof, "--save", ""],
+            stdout=subprocess.DEVNULL,
+        )  # fmt: skip
+        try:
+            state = RedisGuardState(f"redis://127.0.0.1:{port}/0")
+            deadline = time.monotonic() + 10
+            while (found := state.forgets_on_restart()) is None and time.monotonic() < deadline:
+                time.sleep(0.05)
+            results[aof] = found
+            state.close()
+        finally:
+            proc.terminate()
+            proc.wait(timeout=10)
+    assert results == {"yes": False, "no": True}
+    assert RedisGuardState("redis://127.0.0.1:1/0").forgets_on_restart() is None
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])

@@ -66,6 +66,17 @@ class RedisGuardState:
         self._event = self.client.register_script(_EVENT)
         self._seq = 0
 
+    def forgets_on_restart(self) -> bool | None:
+        """True when this Redis keeps no append-only file: a restart would forget every
+        budget. None when it cannot tell (unreachable, or CONFIG not allowed, as on some
+        managed services)."""
+        try:
+            found = cast(dict[str, str], self.client.config_get("appendonly"))
+        except redis.RedisError:
+            return None
+        value = found.get("appendonly")
+        return None if value is None else value != "yes"
+
     def admit(self, windows: Sequence[Window], members: Sequence[str], now: float) -> Admission:
         """Atomically admit members to every window, or refuse."""
         unique = list(dict.fromkeys(members))
