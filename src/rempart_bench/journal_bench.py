@@ -1,12 +1,15 @@
 """Benchmark of the access journal on SQLite: durable appends, verification, "who consulted X".
 
     .venv/bin/python -m rempart_bench.journal_bench append --threads 64 --seconds 20
+    .venv/bin/python -m rempart_bench.journal_bench append --loops 1 --tasks 512 --seconds 20
     .venv/bin/python -m rempart_bench.journal_bench build --entries 10000000 --path /tmp/j/j.db
     .venv/bin/python -m rempart_bench.journal_bench verify --path /tmp/j/j.db
     .venv/bin/python -m rempart_bench.journal_bench who --path /tmp/j/j.db --queries 2000
 
 ``append`` measures what live traffic gets: many threads, each appending one entry at a time and
-waiting for it to be durable (WAL, synchronous=FULL), grouped into commits by the writer thread.
+waiting for it to be durable (WAL, synchronous=FULL), grouped into commits by the writer thread;
+with ``--tasks``, requests on event loops instead (what ``rempart serve`` runs: each request
+awaits ``append_async`` of its one entry, handed to the writer once per turn of the loop).
 ``build`` fills a big journal through the store's bulk path (same hashing, chain, Merkle nodes,
 signed checkpoints and indexes, larger transactions). Figures go to docs/benchmarks.md.
 """
@@ -14,6 +17,7 @@ signed checkpoints and indexes, larger transactions). Figures go to docs/benchma
 from __future__ import annotations
 
 import argparse
+import asyncio
 import datetime as dt
 import os
 import platform
@@ -93,11 +97,12 @@ def open_store(path: Path, **options: object) -> SqlJournalStore:
     return store
 
 
-def bench_append(args: argparse.Namespace) -> None:
+def bench_append(args: argparse.Namespace) -> None:  # noqa: PLR0915 - one measure, in order
     """Sustained durable appends from concurrent threads, then their verification."""
     path = Path(args.path) if args.path else Path(tempfile.mkdtemp(prefix="bench-")) / "journal.db"
     store = open_store(path, checkpoint_every=10_000, checkpoint_seconds=60.0)
     stop = threading.Event()
+    args.threads = max(args.threads, args.loops) if args.tasks else args.threads
     latencies: list[list[float]] = [[] for _ in range(args.threads)]
     counts = [0] * args.threads
 
@@ -120,19 +125,41 @@ def bench_append(args: argparse.Namespace) -> None:
             mine.append(time.perf_counter() - t)
             counts[k] += 1
 
-    threads = [threading.Thread(target=writer, args=(k,)) for k in range(args.threads)]
+    async def request(k: int, pool: list[JournalEntry], mine: list[float]) -> None:
+        i = k
+        while not stop.is_set():
+            e = pool[i % 500]
+            i += 1
+            t = time.perf_counter()
+            await store.append_async([e])
+            mine.append(time.perf_counter() - t)
+            counts[k % args.threads] += 1
+
+    def event_loop(k: int) -> None:
+        async def run() -> None:
+            tasks = [request(k, pools[k], latencies[k]) for _ in range(args.tasks)]
+            await asyncio.gather(*tasks)
+
+        asyncio.run(run())
+
+    if args.tasks:
+        threads = [threading.Thread(target=event_loop, args=(k,)) for k in range(args.loops)]
+        callers = f"{args.loops} event loop(s) x {args.tasks} concurrent requests"
+    else:
+        threads = [threading.Thread(target=writer, args=(k,)) for k in range(args.threads)]
+        callers = f"{args.threads} threads"
     print(f"machine: {machine()}")
     start = store.head()[0]
     print(
-        f"append: {args.threads} threads, {args.seconds} s, WAL + synchronous=FULL, {path} "
+        f"append: {callers}, {args.seconds} s, WAL + synchronous=FULL, {path} "
         f"({start:,} entries already)"
     )
     for t in threads:
         t.start()
     time.sleep(args.warmup)
-    n0, c0, t0 = sum(counts), store.commits, time.perf_counter()
+    n0, c0, t0, cpu0 = sum(counts), store.commits, time.perf_counter(), time.process_time()
     time.sleep(args.seconds)
-    n1, c1, t1 = sum(counts), store.commits, time.perf_counter()
+    n1, c1, t1, cpu1 = sum(counts), store.commits, time.perf_counter(), time.process_time()
     stop.set()
     for t in threads:
         t.join()
@@ -143,6 +170,11 @@ def bench_append(args: argparse.Namespace) -> None:
         f"append: {rate:,.0f} durable entries/s sustained over {t1 - t0:.1f} s "
         f"({n1 - n0:,} entries in {c1 - c0:,} commits, "
         f"{(n1 - n0) / max(1, c1 - c0):.1f} per commit)"
+    )
+    cpu = (cpu1 - cpu0) / max(1, n1 - n0)
+    print(
+        f"append CPU: {cpu * 1e6:.1f} µs of this process's CPU time per durable entry "
+        f"(callers, writer, SQLite), that is {1 / cpu:,.0f} entries per second of CPU"
     )
     print(
         f"append latency: p50 {lat[len(lat) // 2] * 1000:.2f} ms, "
@@ -252,6 +284,8 @@ def main() -> None:
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("append", help="sustained durable appends from concurrent threads")
     p.add_argument("--threads", type=int, default=64)
+    p.add_argument("--tasks", type=int, default=0, help="requests per event loop (0: threads)")
+    p.add_argument("--loops", type=int, default=1, help="event loops, with --tasks")
     p.add_argument("--seconds", type=float, default=20.0)
     p.add_argument("--warmup", type=float, default=3.0)
     p.add_argument("--path", help="journal file, new or existing (default: a new temporary one)")

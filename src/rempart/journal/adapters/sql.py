@@ -737,6 +737,14 @@ class SqlJournalStore:
         return max(0.0, head.checkpoint_mono + self._period - time.monotonic())
 
     def _run(self) -> None:
+        # Entries a crash left unsigned are signed now, not at the first request after a
+        # restart: until then, a deleted tail would leave no trace.
+        if self._signer is not None:
+            try:
+                self._write([])
+            except Exception:  # retried with the first batch
+                self._head = None
+                log.warning("journal: could not sign the entries found unsigned", exc_info=True)
         while True:
             batch = self._take()
             if batch is None:
