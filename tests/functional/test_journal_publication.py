@@ -158,6 +158,22 @@ def test_a_witness_cosignature_is_verified_recorded_and_served_beside_the_checkp
     served = client.get("/api/v1/journal/checkpoint").content
     assert transparency.cosigned_at(served, WITNESS.vkey) == 1_790_000_000
     transparency.verified_text(served, client.get("/api/v1/journal/key").text)
+    # The public page shows the checkpoint and who cosigned it.
+    page = client.get("/journal")
+    assert page.status_code == 200
+    assert page.headers["content-type"].startswith("text/html")
+    assert "Contre-signatures des témoins" in page.text
+    assert WITNESS.name in page.text
+    assert ORIGIN in page.text
+
+
+def test_the_public_page_says_when_nothing_is_published_yet(
+    published: tuple[TestClient, SqlJournalStore],
+) -> None:
+    client, _ = published
+    page = client.get("/journal")
+    assert page.status_code == 200
+    assert "Aucun état du journal n'a encore été publié" in page.text
 
 
 @pytest.mark.parametrize("case", ["garbage", "unknown witness", "bad cosignature", "not ours"])

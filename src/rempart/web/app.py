@@ -20,6 +20,7 @@ from rempart.guard import api as alerts
 from rempart.guard import metrics
 from rempart.incident import pages as incident_pages
 from rempart.journal import api as journal_api
+from rempart.journal import pages as journal_pages
 from rempart.messages import api as messages_api
 from rempart.people import pages as people_pages
 from rempart.people.api import persons as people
@@ -102,6 +103,7 @@ def create_app(settings: Settings, container: Container | None = None) -> FastAP
         console_pages.router,
         incident_pages.router,
         citizen_pages.router,
+        journal_pages.router,
     ):
         app.include_router(page_router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")

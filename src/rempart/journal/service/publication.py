@@ -22,6 +22,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from rempart.journal.integrity import (
+    Checkpoint,
     Cosignature,
     Published,
     key_id_of,
@@ -65,6 +66,13 @@ def published_log(deps: PublicationDeps) -> JournalPublication:
     if deps.log is None:
         raise NotFound()
     return deps.log
+
+
+def latest_cosigned(log: JournalPublication) -> tuple[Checkpoint, list[Cosignature]] | None:
+    """The latest published checkpoint and the witnesses' cosignatures of it (what the public
+    page shows), or None before the first one."""
+    cp = log.latest_published()
+    return (cp, log.cosignatures(cp.tree_size, cp.root)) if cp is not None else None
 
 
 def checkpoint_note(log: JournalPublication) -> bytes:
