@@ -34,6 +34,7 @@ from rempart.messages.ports import OfficialMessages
 from rempart.people import wiring as people_wiring
 from rempart.people.service.canaries import CanaryDeps
 from rempart.people.service.deps import PortalDeps
+from rempart.people.service.portfolio import PortfolioDeps
 from rempart.retention import service as retention_service
 from rempart.retention import wiring as retention_wiring
 from rempart.retention.service import RetentionDeps
@@ -67,6 +68,7 @@ class Container:
     citizen: CitizenDeps  # "who consulted my file"
     incident: IncidentDeps  # incident response: records, exposure, notification, letters
     canaries: CanaryDeps  # planting and rotating canary records
+    portfolio: PortfolioDeps  # advisers' follow-ups: hand-over, close, take-on with consent
     retention: RetentionDeps  # erasing people past the retention rule (a periodic job too)
     # Requests run their reads on the event loop when every store they touch answers in
     # microseconds on this machine (SQLite portal and journal, guard state in process); a
@@ -192,6 +194,15 @@ def _wire(
         and is_sqlite(settings.effective_journal_url())
         and not settings.redis_url,
         canaries=people_wiring.build_canaries(settings, db, journal=journal, clock=clock),
+        portfolio=people_wiring.build_portfolio(
+            settings,
+            db,
+            store,
+            notifier=messages_wiring.OfficialCodeNotifier(messages),
+            journal=journal,
+            alerts=alerts,
+            clock=clock,
+        ),
         retention=retention,
         jobs=jobs,
         resources=resources,

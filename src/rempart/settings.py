@@ -100,6 +100,8 @@ class Settings(BaseSettings):
     # Domain of the canary records' e-mail addresses: one the security team watches (a mail to
     # a canary means the data left), ``.invalid`` (RFC 2606) by default.
     canary_mail_domain: str = "canari.invalid"
+    # A hand-over of this many follow-ups or more at once is alerted (advisers' portfolios).
+    portfolio_bulk_threshold: int = Field(20, ge=2)
     # Sign-in. WebAuthn's RP id and the OIDC redirect derive from ``public_url``, never from
     # the request's Host header.
     step_up_minutes: int = Field(5, ge=1, le=30)

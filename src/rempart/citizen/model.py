@@ -113,6 +113,10 @@ ACTION_LABELS: dict[Tag, str] = {
     Tag.PORTAL_ENROLMENT_CREATE: "Inscription à une formation",
     Tag.PORTAL_NOTE_WRITE: "Rédaction d'une note de suivi",
     Tag.PORTAL_ROSTER_EXPORT: "Export d'une liste de stagiaires comprenant votre nom",
+    Tag.PORTAL_FOLLOW_UP_HANDED_OVER: "Transfert de votre suivi à un autre conseiller",
+    Tag.PORTAL_FOLLOW_UP_CLOSED: "Fin de votre suivi par un conseiller",
+    Tag.PORTAL_FOLLOW_UP_CONFIRMATION_SENT: "Demande de votre accord pour un suivi",
+    Tag.PORTAL_FOLLOW_UP_TAKEN_ON: "Début de votre suivi par un conseiller, avec votre accord",
 }
 
 

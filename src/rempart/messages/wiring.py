@@ -19,7 +19,8 @@ from rempart.messages.adapters.channels import (
 )
 from rempart.messages.adapters.dispatch import InlineDispatcher, ThreadDispatcher
 from rempart.messages.adapters.sql import SqlMessageRegister
-from rempart.messages.ports import Dispatcher, LetterChannel
+from rempart.messages.model import Channel
+from rempart.messages.ports import Dispatcher, LetterChannel, OfficialMessages
 from rempart.messages.service import MessagesDeps, Messenger
 from rempart.people.ports import PortalStore
 from rempart.settings import Settings
@@ -73,3 +74,15 @@ def build_messages(
             official_address=official_address(settings),
         )
     )
+
+
+class OfficialCodeNotifier:
+    """Implements people's ``PersonNotifier`` with the official messages: a code goes out as
+    a registered e-mail carrying its reference, the code itself masked in the register."""
+
+    def __init__(self, messages: OfficialMessages) -> None:
+        self.messages = messages
+
+    def send_code(self, ft_id: str, subject: str, body: str, code: str) -> None:
+        """Queue the message (the caller's answer does not wait for the mail)."""
+        self.messages.queue_official_message(ft_id, Channel.EMAIL, subject, body, secrets=(code,))

@@ -133,3 +133,31 @@ class AccessStanding:
     org_suspended: bool = False
     enrolment_pending: bool = False
     app_enabled: bool = True
+
+
+class ConfirmationPurpose(StrEnum):
+    """What a person confirms by giving back a one-time code."""
+
+    TAKE_ON = "take_on"  # an adviser starts following them
+
+
+@dataclass(frozen=True, slots=True)
+class PersonConfirmation:
+    """A one-time code sent to a person (by the official messages, to the address on file),
+    which they give back to the agent asking, to confirm an action about them. Generic: the
+    purpose names the action; only a keyed digest of the code is kept."""
+
+    id: str
+    purpose: ConfirmationPurpose
+    person_id: int
+    agent_id: int
+    org_id: str
+    code_hash: str
+    created_at: dt.datetime
+    expires_at: dt.datetime
+    attempts: int = 0
+    consumed_at: dt.datetime | None = None
+
+    def usable(self, now: dt.datetime, max_attempts: int) -> bool:
+        """True while unused, unexpired and not guessed at too often."""
+        return self.consumed_at is None and now < self.expires_at and self.attempts < max_attempts

@@ -14,10 +14,12 @@ from rempart.kernel.ports import AppSwitches, Directory
 from rempart.people.canaries import CanaryIdentity
 from rempart.people.model import (
     AccessStanding,
+    Assignment,
     AttendanceMark,
     Enrolment,
     FollowUpNote,
     Person,
+    PersonConfirmation,
     Relations,
     Training,
     TrainingSession,
@@ -119,6 +121,54 @@ class CanaryRecords(Protocol):
 
     def rekey_canary(self, canary_id: int, identity: CanaryIdentity) -> None:
         """Give a canary a whole new identity (rotation)."""
+        ...
+
+
+class FollowUps(Protocol):
+    """Advisers' follow-ups (assignments): who follows whom, from when, until when."""
+
+    def running_assignments(self, agent_id: int, today: dt.date) -> list[tuple[Assignment, str]]:
+        """The agent's assignments running today, with each person's ft_id."""
+        ...
+
+    def start_assignment(self, agent_id: int, person_id: int, org_id: str, start: dt.date) -> int:
+        """A new assignment from ``start`` on, with no end; return its id."""
+        ...
+
+    def end_assignment(self, assignment_id: int, last_day: dt.date) -> None:
+        """The assignment's last day (scope follows: yesterday ends it today)."""
+        ...
+
+
+class PersonConfirmations(Protocol):
+    """One-time codes a person gives back to confirm an action about them."""
+
+    def add_confirmation(self, confirmation: PersonConfirmation) -> None:
+        """Store a new code (its digest)."""
+        ...
+
+    def confirmation(self, confirmation_id: str) -> PersonConfirmation | None:
+        """One confirmation by id."""
+        ...
+
+    def count_confirmation_failure(self, confirmation_id: str) -> int:
+        """One more wrong code; return the new count."""
+        ...
+
+    def consume_confirmation(self, confirmation_id: str, at: dt.datetime) -> bool:
+        """Use the code once; False when it was already used."""
+        ...
+
+    def confirmations_since(self, agent_id: int, since: dt.datetime) -> int:
+        """How many codes the agent had sent since ``since`` (a throttle)."""
+        ...
+
+
+class PersonNotifier(Protocol):
+    """Writes to a person at the address on file (the official messages, with a reference)."""
+
+    def send_code(self, ft_id: str, subject: str, body: str, code: str) -> None:
+        """Queue one message carrying a one-time code (masked in the register)."""
         ...
 
 

@@ -4,13 +4,21 @@ the scope rules, behind the data gate and the guard."""
 from __future__ import annotations
 
 from rempart.db.uow import Database
+from rempart.guard.ports import AlertSink
 from rempart.journal.ports import JournalWriter
 from rempart.kernel.exposure import ExposureGuard
 from rempart.kernel.ports import Clock
-from rempart.people.adapters.sql import SqlCanaryStore, SqlPortalStore
+from rempart.people.adapters.sql import (
+    SqlCanaryStore,
+    SqlFollowUps,
+    SqlPersonConfirmationStore,
+    SqlPortalStore,
+)
+from rempart.people.ports import PersonNotifier
 from rempart.people.scope import ScopeRules
 from rempart.people.service.canaries import CanaryDeps
 from rempart.people.service.deps import PortalDeps
+from rempart.people.service.portfolio import PortfolioDeps
 from rempart.settings import Settings
 
 
@@ -48,4 +56,29 @@ def build_canaries(
         journal=journal,
         clock=clock,
         mail_domain=settings.canary_mail_domain,
+    )
+
+
+def build_portfolio(
+    settings: Settings,
+    db: Database,
+    store: SqlPortalStore,
+    *,
+    notifier: PersonNotifier,
+    journal: JournalWriter,
+    alerts: AlertSink,
+    clock: Clock,
+) -> PortfolioDeps:
+    """Advisers' portfolios: hand-overs, closings, take-ons with the person's confirmation."""
+    return PortfolioDeps(
+        follow_ups=SqlFollowUps(db),
+        persons=store,
+        directory=store,
+        confirmations=SqlPersonConfirmationStore(db),
+        notifier=notifier,
+        journal=journal,
+        alerts=alerts,
+        clock=clock,
+        secret=settings.secret_key.get_secret_value().encode(),
+        bulk_threshold=settings.portfolio_bulk_threshold,
     )

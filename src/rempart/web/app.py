@@ -24,6 +24,7 @@ from rempart.journal import pages as journal_pages
 from rempart.messages import api as messages_api
 from rempart.people import pages as people_pages
 from rempart.people.api import persons as people
+from rempart.people.api import portfolio as portfolio_api
 from rempart.people.api import training
 from rempart.settings import Settings
 from rempart.signin import pages as signin_pages
@@ -66,7 +67,7 @@ def create_app(settings: Settings, container: Container | None = None) -> FastAP
     app.state.authenticate = authenticate  # sessions: signin/web.py
     errors.install(app)
     # The router tries routes in order: the data path first, sign-in and the rest after it.
-    for router in (people.router, me.router, training.router):
+    for router in (people.router, me.router, training.router, portfolio_api.router):
         app.include_router(router)
     for auth_router in (auth_api.router, dbsc.router, auth_api.admin_router, access.admin_router):
         app.include_router(auth_router)

@@ -12,7 +12,7 @@ import datetime as dt
 import itertools
 import threading
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from rempart.journal.entries import entry_for
 from rempart.journal.ports import JournalWriter
@@ -29,6 +29,7 @@ from rempart.people.model import (
     Enrolment,
     FollowUpNote,
     Person,
+    PersonConfirmation,
     PersonKind,
     PostalAddress,
     RegistrationStatus,
@@ -442,3 +443,83 @@ class MemoryExposureGuard:
                 ]
             )
         raise self.refusal
+
+
+class MemoryFollowUps:
+    """The twin of ``SqlFollowUps`` over a ``MemoryPeople``'s assignments."""
+
+    def __init__(self, people: MemoryPeople) -> None:
+        self.people = people
+
+    def running_assignments(self, agent_id: int, today: dt.date) -> list[tuple[Assignment, str]]:
+        """The agent's assignments running today, with each person's ft_id."""
+        p = self.people
+        with p._lock:
+            return [
+                (a, p._persons[a.person_id].ft_id)
+                for a in sorted(p._assignments.values(), key=lambda a: a.id)
+                if a.agent_id == agent_id
+                and a.start_date <= today
+                and (a.end_date is None or a.end_date >= today)
+                and a.person_id in p._persons
+            ]
+
+    def start_assignment(self, agent_id: int, person_id: int, org_id: str, start: dt.date) -> int:
+        """A new open assignment."""
+        p = self.people
+        with p._lock:
+            assignment_id = next(p._ids["assignment"])
+            p._assignments[assignment_id] = Assignment(
+                assignment_id, agent_id, person_id, org_id, start, None
+            )
+            return assignment_id
+
+    def end_assignment(self, assignment_id: int, last_day: dt.date) -> None:
+        """Set the assignment's last day."""
+        p = self.people
+        with p._lock:
+            found = p._assignments[assignment_id]
+            p._assignments[assignment_id] = Assignment(
+                found.id, found.agent_id, found.person_id, found.org_id, found.start_date, last_day
+            )
+
+
+class MemoryPersonConfirmations:
+    """The twin of ``SqlPersonConfirmationStore``."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._rows: dict[str, PersonConfirmation] = {}
+
+    def add_confirmation(self, confirmation: PersonConfirmation) -> None:
+        """Store a new code's digest."""
+        with self._lock:
+            self._rows[confirmation.id] = confirmation
+
+    def confirmation(self, confirmation_id: str) -> PersonConfirmation | None:
+        """One confirmation by id."""
+        with self._lock:
+            return self._rows.get(confirmation_id)
+
+    def count_confirmation_failure(self, confirmation_id: str) -> int:
+        """One more wrong code."""
+        with self._lock:
+            found = self._rows[confirmation_id]
+            self._rows[confirmation_id] = replace(found, attempts=found.attempts + 1)
+            return found.attempts + 1
+
+    def consume_confirmation(self, confirmation_id: str, at: dt.datetime) -> bool:
+        """Use the code once."""
+        with self._lock:
+            found = self._rows.get(confirmation_id)
+            if found is None or found.consumed_at is not None:
+                return False
+            self._rows[confirmation_id] = replace(found, consumed_at=at)
+            return True
+
+    def confirmations_since(self, agent_id: int, since: dt.datetime) -> int:
+        """Codes the agent had sent since ``since``."""
+        with self._lock:
+            return sum(
+                c.agent_id == agent_id and c.created_at >= since for c in self._rows.values()
+            )

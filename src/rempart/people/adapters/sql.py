@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import ColumnElement, Engine, and_, delete, insert, or_, select, update
+from sqlalchemy import ColumnElement, Engine, and_, delete, func, insert, or_, select, update
 
 from rempart.db.raw import RawSql, day, day_or_none, instant
 from rempart.db.rows import agent_from_row
@@ -21,6 +21,7 @@ from rempart.db.schema.core import (
     TrainingRow,
     TrainingSessionRow,
 )
+from rempart.db.schema.intake import PersonConfirmationRow
 from rempart.db.uow import Database, as_database
 from rempart.kernel.actors import Agent, App, Organisation, OrgKind, Role
 from rempart.people.canaries import CanaryIdentity
@@ -28,9 +29,11 @@ from rempart.people.model import (
     AccessStanding,
     Assignment,
     AttendanceMark,
+    ConfirmationPurpose,
     Enrolment,
     FollowUpNote,
     Person,
+    PersonConfirmation,
     PersonKind,
     PostalAddress,
     RegistrationStatus,
@@ -466,4 +469,136 @@ class SqlCanaryStore:
                 update(PersonRow)
                 .where(PersonRow.id == canary_id, PersonRow.is_canary.is_(True))
                 .values(**_canary_values(identity))
+            )
+
+
+class SqlFollowUps:
+    """Implements ``FollowUps`` on ``assignments``."""
+
+    def __init__(self, db: Database | Engine) -> None:
+        self.db = as_database(db)
+
+    def running_assignments(self, agent_id: int, today: dt.date) -> list[tuple[Assignment, str]]:
+        """The agent's assignments running today, with each person's ft_id."""
+        a = AssignmentRow
+        stmt = (
+            select(a.__table__, PersonRow.ft_id.label("person_ft_id"))
+            .join(PersonRow, PersonRow.id == a.person_id)
+            .where(
+                a.agent_id == agent_id,
+                a.start_date <= today,
+                or_(a.end_date.is_(None), a.end_date >= today),
+            )
+            .order_by(a.id)
+        )
+        with self.db.connect() as conn:
+            return [
+                (
+                    Assignment(r.id, r.agent_id, r.person_id, r.org_id, r.start_date, r.end_date),
+                    r.person_ft_id,
+                )
+                for r in conn.execute(stmt)
+            ]
+
+    def start_assignment(self, agent_id: int, person_id: int, org_id: str, start: dt.date) -> int:
+        """A new open assignment."""
+        with self.db.begin() as conn:
+            return int(
+                conn.execute(
+                    insert(AssignmentRow)
+                    .values(
+                        agent_id=agent_id,
+                        person_id=person_id,
+                        org_id=org_id,
+                        start_date=start,
+                        end_date=None,
+                        imported=False,
+                    )
+                    .returning(AssignmentRow.id)
+                ).scalar_one()
+            )
+
+    def end_assignment(self, assignment_id: int, last_day: dt.date) -> None:
+        """Set the assignment's last day."""
+        with self.db.begin() as conn:
+            conn.execute(
+                update(AssignmentRow)
+                .where(AssignmentRow.id == assignment_id)
+                .values(end_date=last_day)
+            )
+
+
+class SqlPersonConfirmationStore:
+    """Implements ``PersonConfirmations`` on ``person_confirmations``."""
+
+    def __init__(self, db: Database | Engine) -> None:
+        self.db = as_database(db)
+
+    def add_confirmation(self, confirmation: PersonConfirmation) -> None:
+        """Store a new code's digest."""
+        c = confirmation
+        with self.db.begin() as conn:
+            conn.execute(
+                insert(PersonConfirmationRow).values(
+                    id=c.id,
+                    purpose=str(c.purpose),
+                    person_id=c.person_id,
+                    agent_id=c.agent_id,
+                    org_id=c.org_id,
+                    code_hash=c.code_hash,
+                    created_at=c.created_at,
+                    expires_at=c.expires_at,
+                    attempts=0,
+                )
+            )
+
+    def confirmation(self, confirmation_id: str) -> PersonConfirmation | None:
+        """One confirmation by id."""
+        with self.db.connect() as conn:
+            r = conn.execute(
+                select(PersonConfirmationRow.__table__).where(
+                    PersonConfirmationRow.id == confirmation_id
+                )
+            ).first()
+        if r is None:
+            return None
+        return PersonConfirmation(
+            id=r.id,
+            purpose=ConfirmationPurpose(r.purpose),
+            person_id=r.person_id,
+            agent_id=r.agent_id,
+            org_id=r.org_id,
+            code_hash=r.code_hash,
+            created_at=instant(r.created_at),
+            expires_at=instant(r.expires_at),
+            attempts=r.attempts,
+            consumed_at=instant(r.consumed_at) if r.consumed_at else None,
+        )
+
+    def count_confirmation_failure(self, confirmation_id: str) -> int:
+        """One more wrong code."""
+        c = PersonConfirmationRow
+        with self.db.begin() as conn:
+            conn.execute(update(c).where(c.id == confirmation_id).values(attempts=c.attempts + 1))
+            return int(conn.execute(select(c.attempts).where(c.id == confirmation_id)).scalar_one())
+
+    def consume_confirmation(self, confirmation_id: str, at: dt.datetime) -> bool:
+        """Use the code once (compare-and-set)."""
+        c = PersonConfirmationRow
+        with self.db.begin() as conn:
+            done = conn.execute(
+                update(c)
+                .where(c.id == confirmation_id, c.consumed_at.is_(None))
+                .values(consumed_at=at)
+            ).rowcount
+        return bool(done)
+
+    def confirmations_since(self, agent_id: int, since: dt.datetime) -> int:
+        """Codes the agent had sent since ``since``."""
+        c = PersonConfirmationRow
+        with self.db.connect() as conn:
+            return int(
+                conn.execute(
+                    select(func.count()).where(c.agent_id == agent_id, c.created_at >= since)
+                ).scalar_one()
             )
