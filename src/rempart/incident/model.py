@@ -35,6 +35,8 @@ SERVING_TAGS = frozenset(
     }
 )
 ALLOW = str(Decision.ALLOW)
+_ALLOWED = b'"decision":"allow"'
+_decode = json.JSONDecoder().decode
 CATEGORY_ORDER = tuple(str(c) for c in DataCategory)
 SENSITIVE = frozenset({str(DataCategory.NIR), str(DataCategory.DISABILITY)})
 NOTIFICATION_DELAY = dt.timedelta(hours=72)  # GDPR art. 33(1)
@@ -157,9 +159,14 @@ def served(  # noqa: PLR0911 - one early return per reason an entry serves nothi
     The entry is read from its canonical (hashed) form and checked against the selector
     again: the index that found it is only a copy.
     """
+    # In the canonical form a quote inside a value is always escaped, so this exact byte
+    # string appears only as the entry's own decision: an entry without it allowed nothing,
+    # and is not worth parsing (a refused, denied or not-found request).
+    if _ALLOWED not in body:
+        return None
     try:
-        d = json.loads(body)
-    except ValueError:
+        d = _decode(body.decode("ascii"))
+    except (ValueError, UnicodeDecodeError):
         return None
     if (
         not isinstance(d, dict)
