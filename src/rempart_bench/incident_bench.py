@@ -276,6 +276,29 @@ def bench_exposure(args: argparse.Namespace) -> None:
         store.close()
 
 
+def bench_randread(args: argparse.Namespace) -> None:
+    """Random page reads from a cold page cache: what a journal too big for memory costs per
+    entry fetched (the input of the 100-million-entry estimate)."""
+    print(f"machine: {machine()}")
+    path = Path(args.path)
+    drop_cache(path)
+    size = path.stat().st_size
+    rng = random.Random(5)
+    offsets = [rng.randrange(size // 8192) * 8192 for _ in range(args.reads)]
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        t = time.perf_counter()
+        for off in offsets:
+            os.pread(fd, 8192, off)
+        seconds = time.perf_counter() - t
+    finally:
+        os.close(fd)
+    print(
+        f"random 8 KiB reads, cold: {args.reads:,} in {seconds:.2f} s = "
+        f"{seconds / args.reads * 1e6:.0f} us each ({size / 2**30:.1f} GiB file)"
+    )
+
+
 def bench_postgres(args: argparse.Namespace) -> None:
     """The same kind of journal in PostgreSQL (COPY), the same query."""
     print(f"machine: {machine()}")
@@ -428,6 +451,10 @@ def main() -> None:
     p.add_argument("--path", required=True)
     p.add_argument("--runs", type=int, default=5)
     p.set_defaults(run=bench_exposure)
+    p = sub.add_parser("randread", help="random page reads from a cold page cache")
+    p.add_argument("--path", required=True)
+    p.add_argument("--reads", type=int, default=100_000)
+    p.set_defaults(run=bench_randread)
     p = sub.add_parser("postgres", help="load into PostgreSQL and measure the same")
     p.add_argument("--url", required=True)
     p.add_argument("--entries", type=int, default=2_000_000)
