@@ -141,7 +141,17 @@ def _wire(
         if settings.guard_baselines_at_start:
             guard_wiring.refresh_baselines(guard, journal, store, clock, settings)
             runners.append(guard_wiring.baselines_job(guard, journal, store, clock, settings))
-    portal = people_wiring.build_portal(settings, store, journal=journal, clock=clock, guard=guard)
+    messages = messages_wiring.build_messages(
+        settings, db, portal=store, mailer=mailer, clock=clock, resources=resources
+    )
+    portal = people_wiring.build_portal(
+        settings,
+        store,
+        journal=journal,
+        clock=clock,
+        guard=guard,
+        notices=messages_wiring.OfficialCodeNotifier(messages),
+    )
     governance = governance_wiring.build_governance(
         settings,
         db,
@@ -155,9 +165,6 @@ def _wire(
     )
     if (governance_job := governance_wiring.governance_job(governance, settings)) is not None:
         runners.append(governance_job)
-    messages = messages_wiring.build_messages(
-        settings, db, portal=store, mailer=mailer, clock=clock, resources=resources
-    )
     citizen = citizen_wiring.build_citizen(
         settings,
         db,

@@ -58,6 +58,7 @@ class Rule(StrEnum):
     SWEEP = "guard:scope:sweep"
     CONCURRENT = "guard:session:concurrent"
     PEER_OUTLIER = "guard:peers:outlier"
+    BUDGET_LOOKUP = "guard:budget:lookup_day"
 
 
 @dataclass(frozen=True, slots=True)

@@ -57,6 +57,9 @@ class BudgetPolicy:
     # ``scope_margin`` x the scope size (capped), on top of the floors. Organisations and apps
     # without history get ``no_history_per_agent_day`` per agent active today.
     scope_margin: float = 1.5
+    # Exact lookups (ft_id and birth date) per agent and day (`guard:budget:lookup_day`): an
+    # enrolment desk enrols a few people a day; a leaked list of pairs tries hundreds.
+    lookups_day: int = 30
     scope_budget_ceiling: int = 5_000
     no_history_per_agent_day: int = 400
 

@@ -20,6 +20,7 @@ class Tag(StrEnum):
     PORTAL_SESSION_ROSTER = "portal:session:roster"
     PORTAL_ATTENDANCE_WRITE = "portal:attendance:write"
     PORTAL_ENROLMENT_CREATE = "portal:enrolment:create"
+    PORTAL_ENROLMENT_CONFIRMED = "portal:enrolment:confirmed"
     PORTAL_NOTE_WRITE = "portal:note:write"
     PORTAL_ROSTER_EXPORT = "portal:roster:export"
     ADMIN_APP_SUSPENDED = "admin:app:suspended"

@@ -83,6 +83,21 @@ class Enrolment:
     org_id: str
     start_date: dt.date
     end_date: dt.date
+    # The relation is confirmed: by the agency (its prescription, delivered by the import) or
+    # by the person (a one-time code sent to the address on file, given back). An enrolment
+    # made from an exact lookup (ft_id and birth date, a pair the 2024 leak put in circulation)
+    # is not, and opens no contact data until it is.
+    confirmed: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class EnrolmentConfirmation:
+    """Where an enrolment's confirmation by the person stands."""
+
+    confirmed: bool
+    code_hash: str = ""  # keyed digest of the one-time code sent to the address on file
+    expires_at: dt.datetime | None = None
+    attempts: int = 0
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,6 +17,7 @@ from rempart.people.model import (
     Assignment,
     AttendanceMark,
     Enrolment,
+    EnrolmentConfirmation,
     FollowUpNote,
     Person,
     PersonConfirmation,
@@ -71,8 +72,25 @@ class Trainings(Protocol):
         """The enrolled people of a training, by name."""
         ...
 
-    def enrol(self, training: Training, person: Person, start: dt.date, end: dt.date) -> Enrolment:
-        """Enrol a person in a training (idempotent: an existing enrolment is returned)."""
+    def enrol(
+        self,
+        training: Training,
+        person: Person,
+        start: dt.date,
+        end: dt.date,
+        *,
+        confirmed: bool = True,
+    ) -> Enrolment:
+        """Enrol a person in a training (idempotent: an existing enrolment is returned);
+        ``confirmed`` False for one made from an exact lookup."""
+        ...
+
+    def confirmation_of(self, enrolment_id: int) -> EnrolmentConfirmation | None:
+        """The pending confirmation of an enrolment (its code's digest, end, attempts)."""
+        ...
+
+    def set_confirmation(self, enrolment_id: int, state: EnrolmentConfirmation) -> None:
+        """Record a confirmation's new state (a code sent, an attempt, the relation confirmed)."""
         ...
 
 

@@ -32,6 +32,7 @@ C = DataCategory
 class RelationKind(StrEnum):
     ENROLMENT = "enrolment"
     ENROLMENT_ENDED = "enrolment_ended"  # within the grace period after the training ended
+    ENROLMENT_UNCONFIRMED = "enrolment_unconfirmed"  # made from a lookup, not yet confirmed
     ASSIGNMENT = "assignment"
 
 
@@ -70,6 +71,16 @@ _FIELDS: dict[tuple[OrgKind, RelationKind, Purpose], frozenset[DataCategory]] = 
         {C.IDENTITY, C.CONTACT, C.TRAINING}
     ),
     (OrgKind.TRAINING_BODY, RelationKind.ENROLMENT, Purpose.ENROLMENT): frozenset(
+        {C.IDENTITY, C.TRAINING}
+    ),
+    # Made from an exact lookup and not yet confirmed (by the person or the agency): no contact
+    # data, so that a leaked (ft_id, birth date) pair never refreshes an old leak.
+    (
+        OrgKind.TRAINING_BODY,
+        RelationKind.ENROLMENT_UNCONFIRMED,
+        Purpose.TRAINING_FOLLOW_UP,
+    ): frozenset({C.IDENTITY, C.TRAINING}),
+    (OrgKind.TRAINING_BODY, RelationKind.ENROLMENT_UNCONFIRMED, Purpose.ENROLMENT): frozenset(
         {C.IDENTITY, C.TRAINING}
     ),
     # After the training ended, only what reporting on it needs.
@@ -116,6 +127,11 @@ def declarable_purposes(agent: Agent) -> tuple[Purpose, ...]:
             if purpose not in out:
                 out.append(purpose)
     return tuple(out)
+
+
+def enrols_people(agent: Agent) -> bool:
+    """True for a role that enrols people (the only use of the exact lookup)."""
+    return Purpose.ENROLMENT in declarable_purposes(agent)
 
 
 def reaches_people(agent: Agent) -> bool:
@@ -169,8 +185,10 @@ def relation_of(
             if e.org_id != agent.org_id or e.start_date > today:
                 continue
             if today <= e.end_date:
-                return RelationKind.ENROLMENT
-            if e.end_date >= grace_from:
+                if e.confirmed:
+                    return RelationKind.ENROLMENT
+                best = RelationKind.ENROLMENT_UNCONFIRMED
+            elif e.end_date >= grace_from and best is None:
                 best = RelationKind.ENROLMENT_ENDED
         return best
     return None

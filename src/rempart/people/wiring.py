@@ -34,8 +34,10 @@ def build_portal(
     journal: JournalWriter,
     clock: Clock,
     guard: ExposureGuard | None,
+    notices: PersonNotifier | None = None,
 ) -> PortalDeps:
-    """The people use cases' dependencies; ``guard`` None is scope policy only (guard off)."""
+    """The people use cases' dependencies; ``guard`` None is scope policy only (guard off);
+    ``notices`` reach people (enrolment confirmation codes)."""
     return PortalDeps(
         store=store,
         journal=journal,
@@ -43,6 +45,7 @@ def build_portal(
         rules=ScopeRules(enrolment_grace_months=settings.enrolment_grace_months),
         standings=store,
         guard=guard,
+        notices=notices,
     )
 
 

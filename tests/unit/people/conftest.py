@@ -15,6 +15,7 @@ from rempart.kernel.context import ClientInfo, RequestContext
 from rempart.kernel.exposure import ExposureGuard
 from rempart.kernel.tags import Tag
 from rempart.people.adapters.memory import MemoryExposureGuard, MemoryPeople
+from rempart.people.ports import PersonNotifier
 from rempart.people.scope import ScopeRules
 from tests.factories import NOW, MemoryWorld, memory_world
 
@@ -29,6 +30,7 @@ class UseCaseDeps:
     rules: ScopeRules
     standings: MemoryPeople
     guard: ExposureGuard | None
+    notices: PersonNotifier | None = None
 
 
 @pytest.fixture

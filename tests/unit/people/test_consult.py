@@ -447,3 +447,14 @@ def test_a_refused_export_returns_no_row(
     with pytest.raises(Forbidden, match="export ceiling"):
         export_portfolio(stopped, ctx_for("tm.dupont"))
     assert tags(journal) == [Tag.GUARD_REQUEST_DENIED]
+
+
+def test_only_roles_that_enrol_use_the_exact_lookup(
+    deps: UseCaseDeps, world: MemoryWorld, ctx_for: ContextFor
+) -> None:
+    """A leaked (ft_id, birth date) pair answers names only to those who enrol people."""
+    stranger = world.persons["stranger"]
+    for login in ("ml.adv1", "cap.adv"):
+        with pytest.raises(Forbidden, match="only roles that enrol"):
+            lookup_person(deps, ctx_for(login), stranger.ft_id, stranger.birth_date)
+    assert lookup_person(deps, ctx_for("tm.dupont"), stranger.ft_id, stranger.birth_date)

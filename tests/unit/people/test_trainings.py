@@ -24,8 +24,10 @@ from rempart.kernel.identifiers import ft_id_from_number
 from rempart.kernel.tags import Decision, Tag
 from rempart.people.adapters.memory import MemoryExposureGuard, MemoryPeople
 from rempart.people.model import AttendanceMark
+from rempart.people.service.consult import consult_person
 from rempart.people.service.trainings import (
     add_follow_up_note,
+    confirm_enrolment,
     enrol_person,
     list_trainings,
     record_attendance,
@@ -223,6 +225,7 @@ def test_a_person_is_enrolled_with_their_ft_id_and_birth_date(
         "first_name": stranger.first_name,
         "start_date": TODAY.isoformat(),
         "end_date": (TODAY + dt.timedelta(days=60)).isoformat(),
+        "confirmed": False,
     }
     assert enrol_person(deps, ctx, tid, stranger.ft_id, stranger.birth_date) == got
     enrolled = [p.ft_id for _, p in world.store.enrolments_of_training(tid)]
@@ -386,3 +389,68 @@ def test_a_roster_of_a_training_ended_long_ago_lists_nobody(
     assert world.persons["trainee_long_ended"].ft_id not in str(long_ago)
     recent = training_detail(deps, ctx_for("tm.dupont"), world.trainings["Bureautique"])
     assert [e["ft_id"] for e in recent["enrolled"]] == [world.persons["trainee_ended"].ft_id]
+
+
+class Notices:
+    """The person's mailbox, as people's use cases reach it."""
+
+    def __init__(self) -> None:
+        self.sent: list[tuple[str, str, str]] = []
+
+    def send_code(self, ft_id: str, subject: str, body: str, code: str) -> None:
+        assert code in body
+        self.sent.append((ft_id, subject, code))
+
+
+def test_an_enrolment_from_a_lookup_opens_no_contact_data_until_the_person_confirms(
+    deps: UseCaseDeps, world: MemoryWorld, ctx_for: ContextFor
+) -> None:
+    """A leaked (ft_id, birth date) pair enrols, but the record shows no contact data until the
+    person gives back the code sent to the address on file; a wrong code is refused, counted,
+    journaled; the right one confirms (ASVS V8.2.2: data access by relation, least data)."""
+    notices = Notices()
+    deps = replace(deps, notices=notices)
+    stranger, tid = world.persons["stranger"], world.trainings["Soudure"]
+    ctx = ctx_for("tm.dupont")
+    enrol_person(deps, ctx, tid, stranger.ft_id, stranger.birth_date)
+    [(to, _subject, code)] = notices.sent
+    assert to == stranger.ft_id
+    record = consult_person(deps, ctx, stranger.ft_id, None)
+    assert {"email", "phone", "postal_address"}.isdisjoint(record)
+    assert record["ft_id"] == stranger.ft_id
+    wrong = "0" * 8 if code != "0" * 8 else "1" * 8
+    with pytest.raises(InvalidRequest):
+        confirm_enrolment(deps, ctx, tid, stranger.ft_id, wrong)
+    assert "email" not in consult_person(deps, ctx, stranger.ft_id, None)
+    assert confirm_enrolment(deps, ctx, tid, stranger.ft_id, code)["confirmed"] is True
+    assert consult_person(deps, ctx, stranger.ft_id, None)["email"] == stranger.email
+    decisions = [
+        e.decision for e in deps.journal.entries if e.tag is Tag.PORTAL_ENROLMENT_CONFIRMED
+    ]
+    assert decisions == [Decision.DENY, Decision.ALLOW]
+
+
+def test_a_confirmation_code_is_good_a_few_times_only(
+    deps: UseCaseDeps, world: MemoryWorld, ctx_for: ContextFor
+) -> None:
+    """Five wrong codes and even the right one is refused: no guessing the 8 digits."""
+    notices = Notices()
+    deps = replace(deps, notices=notices)
+    stranger, tid = world.persons["stranger"], world.trainings["Soudure"]
+    ctx = ctx_for("tm.dupont")
+    enrol_person(deps, ctx, tid, stranger.ft_id, stranger.birth_date)
+    code = notices.sent[0][2]
+    for n in range(5):
+        guess = f"{(int(code) + n + 1) % 10**8:08d}"
+        with pytest.raises(InvalidRequest):
+            confirm_enrolment(deps, ctx, tid, stranger.ft_id, guess)
+    with pytest.raises(InvalidRequest):
+        confirm_enrolment(deps, ctx, tid, stranger.ft_id, code)
+
+
+def test_the_agencys_enrolments_are_confirmed_relations(
+    deps: UseCaseDeps, world: MemoryWorld, ctx_for: ContextFor
+) -> None:
+    """The agency's prescription (seeded or imported enrolments) opens the contact data."""
+    trainee = world.persons["trainee"]
+    assert consult_person(deps, ctx_for("tm.dupont"), trainee.ft_id, None)["email"] == trainee.email

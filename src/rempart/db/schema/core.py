@@ -17,6 +17,7 @@ from sqlalchemy import (
     UniqueConstraint,
     false,
     text,
+    true,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -127,6 +128,14 @@ class EnrolmentRow(Base):
     end_date: Mapped[dt.date] = mapped_column(Date)
     # Loaded from the agency's files (``rempart import``): ended when a later file omits it.
     imported: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # The relation is confirmed (by the person's one-time code or the agency's import); one
+    # made from an exact lookup is not, and opens no contact data until it is.
+    confirmed: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    confirm_code_hash: Mapped[str] = mapped_column(String(64), default="", server_default="")
+    confirm_expires_at: Mapped[dt.datetime | None] = mapped_column(
+        DateTime(timezone=True), nullable=True
+    )
+    confirm_attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class AttendanceRow(Base):

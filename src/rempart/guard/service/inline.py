@@ -164,6 +164,22 @@ class Guard:
         if req.exposed:
             alternations, this_one = self._alternation(ctx, now)
             findings += detectors.second_user(alternations, this_one, d)
+        if req.kind is Exposure.LOOKUP:
+            limit = self.policy.budgets.lookups_day
+            done = self.state.count_event(f"lookups:{login}", DAY, now)
+            if done > limit:
+                findings.append(
+                    Finding(
+                        Rule.BUDGET_LOOKUP,
+                        Action.THROTTLE,
+                        Severity.MEDIUM,
+                        f"Exact lookup refused: {done} lookups asked in the last 24 h against a "
+                        f"limit of {limit} for this account. Wait until tomorrow, or if your "
+                        "work needs more, ask your account manager to contact the security team.",
+                        {"observed": done, "threshold": limit, "window_seconds": DAY},
+                        retry_after=3600,
+                    )
+                )
         return findings
 
     def _unless_reproved(

@@ -27,6 +27,7 @@ from rempart.people.model import (
     AttendanceMark,
     AttendanceRecord,
     Enrolment,
+    EnrolmentConfirmation,
     FollowUpNote,
     Person,
     PersonConfirmation,
@@ -65,6 +66,7 @@ class MemoryPeople:
         self._trainings: dict[int, Training] = {}
         self._sessions: dict[int, TrainingSession] = {}
         self._enrolments: dict[int, Enrolment] = {}
+        self._confirmations: dict[int, EnrolmentConfirmation] = {}
         self._assignments: dict[int, Assignment] = {}
         self._attendance: dict[tuple[int, int], AttendanceRecord] = {}
         self._notes: dict[int, FollowUpNote] = {}
@@ -144,14 +146,23 @@ class MemoryPeople:
         return session
 
     def add_enrolment(
-        self, training_id: int, person_id: int, org_id: str, start: dt.date, end: dt.date
+        self,
+        training_id: int,
+        person_id: int,
+        org_id: str,
+        start: dt.date,
+        end: dt.date,
+        confirmed: bool = True,
     ) -> Enrolment:
         """Store an enrolment as given (``enrol`` is the use cases' idempotent way)."""
         with self._lock:
             if training_id not in self._trainings or person_id not in self._persons:
                 raise KeyError((training_id, person_id))
-            e = Enrolment(next(self._ids["enrolment"]), training_id, person_id, org_id, start, end)
+            e = Enrolment(
+                next(self._ids["enrolment"]), training_id, person_id, org_id, start, end, confirmed
+            )
             self._enrolments[e.id] = e
+            self._confirmations[e.id] = EnrolmentConfirmation(confirmed)
         return e
 
     def add_assignment(
@@ -343,13 +354,37 @@ class MemoryPeople:
             ]
         return sorted(found, key=lambda ep: (ep[1].last_name, ep[1].first_name, ep[1].ft_id))
 
-    def enrol(self, training: Training, person: Person, start: dt.date, end: dt.date) -> Enrolment:
+    def enrol(
+        self,
+        training: Training,
+        person: Person,
+        start: dt.date,
+        end: dt.date,
+        *,
+        confirmed: bool = True,
+    ) -> Enrolment:
         """Enrol a person in a training (idempotent: an existing enrolment is returned)."""
         with self._lock:
             for e in self._enrolments.values():
                 if e.training_id == training.id and e.person_id == person.id:
                     return e
-            return self.add_enrolment(training.id, person.id, training.org_id, start, end)
+            return self.add_enrolment(
+                training.id, person.id, training.org_id, start, end, confirmed
+            )
+
+    def confirmation_of(self, enrolment_id: int) -> EnrolmentConfirmation | None:
+        """The pending confirmation of an enrolment."""
+        with self._lock:
+            return self._confirmations.get(enrolment_id)
+
+    def set_confirmation(self, enrolment_id: int, state: EnrolmentConfirmation) -> None:
+        """Record a confirmation's new state (the enrolment follows its ``confirmed``)."""
+        with self._lock:
+            if enrolment_id in self._enrolments:
+                self._confirmations[enrolment_id] = state
+                self._enrolments[enrolment_id] = replace(
+                    self._enrolments[enrolment_id], confirmed=state.confirmed
+                )
 
     # -- AttendanceRegister ---------------------------------------------------------------
 

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Engine, and_, delete, func, insert, or_, select, update
 
 from rempart.db.raw import RawSql, day, day_or_none, instant
-from rempart.db.rows import agent_from_row
+from rempart.db.rows import agent_from_row, utc
 from rempart.db.schema.core import (
     AgentRow,
     AppSwitchRow,
@@ -31,6 +31,7 @@ from rempart.people.model import (
     AttendanceMark,
     ConfirmationPurpose,
     Enrolment,
+    EnrolmentConfirmation,
     FollowUpNote,
     Person,
     PersonConfirmation,
@@ -74,7 +75,13 @@ def _training(row: TrainingRow) -> Training:
 
 def _enrolment(row: EnrolmentRow) -> Enrolment:
     return Enrolment(
-        row.id, row.training_id, row.person_id, row.org_id, row.start_date, row.end_date
+        row.id,
+        row.training_id,
+        row.person_id,
+        row.org_id,
+        row.start_date,
+        row.end_date,
+        bool(row.confirmed or row.imported),
     )
 
 
@@ -85,10 +92,11 @@ _PERSON_BY_FT_ID = (
     " last_activity_date, rqth_since, is_canary FROM persons WHERE ft_id = ?"
 )
 _RELATIONS = (
-    "SELECT 'e', id, training_id, person_id, org_id, start_date, end_date FROM enrolments"
+    "SELECT 'e', id, training_id, person_id, org_id, start_date, end_date,"
+    " CASE WHEN confirmed OR imported THEN 1 ELSE 0 END FROM enrolments"
     " WHERE person_id = ? AND org_id = ?"
     " UNION ALL "
-    "SELECT 'a', id, agent_id, person_id, org_id, start_date, end_date FROM assignments"
+    "SELECT 'a', id, agent_id, person_id, org_id, start_date, end_date, 1 FROM assignments"
     " WHERE person_id = ? AND agent_id = ?"
 )
 _ENROLMENTS_OF_PERSON = (
@@ -178,9 +186,11 @@ class SqlPortalStore:
         statement (every record read runs it)."""
         rows = self.raw.all(_RELATIONS, (person_id, agent.org_id, person_id, agent.id))
         enrolments, assignments = [], []
-        for kind, id_, ref, pid, org_id, start, end in rows:
+        for kind, id_, ref, pid, org_id, start, end, confirmed in rows:
             if kind == "e":
-                enrolments.append(Enrolment(id_, ref, pid, org_id, day(start), day(end)))
+                enrolments.append(
+                    Enrolment(id_, ref, pid, org_id, day(start), day(end), bool(confirmed))
+                )
             else:
                 assignments.append(Assignment(id_, ref, pid, org_id, day(start), day_or_none(end)))
         return Relations(enrolments=tuple(enrolments), assignments=tuple(assignments))
@@ -290,7 +300,15 @@ class SqlPortalStore:
             out.append((enrolment, Training(t_id, org_id, title, day(t_start), day(t_end))))
         return out
 
-    def enrol(self, training: Training, person: Person, start: dt.date, end: dt.date) -> Enrolment:
+    def enrol(
+        self,
+        training: Training,
+        person: Person,
+        start: dt.date,
+        end: dt.date,
+        *,
+        confirmed: bool = True,
+    ) -> Enrolment:
         """Enrol a person in a training (idempotent: an existing enrolment is returned)."""
         with self.db.begin() as conn:
             existing = conn.execute(
@@ -307,10 +325,49 @@ class SqlPortalStore:
                     org_id=training.org_id,
                     start_date=start,
                     end_date=end,
+                    confirmed=confirmed,
                 )
             )
             new_id = res.inserted_primary_key[0] if res.inserted_primary_key else 0
-        return Enrolment(int(new_id), training.id, person.id, training.org_id, start, end)
+        return Enrolment(
+            int(new_id), training.id, person.id, training.org_id, start, end, confirmed
+        )
+
+    def confirmation_of(self, enrolment_id: int) -> EnrolmentConfirmation | None:
+        """The pending confirmation of an enrolment."""
+        e = EnrolmentRow
+        with self.db.connect() as conn:
+            row = conn.execute(
+                select(
+                    e.confirmed,
+                    e.imported,
+                    e.confirm_code_hash,
+                    e.confirm_expires_at,
+                    e.confirm_attempts,
+                ).where(e.id == enrolment_id)
+            ).first()
+        if row is None:
+            return None
+        return EnrolmentConfirmation(
+            bool(row.confirmed or row.imported),
+            row.confirm_code_hash or "",
+            utc(row.confirm_expires_at),
+            int(row.confirm_attempts or 0),
+        )
+
+    def set_confirmation(self, enrolment_id: int, state: EnrolmentConfirmation) -> None:
+        """Record a confirmation's new state."""
+        with self.db.begin() as conn:
+            conn.execute(
+                update(EnrolmentRow)
+                .where(EnrolmentRow.id == enrolment_id)
+                .values(
+                    confirmed=state.confirmed,
+                    confirm_code_hash=state.code_hash,
+                    confirm_expires_at=state.expires_at,
+                    confirm_attempts=state.attempts,
+                )
+            )
 
     def attendance_of(self, session_id: int) -> dict[int, AttendanceMark]:
         """Marks recorded for a session, by person id."""

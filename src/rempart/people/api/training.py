@@ -63,6 +63,22 @@ class TrainingDetailOut(TrainingOut):
 
 class EnrolmentOut(EnrolledOut):
     training_id: int
+    confirmed: bool = Field(
+        True,
+        description="false for an enrolment made from the exact lookup: no contact data until "
+        "the person gives back the code sent to them, or the agency's prescription is imported",
+    )
+
+
+class ConfirmIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    code: str = Field(min_length=1, max_length=16)
+
+
+class ConfirmedOut(BaseModel):
+    training_id: int
+    ft_id: str
+    confirmed: bool
 
 
 class TrainingRef(BaseModel):
@@ -113,6 +129,22 @@ def training(ctx: Ctx, deps: Portal, training_id: Id) -> Any:
 def enrol(ctx: Ctx, deps: Portal, training_id: Id, body: EnrolIn) -> Any:
     """Enrol a person who gave the caller their ft_id and birth date."""
     return trainings.enrol_person(deps, ctx, training_id, body.ft_id, body.birth_date)
+
+
+@router.post(
+    "/trainings/{training_id}/enrolments/{ft_id}/confirmation",
+    response_model=ConfirmedOut,
+    responses=problems(400, 401, 403, 404, 429, 503),
+)
+def confirm(
+    ctx: Ctx,
+    deps: Portal,
+    training_id: Id,
+    ft_id: Annotated[str, Path(min_length=1, max_length=16)],
+    body: ConfirmIn,
+) -> Any:
+    """The person gave back the code sent to the address on file: the enrolment is confirmed."""
+    return trainings.confirm_enrolment(deps, ctx, training_id, ft_id, body.code)
 
 
 @router.get(

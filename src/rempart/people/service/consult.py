@@ -170,8 +170,9 @@ def lookup_person(
 ) -> list[dict[str, str]]:
     """The only lookup outside scope: exact ft_id *and* birth date, minimal fields."""
     ft_id = parse_ft_id(ft_id)
-    if not scope.reaches_people(ctx.agent):
-        raise Forbidden("this role does not consult people's records")
+    if not scope.enrols_people(ctx.agent):
+        # A leaked (ft_id, birth date) pair answers names to nobody who does not enrol people.
+        raise Forbidden("only roles that enrol people use the exact lookup")
     ensure_may_access_data(deps, ctx)
     person = deps.store.person_by_ft_id(ft_id)
     found = person is not None and person.birth_date == birth_date and not person.is_canary

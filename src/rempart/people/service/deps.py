@@ -17,6 +17,7 @@ from rempart.people.ports import (
     AccessStandings,
     AttendanceRegister,
     FollowUpNotes,
+    PersonNotifier,
     PersonRecords,
     PortalStore,
     Trainings,
@@ -32,6 +33,9 @@ class PortalDeps:
     rules: ScopeRules
     standings: AccessStandings  # the data gate's facts, read on every data request
     guard: ExposureGuard | None = None  # None: scope policy only (the bench's "off")
+    # Enrolment confirmations by the person: None where no message can reach people (the
+    # relation is then confirmed only by the agency's import).
+    notices: PersonNotifier | None = None
 
 
 class RecordStore(PersonRecords, FollowUpNotes, Protocol):
@@ -71,3 +75,5 @@ class TrainingDeps(GateDeps, Protocol):
     def journal(self) -> JournalWriter: ...
     @property
     def rules(self) -> ScopeRules: ...
+    @property
+    def notices(self) -> PersonNotifier | None: ...

@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import hmac
+import secrets
+from dataclasses import replace
 from typing import Any
 
 from rempart.journal.entries import entry_for
@@ -15,7 +19,7 @@ from rempart.kernel.exposure import Exposure, GuardRequest
 from rempart.kernel.identifiers import parse_ft_id
 from rempart.kernel.tags import Decision, Tag
 from rempart.people import scope
-from rempart.people.model import AttendanceMark, Training
+from rempart.people.model import AttendanceMark, EnrolmentConfirmation, Person, Training
 from rempart.people.service.deps import TrainingDeps
 from rempart.people.service.gate import ensure_may_access_data, guard_check
 
@@ -223,11 +227,15 @@ def enrol_person(
                 persons=[ft_id],
                 categories=[DataCategory.IDENTITY, DataCategory.TRAINING],
                 purpose="enrolment",
-                details={"training_id": training.id},
+                details={"training_id": training.id, "confirmed": False},
             )
         ]
     )
-    enrolment = deps.store.enrol(training, person, start, training.end_date)
+    # Found from a (ft_id, birth date) pair, which leaks put in circulation: the relation opens
+    # no contact data until the person confirms it or the agency's prescription arrives.
+    enrolment = deps.store.enrol(training, person, start, training.end_date, confirmed=False)
+    if not enrolment.confirmed:
+        _send_confirmation_code(deps, ctx, training, person, enrolment.id)
     return {
         "training_id": training.id,
         "ft_id": person.ft_id,
@@ -235,7 +243,84 @@ def enrol_person(
         "first_name": person.first_name,
         "start_date": enrolment.start_date.isoformat(),
         "end_date": enrolment.end_date.isoformat(),
+        "confirmed": enrolment.confirmed,
     }
+
+
+CONFIRMATION_TTL = dt.timedelta(days=14)  # the person gives the code at their next visit
+CONFIRMATION_ATTEMPTS = 5
+
+
+def _code_digest(enrolment_id: int, code: str) -> str:
+    return hashlib.sha256(
+        f"enrolment-confirmation\x00{enrolment_id}\x00{code}".encode()
+    ).hexdigest()
+
+
+def _send_confirmation_code(
+    deps: TrainingDeps, ctx: RequestContext, training: Training, person: Person, enrolment_id: int
+) -> None:
+    """A one-time code to the person's address on file: only the person can give it back."""
+    if deps.notices is None:
+        return
+    code = f"{secrets.randbelow(10**8):08d}"
+    deps.store.set_confirmation(
+        enrolment_id,
+        EnrolmentConfirmation(False, _code_digest(enrolment_id, code), ctx.now + CONFIRMATION_TTL),
+    )
+    body = (
+        f"Bonjour,\n\nL'organisme de formation {ctx.org.name} vous a inscrit(e) à la formation "
+        f"« {training.title} ». Si vous êtes bien inscrit(e), donnez-lui ce code : {code}.\n"
+        "Sans ce code, il n'aura pas accès à vos coordonnées. Si vous ne connaissez pas cet "
+        "organisme, ne donnez pas ce code.\n"
+    )
+    deps.notices.send_code(person.ft_id, "Confirmez votre inscription", body, code)
+
+
+def confirm_enrolment(
+    deps: TrainingDeps, ctx: RequestContext, training_id: int, ft_id: str, code: str
+) -> dict[str, Any]:
+    """The person gave the training body the code sent to them: the relation is confirmed."""
+    _ensure_training_manager(deps, ctx)
+    training = _own_training(deps, ctx, training_id)
+    ft_id = parse_ft_id(ft_id)
+    found = [(e, p) for e, p in deps.store.enrolments_of_training(training.id) if p.ft_id == ft_id]
+    if not found:
+        raise NotFound()
+    enrolment, _person = found[0]
+    state = deps.store.confirmation_of(enrolment.id)
+    if state is None:
+        raise NotFound()
+    if state.confirmed:
+        return {"training_id": training.id, "ft_id": ft_id, "confirmed": True}
+    usable = (
+        state.code_hash
+        and state.expires_at is not None
+        and ctx.now <= state.expires_at
+        and state.attempts < CONFIRMATION_ATTEMPTS
+    )
+    good = usable and hmac.compare_digest(
+        _code_digest(enrolment.id, code.strip()).encode(), state.code_hash.encode()
+    )
+    deps.store.set_confirmation(
+        enrolment.id,
+        EnrolmentConfirmation(True) if good else replace(state, attempts=state.attempts + 1),
+    )
+    deps.journal.append(
+        [
+            entry_for(
+                ctx,
+                Tag.PORTAL_ENROLMENT_CONFIRMED,
+                Decision.ALLOW if good else Decision.DENY,
+                persons=[ft_id],
+                purpose="enrolment",
+                details={"training_id": training.id, "attempts": state.attempts + 1},
+            )
+        ]
+    )
+    if not good:
+        raise InvalidRequest("wrong, expired or exhausted confirmation code")
+    return {"training_id": training.id, "ft_id": ft_id, "confirmed": True}
 
 
 def add_follow_up_note(

@@ -164,6 +164,7 @@ RULES = {
     "guard:scope:sweep": "Lecture de presque tout le périmètre",
     "guard:session:concurrent": "Deux utilisateurs sur un même compte",
     "guard:peers:outlier": "Bien au-delà des pairs",
+    "guard:budget:lookup_day": "Trop de recherches exactes",
     "account_requested": "Compte demandé",
     "roles_change_requested": "Changement de rôles demandé",
     "account_created": "Compte créé",

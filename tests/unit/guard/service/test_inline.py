@@ -526,3 +526,19 @@ def test_far_above_the_peers_week_is_alerted_once_a_day(rig: Rig) -> None:
     assert flagged, actions
     assert len([a for a in rig.alerts.items if a.rule == Rule.PEER_OUTLIER]) == 1
     assert flagged[0] == 20  # 2 x 10 allowed, the next one asked
+
+
+def test_exact_lookups_are_budgeted_per_day() -> None:
+    """A list of leaked pairs tried one after another: the 31st lookup of the day is refused,
+    with what was asked, the limit and what to do."""
+    guard, ctx = _day_one("tm.desk")
+    limit = GuardPolicy().budgets.lookups_day
+    actions = []
+    for i in range(limit + 2):
+        ft_id = ft_id_from_number(60_000 + 37 * i)
+        at = replace(ctx, now=MONDAY_10 + dt.timedelta(minutes=3 * i))
+        actions.append(guard.check(at, GuardRequest(Exposure.LOOKUP, (ft_id,), (ft_id,))).action)
+    assert actions[:limit] == [Action.ALLOW] * limit
+    assert actions[limit] is Action.THROTTLE
+    alert = next(a for a in guard.alerts.alerts_since(None, 100) if a.rule == Rule.BUDGET_LOOKUP)
+    assert f"limit of {limit}" in alert.explanation
