@@ -10,6 +10,7 @@ import uvicorn
 from pydantic import ValidationError
 from rich.console import Console
 
+from rempart.cli.readiness import production_problems
 from rempart.cli.settings import load_settings
 from rempart.kernel.errors import PolicyError
 from rempart.web.app import create_app
@@ -38,6 +39,11 @@ def serve(
     """Serve the portal."""
     try:
         settings = load_settings(db, journal, trusted_proxy, insecure_http, config)
+        missing = production_problems(settings)
+        if missing:
+            for problem in missing:
+                console.print(f"[red]refusing to start in production, missing:[/] {problem}")
+            raise typer.Exit(2)
         app = create_app(settings)
     except (PolicyError, ValidationError) as exc:
         # A wrong policy file or setting stops the start, saying which line or field.
