@@ -109,8 +109,8 @@ def production(
     agency = tmp_path / "agency"
     agency.mkdir()
     (agency / "organisations.csv").write_text(
-        f"id,kind,name,siret,region\nAG-NAT,agency,Direction générale,{make_siret('1300000000001')},"
-        "National\n",
+        "id,kind,name,siret,region\n"
+        f"AG-NAT,agency,Direction générale,{make_siret('1300000000001')},National\n",
         encoding="utf-8",
     )
     runner = CliRunner()
