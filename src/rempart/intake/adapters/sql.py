@@ -73,6 +73,7 @@ class SqlIntakeStore:
         self.sqlite = engine.dialect.name == "sqlite"
         self._conn: Connection | None = None
         self._cur: Any = None
+        self._canaries = True  # until start() finds the register holds none
 
     # --- the connection --------------------------------------------------------------------
 
@@ -101,6 +102,10 @@ class SqlIntakeStore:
             self._conn.exec_driver_sql(f"PRAGMA cache_size=-{SQLITE_CACHE_KIB}")
             self._conn.exec_driver_sql("PRAGMA temp_store=FILE")
         self._cur = self._conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+        self._cur.execute(
+            self._sql("SELECT 1 FROM persons WHERE is_canary = ? LIMIT 1"), [self._bool(True)]
+        )
+        self._canaries = self._cur.fetchone() is not None
         big = "INTEGER" if self.sqlite else "BIGINT"
         for table in _SEEN.values():
             self._cur.execute(
@@ -285,6 +290,8 @@ class SqlIntakeStore:
 
     def _move_canaries_aside(self, ft_ids: Sequence[str]) -> None:
         """A canary holding an ft_id the agency now gives a real person takes a fresh one."""
+        if not self._canaries:
+            return
         clash = self._where_in(
             "SELECT id FROM persons WHERE ft_id IN ({in}) AND is_canary = ?",
             list(ft_ids),
