@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pyotp
 import pytest
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, insert, select, update
 from typer.testing import CliRunner
 
 from rempart.bootstrap import Container, build_container
@@ -335,3 +335,20 @@ def test_the_privileged_rows_take_effect_when_a_national_administrator_approves(
     rgc = box.portal.store.agent_by_login("rgc.ml")
     assert rgc is not None
     assert Role.ACCOUNT_MANAGER in rgc.roles
+
+
+def test_an_enrolment_the_agency_lists_becomes_confirmed(
+    box: Container, tmp_path: Path, clock: ManualClock
+) -> None:
+    """An enrolment made from an exact lookup waits for the person's code or the agency's
+    prescription: the import is that prescription."""
+    files = agency_files(tmp_path / "agency", today=clock.now().date())
+    load(box, files)
+    with box.engine.begin() as conn:
+        conn.execute(update(EnrolmentRow).values(confirmed=False))
+    summary, _ = load(box, files)
+    assert summary.files["enrolments.csv"].updated == files.good["enrolments.csv"]
+    with box.engine.connect() as conn:
+        assert set(conn.execute(select(EnrolmentRow.confirmed)).scalars()) == {True}
+    again, _ = load(box, files)
+    assert again.files["enrolments.csv"].updated == 0

@@ -194,6 +194,8 @@ class MemoryIntakeStore:
         for a, p, org, r in rows:
             values = {"org_id": org, "start_date": r.start_date, "end_date": r.end_date}
             values["imported"] = True
+            if file is ImportFile.ENROLMENTS:
+                values["confirmed"] = True  # the agency's prescription
             outcomes.append(self._put(table, (a, p), values))
             self._listed[file].add((a, p))
         return self._tally(outcomes)

@@ -381,17 +381,18 @@ class SqlIntakeStore:
         before = self._pairs_existing(
             "SELECT training_id, person_id FROM enrolments WHERE person_id IN ({in})", rows
         )
-        cols = ("org_id", "start_date", "end_date", "imported")
+        # The agency's file is its prescription: an enrolment it lists is confirmed.
+        cols = ("org_id", "start_date", "end_date", "imported", "confirmed")
         d = self._date
         changed = self._many(
             "INSERT INTO enrolments"
-            " (training_id, person_id, org_id, start_date, end_date, imported)"
-            " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (training_id, person_id) DO UPDATE SET "
+            " (training_id, person_id, org_id, start_date, end_date, imported, confirmed)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (training_id, person_id) DO UPDATE SET "
             + ", ".join(f"{c} = excluded.{c}" for c in cols)
             + " WHERE "
             + self._changed("enrolments", cols),
             [
-                (t, p, org, d(r.start_date), d(r.end_date), self._bool(True))
+                (t, p, org, d(r.start_date), d(r.end_date), self._bool(True), self._bool(True))
                 for t, p, org, r in rows
             ],
         )
