@@ -16,7 +16,8 @@ from rempart.kernel import errors as e
 from rempart.kernel.actors import OrgKind, Role
 from rempart.people.scope import declarable_purposes, reaches_people
 from rempart.people.service import consult, trainings
-from rempart.web.deps import portal
+from rempart.people.service import portfolio as follow_ups
+from rempart.web.deps import container, portal
 from rempart.web.ui.routing import HtmlRoute
 from rempart.web.ui.templating import render
 from rempart.web.ui.visitor import Agent, form_field
@@ -162,3 +163,89 @@ async def write_note(
     text = await form_field(request, "texte") or ""
     trainings.add_follow_up_note(portal(request), visitor.ctx, ft_id, text)
     return RedirectResponse(f"/personnes/{ft_id}#notes", status_code=303)
+
+
+# --- Advisers' portfolios (Missions Locales, Cap emploi, agency) ------------------------------
+
+
+@router.post("/personnes/{ft_id}/cloture")
+def close_follow_up(
+    request: Request, visitor: Agent, ft_id: Annotated[str, Path(max_length=16)]
+) -> Response:
+    """The adviser closes one of their own follow-ups."""
+    follow_ups.close(container(request).portfolio, visitor.ctx, ft_id)
+    return RedirectResponse("/portefeuille?ok=suivi_clos", status_code=303)
+
+
+@router.post("/portefeuille/prise-en-charge")
+def ask_take_on(
+    request: Request,
+    visitor: Agent,
+    ft_id: Annotated[str, Form(max_length=16)],
+    birth_date: Annotated[dt.date, Form()],
+) -> Response:
+    """Ask the person's consent: a code goes to them; the adviser enters it on the next page."""
+    asked = follow_ups.request_take_on(
+        container(request).portfolio, visitor.ctx, ft_id.strip().upper(), birth_date
+    )
+    return RedirectResponse(
+        f"/portefeuille/prise-en-charge/{asked['confirmation_id']}", status_code=303
+    )
+
+
+@router.get("/portefeuille/prise-en-charge/{confirmation_id}")
+def take_on_page(
+    request: Request, visitor: Agent, confirmation_id: Annotated[str, Path(max_length=64)]
+) -> Response:
+    """Where the adviser types the code the person received."""
+    return render(
+        request,
+        "portal/take_on.html",
+        {"title": "Accord de la personne", "confirmation_id": confirmation_id},
+    )
+
+
+@router.post("/portefeuille/prise-en-charge/{confirmation_id}")
+def confirm_take_on(
+    request: Request,
+    visitor: Agent,
+    confirmation_id: Annotated[str, Path(max_length=64)],
+    code: Annotated[str, Form(max_length=16)],
+) -> Response:
+    """The code the person gave: the follow-up starts now, or the code is refused."""
+    try:
+        done = follow_ups.confirm_take_on(
+            container(request).portfolio, visitor.ctx, confirmation_id, code
+        )
+    except e.InvalidRequest:
+        back = f"/portefeuille/prise-en-charge/{confirmation_id}?ok=code_refuse"
+        return RedirectResponse(back, status_code=303)
+    return RedirectResponse(f"/personnes/{done['ft_id']}?ok=pris_en_charge", status_code=303)
+
+
+@router.get("/structure/suivis")
+def hand_over_page(request: Request, visitor: Agent) -> Response:
+    """The structure's manager hands follow-ups from one adviser to a colleague."""
+    if not visitor.ctx.agent.has(Role.ACCOUNT_MANAGER):
+        raise e.Forbidden("only a follow-up structure's manager hands follow-ups over")
+    return render(request, "portal/hand_over.html", {"title": "Transférer des suivis"})
+
+
+@router.post("/structure/suivis")
+def hand_over(
+    request: Request,
+    visitor: Agent,
+    from_login: Annotated[str, Form(max_length=64)],
+    to_login: Annotated[str, Form(max_length=64)],
+    ft_ids: Annotated[str, Form(max_length=20_000)] = "",
+) -> Response:
+    """Hand the listed follow-ups (or, none listed, all of them) over."""
+    wanted = [f.strip().upper() for f in ft_ids.replace(",", " ").split() if f.strip()]
+    follow_ups.hand_over(
+        container(request).portfolio,
+        visitor.ctx,
+        from_login.strip(),
+        to_login.strip(),
+        wanted or None,
+    )
+    return RedirectResponse("/structure/suivis?ok=transferes", status_code=303)

@@ -256,6 +256,17 @@ NOTICES: dict[str, tuple[str, str]] = {
         "Aucune personne ne correspond à cet identifiant et cette date de naissance.",
     ),
     "presences": ("success", "Les présences sont enregistrées."),
+    "suivi_clos": (
+        "success",
+        "Le suivi est clos : la personne n'est plus dans votre portefeuille.",
+    ),
+    "pris_en_charge": ("success", "La personne a donné son accord : son suivi commence."),
+    "code_refuse": (
+        "error",
+        "Code refusé : il est faux, déjà utilisé ou expiré. Demandez à la personne le code "
+        "reçu, ou faites une nouvelle demande.",
+    ),
+    "transferes": ("success", "Les suivis sont transférés ; l'accès suit immédiatement."),
     "verifie": ("success", "Second facteur confirmé : vous pouvez poursuivre."),
     "cle_ajoutee": ("success", "Votre clé d'accès est enregistrée."),
     "preuve_refusee": (

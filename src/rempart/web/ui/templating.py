@@ -128,6 +128,8 @@ def navigation(visitor: Any) -> list[tuple[str, str]]:
         items.append(("/portefeuille", "Mon portefeuille"))
     if agent.has(Role.ACCOUNT_MANAGER):
         items.append(("/comptes", "Comptes"))
+        if visitor.ctx.org.kind in (OrgKind.MISSION_LOCALE, OrgKind.CAP_EMPLOI, OrgKind.AGENCY):
+            items.append(("/structure/suivis", "Transférer des suivis"))
     if agent.roles & {Role.ACCOUNT_MANAGER, Role.SECURITY_OFFICER, Role.ADMIN}:
         items.append(("/demandes", "Demandes"))
     if agent.roles & {Role.ACCOUNT_MANAGER, Role.DPO, Role.SECURITY_OFFICER, Role.ADMIN}:
