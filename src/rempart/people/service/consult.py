@@ -157,11 +157,16 @@ def scope_size_of(deps: ConsultDeps, ctx: RequestContext) -> Callable[[], int]:
         if not scope.reaches_people(ctx.agent):
             return 0
         grace_from = months_before(ctx.today, deps.rules.enrolment_grace_months)
-        return len(deps.store.portfolio(ctx.agent, ctx.today, grace_from, 0, SCOPE_COUNT_MAX))
+        today = ctx.today
+        if scope.has_org_wide_access(ctx.agent):
+            # A training manager's rosters also list the trainees of trainings about to start.
+            today += ROSTER_HORIZON
+        return len(deps.store.portfolio(ctx.agent, today, grace_from, 0, SCOPE_COUNT_MAX))
 
     return count
 
 
+ROSTER_HORIZON = dt.timedelta(days=365)
 SCOPE_COUNT_MAX = 1_000_000
 
 
