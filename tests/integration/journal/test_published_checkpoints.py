@@ -168,3 +168,34 @@ def test_old_entries_without_any_checkpoint_are_a_finding(tmp_path: Path) -> Non
         conn.execute("DELETE FROM journal_checkpoints")
     code, out = verify(fresh)
     assert code == 0, out
+
+
+def test_a_journal_from_before_publication_upgrades_and_its_old_checkpoints_still_verify(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "journal.db"
+    url = f"sqlite:///{path}"
+    old = SqlJournalStore(url, clock=ManualClock(NOW), checkpoint_every=50)  # no origin
+    old.use_signer(SIGNER)
+    for i in range(120):
+        old.append([read(i)])
+    old.close()
+    with sqlite3.connect(path) as conn:  # the schema as it was before publication
+        for (name,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'"):
+            conn.execute(f"DROP TRIGGER {name}")
+        conn.execute("ALTER TABLE journal_checkpoints DROP COLUMN note_signature")
+        conn.execute("ALTER TABLE journal_checkpoints DROP COLUMN origin")
+        conn.execute("DROP TABLE journal_cosignatures")
+    assert verify(url)[0] == 0
+    store = SqlJournalStore(url, clock=ManualClock(NOW), checkpoint_every=50, origin=ORIGIN)
+    store.use_signer(SIGNER)
+    assert store.latest_published() is None  # nothing was published before
+    store.append([read(120)])
+    store.checkpoint()
+    store.close()
+    code, out = verify(url)
+    assert code == 0, out
+    target = tmp_path / "archived.txt"
+    export(url, target)
+    _, size, _ = transparency.checkpoint(transparency.verified_text(target.read_bytes(), VKEY))
+    assert size == 121

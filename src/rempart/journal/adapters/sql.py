@@ -420,8 +420,9 @@ class SqlJournalStore:
             return True
 
     def _settle_origin(self, configured: str) -> str:
-        """The log's origin line: recorded once in ``journal_meta`` (witnesses know a log by
-        it, so it never changes afterwards), from ``configured`` the first time."""
+        """The log's origin line: the one recorded in ``journal_meta`` with the first published
+        checkpoint (witnesses know a log by it, so it never changes afterwards), else
+        ``configured``. Only signing records it: opening a journal to read it changes nothing."""
         with self._conn() as conn:
             cur = conn.cursor()
             try:
@@ -430,32 +431,18 @@ class SqlJournalStore:
             except Exception:  # noqa: BLE001 - no journal schema here: nothing to settle
                 self._rollback(conn, cur)
                 return configured
-            if row is not None:
-                stored = str(row[0])
-                if configured and configured != stored:
-                    log.warning(
-                        "journal origin stays %r (recorded when the journal was created), "
-                        "not the configured %r",
-                        stored,
-                        configured,
-                    )
-                return stored
-            if not configured:
-                self._rollback(conn, cur)
-                return ""
-            try:
-                self._begin(cur)
-                cur.execute(
-                    self._sql.q(
-                        "INSERT INTO journal_meta (key, value) SELECT ?, ? WHERE NOT EXISTS "
-                        "(SELECT 1 FROM journal_meta WHERE key = ?)"
-                    ),
-                    ("origin", configured, "origin"),
-                )
-                self._commit(conn, cur)
-            except Exception:  # noqa: BLE001 - read-only: sign under the configured origin
-                self._rollback(conn, cur)
+            self._rollback(conn, cur)
+        if row is None:
             return configured
+        stored = str(row[0])
+        if configured and configured != stored:
+            log.warning(
+                "journal origin stays %r (recorded with its first published checkpoint), "
+                "not the configured %r",
+                stored,
+                configured,
+            )
+        return stored
 
     @property
     def origin(self) -> str:
@@ -896,6 +883,14 @@ class SqlJournalStore:
         )
         if self._notes:
             values += (cp.origin, cp.note_signature or None)
+            if cp.origin:  # the first published checkpoint names the log for good
+                cur.execute(
+                    self._sql.q(
+                        "INSERT INTO journal_meta (key, value) SELECT ?, ? WHERE NOT EXISTS "
+                        "(SELECT 1 FROM journal_meta WHERE key = ?)"
+                    ),
+                    ("origin", cp.origin, "origin"),
+                )
         cur.execute(
             self._sql.q(
                 f"INSERT INTO journal_checkpoints ({self._checkpoint_columns()}) "  # noqa: S608 - fixed names
