@@ -84,6 +84,7 @@ def test_the_checkpoint_and_key_verify_with_an_independent_signed_note_reader(
     key = client.get("/api/v1/journal/key")
     assert key.status_code == 200
     assert key.text.startswith(f"{ORIGIN}+")
+    assert key.text == key.text.strip()  # exactly NAME+HASH+KEY: tools parse it as it is
     origin, size, root = transparency.checkpoint(transparency.verified_text(r.content, key.text))
     assert (origin, size, root) == (ORIGIN, 300, cp.root)
     # The exact C2SP form: three lines, a blank line, one signature line by the origin.

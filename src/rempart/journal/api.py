@@ -57,7 +57,7 @@ def checkpoint(request: Request) -> PlainTextResponse:
 def key(request: Request) -> PlainTextResponse:
     """The checkpoint signer's verifier key, in the signed-note form ``NAME+HEXKEYHASH+KEY``."""
     log = publication.published_log(_deps(request))
-    return PlainTextResponse(publication.log_verifier_key(log) + "\n", media_type=TEXT)
+    return PlainTextResponse(publication.log_verifier_key(log), media_type=TEXT)
 
 
 class ConsistencyOut(BaseModel):

@@ -154,6 +154,16 @@ class _AwaitedPending(_Pending):
             self.future.set_result(None)
 
 
+class _Expired(Exception):
+    """The writer did not confirm an awaited commit in time."""
+
+
+def _expire(future: asyncio.Future[None]) -> None:
+    """The deadline of an awaited commit: fail it (the writer's late answer is then ignored)."""
+    if not future.done():
+        future.set_exception(_Expired())
+
+
 def _late() -> JournalUnavailable:
     log.warning("journal commit not confirmed in time: failing the request closed")
     return JournalUnavailable("the journal cannot record right now; data access is paused")
@@ -561,11 +571,16 @@ class SqlJournalStore:
             waiting = self._handover[loop] = []
             loop.call_soon(self._hand_over, loop)
         waiting.append(pending)
-        # Shielded: a client that hangs up must not cancel the wait while its entry is in flight.
+        # A timer, not ``wait_for(shield(...))``: the same fail-closed deadline for half the
+        # event loop's work per request (no extra task, no shield future). A request whose
+        # client hangs up is cancelled here; its entry, already handed over, is still written.
+        timer = loop.call_later(self._wait, _expire, pending.future)
         try:
-            await asyncio.wait_for(asyncio.shield(pending.future), self._wait)
-        except TimeoutError:
+            await pending.future
+        except _Expired:
             raise _late() from None
+        finally:
+            timer.cancel()
         if pending.error is not None:
             raise pending.error
         return pending.last
