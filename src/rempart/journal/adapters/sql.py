@@ -1326,9 +1326,10 @@ class SqlJournalStore:
         if self._sql.sqlite:
             stmts = [
                 # A body that is not JSON at all is a mismatch (and a broken chain), never a
-                # "malformed JSON" error: CASE evaluates the JSON functions only on valid JSON.
+                # "malformed JSON" error: the statement runs first as it is (one JSON parse per
+                # entry), and on such an error again with each body checked to be JSON first.
                 "SELECT min(e.seq) FROM journal_entries e WHERE e.seq > ? AND CASE WHEN "
-                "NOT json_valid(CAST(e.body AS TEXT)) THEN 1 ELSE "
+                "{guard} THEN 1 ELSE "
                 "json_extract(CAST(e.body AS TEXT), '$.at', '$.agent_login', '$.org_id', "
                 "'$.session_id', '$.persons') IS NOT "
                 # The expected array, built as text: no JSON parse of what the index holds.
@@ -1385,7 +1386,7 @@ class SqlJournalStore:
         # Each statement on its own connection: SQLite runs them side by side, GIL released.
         workers = 1 if self._memory else len(jobs)
         with concurrent.futures.ThreadPoolExecutor(workers) as pool:
-            found += [v for v in pool.map(lambda job: self._first(*job), jobs) if v is not None]
+            found += [v for v in pool.map(lambda job: self._guarded(*job), jobs) if v is not None]
         # ... and no derived row is there that the durable tables do not back (fewer rows
         # than durable ones were named by the probes above).
         for (table, key), durable in zip(DERIVED, self._durable_counts(after, upto), strict=True):
@@ -1397,6 +1398,19 @@ class SqlJournalStore:
             if derived > durable:
                 found.append(self._first_unbacked(table, key, after, upto) or after + 1)
         return min(found, default=None)
+
+    def _guarded(self, sql: str, params: tuple[int, ...]) -> int | None:
+        """``_first`` of a statement with a ``{guard}`` against bodies that are not JSON:
+        unguarded first, guarded only when SQLite meets such a body."""
+        if "{guard}" not in sql:
+            return self._first(sql, params)
+        try:
+            return self._first(sql.replace("{guard}", "0"), params)
+        except Exception as exc:  # sqlite3.OperationalError: malformed JSON
+            if "JSON" not in str(exc):
+                raise
+            guard = "NOT json_valid(CAST(e.body AS TEXT))"
+            return self._first(sql.replace("{guard}", guard), params)
 
     def _first(self, sql: str, params: tuple[int, ...]) -> int | None:
         with self._conn() as conn:
