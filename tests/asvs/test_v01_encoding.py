@@ -4,7 +4,6 @@ SQL, mail headers) is encoded for it at the last step, and nothing runs code bui
 from __future__ import annotations
 
 import ast
-import asyncio
 import json
 from pathlib import Path
 
@@ -16,6 +15,7 @@ from rempart.kernel.clock import ManualClock
 from rempart.web.ui.templating import env
 from tests.asvs.conftest import AgentClient
 from tests.factories import World
+from tests.support import aio
 from tests.support.signin import client_for, give_credentials, sign_in
 
 SRC = Path(__file__).resolve().parents[2] / "src"
@@ -159,7 +159,7 @@ def test_identifiers_are_decoded_once(agent: AgentClient, world: World) -> None:
                 for path in (ft_id, once, twice, f"{ft_id}%2Fnotes")
             ]
 
-    plain, encoded, double, smuggled = asyncio.run(ask())
+    plain, encoded, double, smuggled = aio.run(ask())
     assert plain.status_code == 200, plain.text
     assert encoded.status_code == 200
     assert encoded.json()["ft_id"] == ft_id

@@ -29,15 +29,20 @@ def _modules() -> list[tuple[str, ast.Module]]:
 
 def test_primitives_come_from_vetted_libraries() -> None:
     """The runtime hashes with SHA-256 or better, never MD5 or SHA-1, takes randomness from
-    ``secrets`` and never from ``random``, and signs with ``cryptography``'s Ed25519
+    ``secrets`` (``secrets.SystemRandom`` where a ``Random`` is typed) and never from ``random``'s
+    own generator, and signs with ``cryptography``'s Ed25519
     (ASVS V11.2.1, V11.4.1, V11.5.1)."""
     weak = {"md5", "sha1", "sha224"}
     for name, tree in _modules():
         for node in ast.walk(tree):
             if isinstance(node, ast.Import):
                 assert all(a.name != "random" for a in node.names), name
-            if isinstance(node, ast.ImportFrom):
-                assert node.module != "random", name
+            if isinstance(node, ast.ImportFrom) and node.module == "random":
+                # The type only, for a caller's secrets.SystemRandom (canaries): never the
+                # module's Mersenne Twister functions.
+                assert {a.name for a in node.names} <= {"Random"}, name
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
+                assert node.func.id != "Random", f"{name}:{node.lineno} seeds a Mersenne Twister"
             if isinstance(node, ast.Attribute) and node.attr in weak:
                 raise AssertionError(f"{name}:{node.lineno} uses {node.attr}")
             if isinstance(node, ast.Constant) and isinstance(node.value, str):

@@ -5,7 +5,6 @@ entry, V16.5.1 errors without internals)."""
 
 from __future__ import annotations
 
-import asyncio
 import sqlite3
 import time
 from collections.abc import Iterator
@@ -19,6 +18,7 @@ from rempart.journal.adapters.sql import _PG_LOCK, SqlJournalStore
 from rempart.kernel.clock import ManualClock
 from rempart.kernel.errors import JournalUnavailable
 from tests.factories import NOW
+from tests.support import aio
 from tests.support.journal import read
 
 WAIT = 0.4
@@ -81,14 +81,14 @@ def test_an_awaited_append_fails_closed_too(store: SqlJournalStore, journal_url:
             await store.append_async([read(1)])
         return await store.append_async([read(2)])
 
-    assert asyncio.run(stalled_then_back()) >= 1
+    assert aio.run(stalled_then_back()) >= 1
 
 
 def test_a_caller_whose_loop_is_gone_does_not_stop_the_writer(
     store: SqlJournalStore, journal_url: str
 ) -> None:
     with writer_stalled(journal_url), pytest.raises(JournalUnavailable):
-        asyncio.run(store.append_async([read(1)]))  # its loop is closed when it returns
+        aio.run(store.append_async([read(1)]))  # its loop is closed when it returns
     assert store.append([read(2)]) >= 1
 
 
