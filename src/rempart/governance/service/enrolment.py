@@ -138,11 +138,13 @@ def complete(
             )
         raise Unauthenticated("this code is not the one your authenticator app shows")
     probation_until = now + gov.rules.probation if gov.rules.probation else None
+    with gov.auth.work.slot(agent.login, client.address):  # argon2 bounded, as at sign-in
+        password_hash = gov.auth.hasher.hash(password)
     if not gov.tokens.complete_enrolment(
         found.id,
         agent.id,
         at=now,
-        password_hash=gov.auth.hasher.hash(password),
+        password_hash=password_hash,
         totp_secret=found.pending_totp_secret,
         totp_step=step,
         probation_until=probation_until,
