@@ -26,12 +26,14 @@ from rempart.journal.adapters.sql_schema import TABLES
 from rempart.journal.integrity import BLOCK, CheckpointKind, Cosignature
 from rempart.journal.model import JournalEntry, canonical_bytes
 from rempart.journal.service import audit as journal_audit
+from rempart.journal.service import publication
 from rempart.journal.wiring import open_journal
 from rempart.kernel.clock import ManualClock
 from rempart.kernel.errors import PolicyError
 from rempart.kernel.tags import Decision, Tag
 from rempart.settings import Settings
 from tests.factories import NOW
+from tests.support import transparency
 
 ROOT = Path(__file__).resolve().parents[3]
 SIGNER = Ed25519Signer.from_raw(bytes(range(32)))
@@ -622,3 +624,31 @@ def test_postgres_portal_role_may_only_insert_and_select(fresh_postgres_url: str
             f"DROP OWNED BY {role}",
             f"DROP ROLE {role}",
         )
+
+
+# -- publication (C2SP checkpoints, cosignatures, consistency proofs) --------------------------
+
+
+def test_published_checkpoints_cosignatures_and_proofs_on_either_database(
+    open_store: Callable[..., SqlJournalStore],
+) -> None:
+    store = open_store(checkpoint_every=100, origin="portal.example/journal")
+    for i in range(300):
+        store.append([read(i)])
+    first = store.checkpoint()
+    for i in range(300, 555):
+        store.append([read(i)])
+    second = store.checkpoint()
+    assert store.origin == "portal.example/journal"
+    assert store.latest_published() == second
+    vkey = publication.log_verifier_key(store)
+    text = transparency.verified_text(publication.checkpoint_note(store), vkey)
+    assert transparency.checkpoint(text) == ("portal.example/journal", 555, second.root)
+    proof = publication.consistency_proof(store, first.tree_size, second.tree_size)
+    assert transparency.consistent(300, 555, first.root, second.root, proof)
+    cosig = Cosignature(555, second.root, "w.example/1", bytes(4), 1_790_000_000, bytes(64))
+    store.add_cosignatures([cosig])
+    assert store.cosignatures(555, second.root) == [cosig]
+    assert store.cosignatures(300, first.root) == []
+    report = journal_audit.verify(store, TRUST)
+    assert report.ok, report.problems
