@@ -115,9 +115,17 @@ class Alarm:
     def __init__(self, alerts_file: Path, webhook_url: str = "") -> None:
         self.alerts_file = alerts_file
         self.webhook_url = webhook_url
+        self._last: tuple[str, str] | None = None  # the refusal raised last, while it lasts
 
     def alert(self, kind: str, detail: str, evidence: dict[str, str]) -> None:
-        """Raise the alert on every channel; a channel that fails does not stop the others."""
+        """Raise the alert on every channel; a channel that fails does not stop the others.
+        The same refusal of the same checkpoint, round after round, is logged each time but
+        raised once."""
+        log.error("witness refuses to cosign: %s", detail)
+        seen = (kind, evidence.get("served", ""))
+        if seen == self._last:
+            return
+        self._last = seen
         record = {
             "at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
             "rule": f"witness:journal:{kind}",
@@ -125,7 +133,6 @@ class Alarm:
             "explanation": detail,
             "evidence": evidence,
         }
-        log.error("witness refuses to cosign: %s", detail)
         line = json.dumps(record, sort_keys=True) + "\n"
         with self.alerts_file.open("a", encoding="utf-8") as f:
             f.write(line)

@@ -4,13 +4,15 @@ kept on a separate system)."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import pytest
 
 from rempart.journal.adapters.memory import MemoryJournal
 from rempart.journal.adapters.signing import verify_signature
-from rempart.journal.adapters.witness import Ed25519Cosigner
+from rempart.journal.adapters.witness import Alarm, Ed25519Cosigner
 from rempart.journal.notes import parse_verifier_key
 from rempart.journal.service import publication
 from rempart.journal.service.witness import (
@@ -174,3 +176,15 @@ def test_a_damaged_state_is_refused_and_an_unreachable_log_decides_nothing() -> 
     state.note = state.note.replace(b"\n5\n", b"\n4\n")  # type: ignore[union-attr]
     assert witness_round(w).verdict is Verdict.REFUSED
     assert alarms.raised[-1][0] == "state_damaged"
+
+
+def test_the_alarm_raises_a_lasting_refusal_once_and_a_new_one_again(tmp_path: Path) -> None:
+    alarm = Alarm(tmp_path / "w.state.alerts")
+    for _ in range(3):
+        alarm.alert("truncated", "the log shrank", {"served": "A"})
+    alarm.alert("fork", "another root", {"served": "B"})
+    lines = [json.loads(line) for line in (tmp_path / "w.state.alerts").open()]
+    assert [(a["rule"], a["evidence"]["served"]) for a in lines] == [
+        ("witness:journal:truncated", "A"),
+        ("witness:journal:fork", "B"),
+    ]
