@@ -65,7 +65,14 @@ class SqliteEvents:
     def run(self, rule: ConvertedRule) -> list[Hit]:
         """Where ``rule`` fires: one hit per matching event, or per correlation window."""
         if rule.plan is not None:
-            return self._correlation(rule)
+            try:
+                return self._correlation(rule)
+            finally:
+                # The backend's plan adds the columns it misses by itself: learn them, or the
+                # next rule's ALTER TABLE would add one twice.
+                self.columns = {
+                    str(row[1]) for row in self.db.execute(f"PRAGMA table_info({SQLITE_TABLE})")
+                }
         hits: list[Hit] = []
         for query in rule.queries:
             for name in _fields(query) - self.columns:
