@@ -8,10 +8,12 @@ from collections import Counter
 from rempart_bench.soak import (
     Answer,
     Phase,
+    Verdict,
     check_answers,
     check_budget,
     check_journaled,
     check_recovery,
+    markdown,
     per_phase,
 )
 
@@ -104,3 +106,26 @@ def test_per_phase_counts_answers_503_codes_and_lost_connections() -> None:
     assert row["sign_ins"] == 1
     assert row["503_codes"] == {"journal_unavailable": 1}
     assert row["other_5xx"] == 0
+
+
+def test_the_report_has_one_row_per_phase_and_says_when_a_check_failed() -> None:
+    plan = [Phase("baseline", None, None, 1, 0, note="none"), Phase("final", None, None, 1, 0)]
+    answers = [answer(1, 200, phase="baseline", served=("A",)), answer(2, 200, phase="final")]
+    verdict = Verdict(per_phase=per_phase(answers, plan))
+    verdict.totals = {"answers": 2, "no_answer": 0, "data_served": 2, "journal_entries": 2}
+    details = {
+        "phases": [
+            {"name": p.name, "fault_seconds": p.fault_seconds, "note": p.note} for p in plan
+        ],
+        "recovery_seconds": {},
+        "budget": {"people_before_first_fault": 1, "refused_after": 1, "new_people_after": 0},
+        "journal_verify": ["journal intact"],
+    }
+    text = markdown(verdict, details, "make soak", 10.0)
+    assert text.count("\n| baseline |") == 1
+    assert text.count("\n| final |") == 1
+    assert text.endswith("every check holds.")
+    verdict.failures.append("2 served answers without a journal entry")
+    assert "FAILED: 2 served answers without a journal entry" in markdown(
+        verdict, details, "make soak", 10.0
+    )
