@@ -38,6 +38,7 @@ from rempart.kernel.tags import Decision, Tag
 log = logging.getLogger("rempart.guard")
 
 HOUR, DAY, WEEK, MONTH = 3600, 86400, 7 * 86400, 30 * 86400
+SCOPE_TTL = 6 * HOUR
 
 
 # One record at a time: what velocity is measured on (lists and exports have their own limits).
@@ -211,14 +212,16 @@ class Guard:
         self.state.put(f"pace:{login}", f"{now}|{run}", HOUR, now)
 
     def _scope_size(self, login: str, req: GuardRequest, now: float) -> int:
-        """How many people the agent's scope holds (counted by the data path, kept an hour)."""
+        """How many people the agent's scope holds (counted by the data path, kept 6 hours)."""
         cached = self.state.get(f"scope:{login}", now)
         if cached is not None:
             return int(cached)
         if req.scope_size is None:
             return 0
         size = req.scope_size()
-        self.state.put(f"scope:{login}", str(size), HOUR, now)
+        # Kept a few hours: a scope changes slowly, and a request that cannot count it (none
+        # today) must not fall back to the floors in the afternoon.
+        self.state.put(f"scope:{login}", str(size), SCOPE_TTL, now)
         return size
 
     def _alternation(self, ctx: RequestContext, now: float) -> tuple[int, bool]:

@@ -20,6 +20,7 @@ from rempart.kernel.identifiers import parse_ft_id
 from rempart.kernel.tags import Decision, Tag
 from rempart.people import scope
 from rempart.people.model import AttendanceMark, EnrolmentConfirmation, Person, Training
+from rempart.people.service.consult import scope_size_of
 from rempart.people.service.deps import TrainingDeps
 from rempart.people.service.gate import ensure_may_access_data, guard_check
 
@@ -68,7 +69,13 @@ def training_detail(deps: TrainingDeps, ctx: RequestContext, training_id: int) -
     training = _own_training(deps, ctx, training_id)
     enrolled = _roster(deps, ctx, training)
     names = tuple(p.ft_id for _, p in enrolled)
-    guard_check(deps, ctx, GuardRequest(Exposure.LIST, asked=names, exposed=names))
+    guard_check(
+        deps,
+        ctx,
+        GuardRequest(
+            Exposure.LIST, asked=names, exposed=names, scope_size=scope_size_of(deps, ctx)
+        ),
+    )
     deps.journal.append(
         [
             entry_for(
@@ -113,7 +120,13 @@ def session_attendance(deps: TrainingDeps, ctx: RequestContext, session_id: int)
     training = _own_training(deps, ctx, session.training_id)
     enrolled = _roster(deps, ctx, training)
     names = tuple(p.ft_id for _, p in enrolled)
-    guard_check(deps, ctx, GuardRequest(Exposure.LIST, asked=names, exposed=names))
+    guard_check(
+        deps,
+        ctx,
+        GuardRequest(
+            Exposure.LIST, asked=names, exposed=names, scope_size=scope_size_of(deps, ctx)
+        ),
+    )
     marks = deps.store.attendance_of(session.id)
     deps.journal.append(
         [
