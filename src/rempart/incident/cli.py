@@ -49,6 +49,9 @@ JournalOpt = typer.Option(
 AccountOpt = typer.Option([], "--account", help="An account in doubt (repeat for several).")
 OrgOpt = typer.Option("", "--org", help="An organisation in doubt (every account of it).")
 SessionOpt = typer.Option("", "--session", help="One session in doubt.")
+NetworkOpt = typer.Option(
+    "", "--network", help="A network in doubt: an address, a CIDR block or the operator's name."
+)
 SinceOpt = typer.Option(None, "--since", help="RFC 3339 start (absent: unbounded).")
 UntilOpt = typer.Option(None, "--until", help="RFC 3339 end, inclusive (absent: unbounded).")
 
@@ -94,9 +97,9 @@ def _journal(journal: str | None, db: str) -> Iterator[SqlJournalStore]:
         store.close()
 
 
-def _selector(accounts: list[str], org: str, session: str) -> Selector:
+def _selector(accounts: list[str], org: str, session: str, network: str = "") -> Selector:
     try:
-        return Selector.of(accounts, org, session)
+        return Selector.of(accounts, org, session, network)
     except RempartError as exc:
         raise typer.BadParameter(exc.detail) from None
 
@@ -152,11 +155,12 @@ def exposure(
     account: list[str] = AccountOpt,
     org: str = OrgOpt,
     session: str = SessionOpt,
+    network: str = NetworkOpt,
     since: str | None = SinceOpt,
     until: str | None = UntilOpt,
 ) -> None:
     """Exactly who was exposed: the people whose data was served to the selection."""
-    selector = _selector(account, org, session)
+    selector = _selector(account, org, session, network)
     window = _window(since, until)
     with _journal(journal, db) as store:
         found = compute_exposure(store, selector, window)
@@ -179,6 +183,7 @@ def report(
     journal: str | None = JournalOpt,
     account: list[str] = AccountOpt,
     org: str = OrgOpt,
+    network: str = NetworkOpt,
     since: str | None = SinceOpt,
     until: str | None = UntilOpt,
     config: Path | None = typer.Option(None, "--config", help="KEY=value settings file."),
@@ -188,7 +193,7 @@ def report(
     Opens the incident (or takes up the one open for the same selection and awareness);
     run again, it drafts a complementary notification when the figures have changed.
     """
-    selector = _selector(account, org, "")
+    selector = _selector(account, org, "", network)
     window = _window(since, until)
     aware = _time(aware_at, "--aware-at")
     assert aware is not None  # a required option

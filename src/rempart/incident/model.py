@@ -12,6 +12,7 @@ the categories shown there (identity, and training on a training roster).
 from __future__ import annotations
 
 import datetime as dt
+import ipaddress
 import json
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -46,6 +47,7 @@ class SelectorKind(StrEnum):
     ACCOUNTS = "accounts"
     ORG = "org"
     SESSION = "session"
+    NETWORK = "network"
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,20 +58,43 @@ class Selector:
     values: tuple[str, ...]
 
     @classmethod
-    def of(cls, accounts: Iterable[str] = (), org_id: str = "", session_id: str = "") -> Selector:
-        """The one selector given; InvalidRequest when none or several are."""
+    def of(
+        cls,
+        accounts: Iterable[str] = (),
+        org_id: str = "",
+        session_id: str = "",
+        network: str = "",
+    ) -> Selector:
+        """The one selector given; InvalidRequest when none or several are. ``network`` is an
+        address or a CIDR block (IPv4 or IPv6), or the network's name as the journal records
+        it (the operator, e.g. ``AS3215/FR``)."""
         logins = tuple(dict.fromkeys(a.strip() for a in accounts if a.strip()))
-        given = [k for k, v in ((1, logins), (2, org_id), (3, session_id)) if v]
+        given = [k for k, v in ((1, logins), (2, org_id), (3, session_id), (4, network)) if v]
         if len(given) != 1:
-            raise InvalidRequest("name accounts, an organisation or a session (exactly one)")
-        for value in (*logins, org_id, session_id):
+            raise InvalidRequest(
+                "name accounts, an organisation, a session or a network (exactly one)"
+            )
+        for value in (*logins, org_id, session_id, network):
             if len(value) > 128 or any(ord(ch) < 32 for ch in value):
-                raise InvalidRequest("not an account, organisation or session identifier")
+                raise InvalidRequest("not an account, organisation, session or network")
         if logins:
             return cls(SelectorKind.ACCOUNTS, logins)
         if org_id:
             return cls(SelectorKind.ORG, (org_id.strip(),))
+        if network:
+            block = _block(network.strip())
+            return cls(SelectorKind.NETWORK, (str(block) if block else network.strip(),))
         return cls(SelectorKind.SESSION, (session_id.strip(),))
+
+    def matches_client(self, address: object, network: object) -> bool:
+        """For a network selector: whether an entry's client falls in it."""
+        block = _block(self.values[0])
+        if block is None:
+            return network == self.values[0]
+        try:
+            return ipaddress.ip_address(str(address)) in block
+        except ValueError:
+            return False
 
     def as_json(self) -> dict[str, object]:
         """The selector as a record stores it."""
@@ -89,7 +114,17 @@ class Selector:
             return "compte(s) " + ", ".join(self.values)
         if self.kind is SelectorKind.ORG:
             return f"organisation {self.values[0]}"
+        if self.kind is SelectorKind.NETWORK:
+            return f"réseau {self.values[0]}"
         return f"session {self.values[0]}"
+
+
+def _block(text: str) -> ipaddress.IPv4Network | ipaddress.IPv6Network | None:
+    """An address or a CIDR block, or None when ``text`` is a network's name."""
+    try:
+        return ipaddress.ip_network(text, strict=False)
+    except ValueError:
+        return None
 
 
 @dataclass(frozen=True, slots=True)
@@ -181,6 +216,9 @@ def served(  # noqa: PLR0911 - one early return per reason an entry serves nothi
     kind = selector.kind
     if kind is SelectorKind.ACCOUNTS:
         if d.get("agent_login") not in selector.values:
+            return None
+    elif kind is SelectorKind.NETWORK:
+        if not selector.matches_client(d.get("client_address"), d.get("network")):
             return None
     elif d.get("org_id" if kind is SelectorKind.ORG else "session_id") != selector.values[0]:
         return None

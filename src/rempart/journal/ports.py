@@ -74,6 +74,7 @@ class ScopedEntries(Protocol):
         agent_logins: Sequence[str] = (),
         session_id: str = "",
         org_id: str = "",
+        whole_window: bool = False,
     ) -> Iterator[tuple[int, bytes]]:
         """``(seq, canonical form)`` of the entries in ``[since, until]`` (None: unbounded)
         filed under one of ``agent_logins``, or ``session_id``, or ``org_id`` (the first

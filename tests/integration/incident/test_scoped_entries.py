@@ -78,3 +78,12 @@ def test_the_window_bounds_are_inclusive(store: Store) -> None:
     ]
     assert _seqs(store, org_id="ORG-0", until=NOW) == [1]
     assert _seqs(store, session_id="sess-0", since=NOW + dt.timedelta(hours=2)) == []
+
+
+def test_the_whole_window_is_asked_for_by_name_only(store: Store) -> None:
+    """A network in doubt has no index: ``whole_window`` streams every entry of the window,
+    on both sides of the watermark, and only when asked (no selector still means nothing)."""
+    _fill(store)
+    assert _seqs(store, whole_window=True) == list(range(1, 61))
+    since, until = NOW + dt.timedelta(minutes=38), NOW + dt.timedelta(minutes=42)
+    assert _seqs(store, whole_window=True, since=since, until=until) == [39, 40, 41, 42, 43]

@@ -145,3 +145,51 @@ def test_deadline_is_72_hours_after_awareness() -> None:
     assert deadline_of(NOW) == NOW + dt.timedelta(hours=72)
     assert format_left(dt.timedelta(hours=41, minutes=12)) == "41 h 12 min"
     assert format_left(dt.timedelta(minutes=-65)) == "dépassé de 1 h 05 min"
+
+
+def test_a_network_in_doubt_exposes_what_was_served_to_its_addresses() -> None:
+    """A network selector (an address, a CIDR block or the operator's name) reads the whole
+    window, since the journal has no index by address, and keeps what was served to clients
+    in it, whoever the account (an infostealer's cookies replayed from one block)."""
+    j = MemoryJournal()
+    j.append(
+        [
+            dataclasses.replace(
+                entry(Tag.PORTAL_PERSON_READ, Decision.ALLOW, ("0000001A",), ("identity",)),
+                client_address="203.0.113.9",
+                network="AS64500/FR",
+            ),
+            dataclasses.replace(
+                entry(
+                    Tag.PORTAL_PERSON_READ, Decision.ALLOW, ("0000002B",), ("nir",), agent="other"
+                ),
+                client_address="203.0.113.200",
+                network="AS64500/FR",
+            ),
+            dataclasses.replace(
+                entry(Tag.PORTAL_PERSON_READ, Decision.DENY, ("0000003C",), ("nir",)),
+                client_address="203.0.113.10",
+            ),
+            dataclasses.replace(
+                entry(Tag.PORTAL_PERSON_READ, Decision.ALLOW, ("0000004D",), ("identity",)),
+                client_address="198.51.100.1",
+                network="AS64501/FR",
+            ),
+            dataclasses.replace(
+                entry(Tag.PORTAL_PERSON_READ, Decision.ALLOW, ("0000005E",), ("contact",)),
+                client_address="2001:db8:1:2::7",
+            ),
+        ]
+    )
+    block = compute_exposure(j, Selector.of(network="203.0.113.0/24"), Window())
+    assert set(block.persons) == {"0000001A", "0000002B"}
+    one = compute_exposure(j, Selector.of(network="203.0.113.9"), Window())
+    assert set(one.persons) == {"0000001A"}
+    named = compute_exposure(j, Selector.of(network="AS64501/FR"), Window())
+    assert set(named.persons) == {"0000004D"}
+    six = compute_exposure(j, Selector.of(network="2001:db8:1:2::/64"), Window())
+    assert set(six.persons) == {"0000005E"}
+    assert Selector.of(network="203.0.113.9/24").values == ("203.0.113.0/24",)
+    assert Selector.of(network="203.0.113.0/24").describe() == "réseau 203.0.113.0/24"
+    with pytest.raises(InvalidRequest):
+        Selector.of(["thief"], network="203.0.113.0/24")

@@ -22,6 +22,7 @@ def compute_exposure(entries: ScopedEntries, selector: Selector, window: Window)
         agent_logins=selector.values if selector.kind is SelectorKind.ACCOUNTS else (),
         session_id=selector.values[0] if selector.kind is SelectorKind.SESSION else "",
         org_id=selector.values[0] if selector.kind is SelectorKind.ORG else "",
+        whole_window=selector.kind is SelectorKind.NETWORK,
     )
     found = exposure_of(rows, selector, window)
     found.computed_in_seconds = time.perf_counter() - started

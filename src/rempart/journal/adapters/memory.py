@@ -234,9 +234,10 @@ class MemoryJournal:
         agent_logins: Sequence[str] = (),
         session_id: str = "",
         org_id: str = "",
+        whole_window: bool = False,
     ) -> Iterator[tuple[int, bytes]]:
         """``(seq, canonical form)`` of the entries of these agents (or this session, or this
-        organisation) in ``[since, until]``."""
+        organisation, or the whole window) in ``[since, until]``."""
         for s in self._decoded():
             e = s.entry
             if (since is not None and e.at < since) or (until is not None and e.at > until):
@@ -245,8 +246,10 @@ class MemoryJournal:
                 hit = e.agent_login in agent_logins
             elif session_id:
                 hit = e.session_id == session_id
+            elif org_id:
+                hit = e.org_id == org_id
             else:
-                hit = bool(org_id) and e.org_id == org_id
+                hit = whole_window
             if hit:
                 body = self.body(s.seq)
                 if body is not None:

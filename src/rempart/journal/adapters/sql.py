@@ -1083,10 +1083,13 @@ class SqlJournalStore:
         agent_logins: Sequence[str] = (),
         session_id: str = "",
         org_id: str = "",
+        whole_window: bool = False,
     ) -> Iterator[tuple[int, bytes]]:
         """``(seq, canonical form)`` of the entries of these agents (or this session, or this
         organisation) in ``[since, until]``, streamed: read from the derived index up to its
-        watermark, then the few newer entries directly; never a list in memory."""
+        watermark, then the few newer entries directly; never a list in memory.
+        ``whole_window``: every entry of the window (a network in doubt has no index; the
+        caller filters on the canonical form)."""
         window, bounds = "", []
         if since is not None:
             window += " AND {t}.at >= ?"
@@ -1125,6 +1128,14 @@ class SqlJournalStore:
                         "SELECT e.seq, e.body FROM journal_entries e WHERE e.org_id = ?"  # noqa: S608 - fixed text; values are bound
                         + window.format(t="e"),
                         [org_id, *bounds],
+                    )
+                )
+            elif whole_window:
+                queries.append(
+                    (
+                        "SELECT e.seq, e.body FROM journal_entries e WHERE 1 = 1"  # noqa: S608 - fixed text; values are bound
+                        + window.format(t="e"),
+                        list(bounds),
                     )
                 )
             for sql, params in queries:
