@@ -76,10 +76,10 @@ def clean_environment() -> Iterator[None]:
 
 @pytest.fixture
 def production(
+    clean_environment: None,  # first: restored last, after monkeypatch's own undo
     databases: tuple[str, str],
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
-    clean_environment: None,
 ) -> dict[str, str]:
     """The sample's settings pointed at this machine's services, secrets in the environment
     (as the sample says), a migrated portal with its agency and first administrators."""
