@@ -270,6 +270,17 @@ class Exposure:
         """True when a NIR or disability data was served."""
         return any(p.categories & SENSITIVE for p in self.persons.values())
 
+    def set_aside(self, ft_ids: Iterable[str]) -> int:
+        """Take these records out of the people counted (canaries: no one to notify) and
+        return how many were; their journal entries stay in ``entries``, as evidence."""
+        taken = 0
+        for ft_id in ft_ids:
+            p = self.persons.pop(ft_id, None)
+            if p is not None:
+                self.records -= p.accesses
+                taken += 1
+        return taken
+
     def sorted_persons(self) -> list[PersonExposure]:
         """Everyone exposed, by identifier."""
         return [self.persons[k] for k in sorted(self.persons)]

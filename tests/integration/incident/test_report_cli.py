@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, select
+from sqlalchemy import create_engine, select, update
 from typer.testing import CliRunner
 
 from rempart.cli.main import app
@@ -251,3 +251,22 @@ def test_a_published_journal_s_pack_is_consistent_with_what_the_witnesses_cosign
         assert verify(pack).returncode != 0, name
         f.write_bytes(original)
     assert verify(pack).returncode == 0
+
+
+def test_canaries_read_are_evidence_not_people_to_notify(portal: Portal, tmp_path: Path) -> None:
+    """A canary the thief read gets no letter and is not counted among the people concerned;
+    the draft says how many canaries were read, and their entries stay in the pack."""
+    victims = portal.people[:6]
+    engine = create_engine(portal.db)
+    with engine.begin() as conn:
+        conn.execute(update(PersonRow).where(PersonRow.ft_id == victims[0]).values(is_canary=True))
+    engine.dispose()
+    attack(portal, victims)
+    out = tmp_path / "report"
+    draft = run_report(portal, out)
+    assert draft["approximate_persons"] == 5
+    assert draft["canary_records_read"] == 1
+    assert sorted(p.stem for p in (out / "letters").iterdir()) == sorted(victims[1:])
+    ok = verify(out / "evidence", "--public-key", base64.b64encode(SIGNER.public_key).decode())
+    assert ok.returncode == 0, ok.stdout
+    assert ok.stdout.strip().splitlines()[-1].startswith("OK: 6 journal entries")

@@ -127,6 +127,10 @@ def address_lines(person: Person | None) -> list[str]:
     return [a.line, f"{a.postcode} {a.city}"]
 
 
+def _is_canary(person: Person | None) -> bool:
+    return person is not None and person.is_canary
+
+
 def full_name(person: Person | None, ft_id: str) -> str:
     """``Madame, Monsieur Prénom NOM`` is not guessed: first and last name as registered."""
     return f"{person.first_name} {person.last_name.upper()}" if person else f"Titulaire {ft_id}"
@@ -187,6 +191,11 @@ def write_report(
 ) -> ReportResult:
     """Everything ``rempart incident report`` writes, for an open incident."""
     exposure = compute_exposure(deps.journal, incident.selector, incident.window)
+    # A canary is nobody: no letter, not counted among the people; that one was read at all
+    # proves an access beyond its scope, so the draft says how many were.
+    canaries = exposure.set_aside(
+        [ft for ft in list(exposure.persons) if _is_canary(deps.people.person_by_ft_id(ft))]
+    )
     previous = incident.figures
     draft = notification_draft(
         incident,
@@ -197,6 +206,7 @@ def write_report(
         measures_proposed=MEASURES_PROPOSED,
         previous=previous,
     )
+    draft["canary_records_read"] = canaries
     out.mkdir(parents=True, exist_ok=True)
     (out / "notification.json").write_text(
         json.dumps(draft, indent=2, ensure_ascii=False, sort_keys=True) + "\n", encoding="utf-8"
