@@ -51,7 +51,12 @@ def portal(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Portal:
     engine = create_engine(db)
     with engine.connect() as conn:
         people = list(
-            conn.execute(select(PersonRow.ft_id).order_by(PersonRow.id).limit(40)).scalars()
+            conn.execute(
+                select(PersonRow.ft_id)
+                .where(PersonRow.is_canary.is_(False))  # real people (the seed plants canaries)
+                .order_by(PersonRow.id)
+                .limit(40)
+            ).scalars()
         )
     engine.dispose()
     journal = f"sqlite:///{tmp_path}/journal.db"
