@@ -382,7 +382,8 @@ def detail_fr(detail: str) -> str:
     budget = _BUDGET.search(detail)
     if budget is not None:
         n, unit = int(budget["n"]), _UNITS_FR[budget["unit"]]
-        window = "la dernière heure" if (n, unit) == (1, "heures") else f"les {n} dernières {unit}"
+        last = "derniers" if unit == "jours" else "dernières"
+        window = "la dernière heure" if (n, unit) == (1, "heures") else f"les {n} {last} {unit}"
         add = int(budget["add"])
         return (
             f"Cette demande afficherait {add} personne{'s' if add > 1 else ''} de plus ; "

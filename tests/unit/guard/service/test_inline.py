@@ -20,13 +20,20 @@ from rempart.guard.adapters.memory_state import MemoryGuardState
 from rempart.guard.decisions import Action, Rule
 from rempart.guard.policy import GuardPolicy, parse_policy
 from rempart.guard.profiles import AgentProfile, PeerProfile, quantile
-from rempart.guard.service.inline import Exposure, Guard, GuardRequest, raise_for_verdict
+from rempart.guard.service.inline import (
+    Exposure,
+    Guard,
+    GuardRequest,
+    budget_explanation,
+    raise_for_verdict,
+)
 from rempart.journal.adapters.memory import MemoryJournal
 from rempart.kernel import errors
 from rempart.kernel.actors import Organisation, OrgKind, Role
 from rempart.kernel.context import ClientInfo, RequestContext
 from rempart.kernel.errors import PolicyError
 from rempart.kernel.identifiers import ft_id_from_number
+from rempart.web.ui.labels import detail_fr
 from tests.factories import make_agent
 
 MONDAY_10 = dt.datetime(2026, 11, 16, 10, 0, tzinfo=dt.UTC)
@@ -542,3 +549,17 @@ def test_exact_lookups_are_budgeted_per_day() -> None:
     assert actions[limit] is Action.THROTTLE
     alert = next(a for a in guard.alerts.alerts_since(None, 100) if a.rule == Rule.BUDGET_LOOKUP)
     assert f"limit of {limit}" in alert.explanation
+
+
+def test_a_budget_refusal_reads_in_french_on_the_pages() -> None:
+    """What was asked, the limit and what to do, in French for the page (the API keeps the
+    English detail)."""
+    english = budget_explanation(100, 30, 3600, 30, 2400)
+    french = detail_fr(f"guard:budget:agent_hour: {english}")
+    assert "afficherait 100 personnes de plus" in french
+    assert "30 personnes différentes ont déjà été affichées sur la dernière heure" in french
+    assert "limite de 30" in french
+    assert "Patientez 40 minutes" in french
+    assert "responsable gestion de compte" in french
+    week = detail_fr(budget_explanation(1, 165, 7 * 86400, 165, 86400))
+    assert "sur les 7 derniers jours" in week
