@@ -668,7 +668,7 @@ def write_report(result: BenchResult, directory: Path, machine: str) -> None:
     import matplotlib.pyplot as plt
 
     directory.mkdir(parents=True, exist_ok=True)
-    fig, axes = plt.subplots(2, 4, figsize=(18, 8), sharey=True)
+    fig, axes = plt.subplots(3, 3, figsize=(15, 11), sharey=True)
     colours = {"on": "#000091", "off": "#e1000f", "none": "#7f7f7f"}
     for ax, name in zip(axes.flat, SCENARIOS, strict=False):
         runs = {o.guard: o for o in result.scenarios if o.scenario == name}
@@ -695,8 +695,8 @@ def write_report(result: BenchResult, directory: Path, machine: str) -> None:
         ax.set_yscale("log")
         ax.set_title(name, fontsize=9)
         ax.set_xlabel("simulated minutes")
-    axes.flat[0].set_ylabel("people exposed (log; 0 drawn at 0.5)")
-    axes.flat[4].set_ylabel("people exposed (log; 0 drawn at 0.5)")
+    for row in range(3):
+        axes[row][0].set_ylabel("people exposed (log; 0 drawn at 0.5)")
     fig.suptitle("Cumulative exposure per scenario and guard mode, beside the real incidents")
     fig.tight_layout()
     fig.savefig(directory / "exposure.png", dpi=110)

@@ -207,6 +207,21 @@ def in_session(env: Env) -> None:
     _read_all(env, victim, _guesses(env, 400))
 
 
+def paced_scraper(env: Env) -> None:
+    """Inside the victim's session, a script that waits 3 s between records (slower than the
+    machine-pace detector's 2 s): the velocity and whole-scope detectors are what remain."""
+    pool = [
+        c
+        for c in env.world.credentials.values()
+        if c.org_kind == "training_body" and c.roles == ("training_manager",)
+    ]
+    cred = max(pool, key=lambda c: (len(env.world.portfolios.get(c.login, [])), c.login))
+    victim = env.sign_in_victim(cred)
+    env.pace = 3.0
+    _read_all(env, victim, env.world.portfolios.get(cred.login, []))
+    env.pace = 0.5
+
+
 def enumeration(env: Env) -> None:
     """Identifier guessing: sequential reads, random reads, lookups with guessed birth dates."""
     cred = env.world.victims("mission_locale", "advisor", 1, env.rng)[0]
@@ -317,6 +332,7 @@ SCENARIOS: dict[str, Callable[[Env], None]] = {
     "password_only": password_only,
     "stolen_cookie": stolen_cookie,
     "in_session": in_session,
+    "paced_scraper": paced_scraper,
     "rgc_rogue_accounts": rgc_rogue_accounts,
     "many_advisers_low_and_slow": many_advisers_low_and_slow,
     "enumeration": enumeration,

@@ -30,7 +30,7 @@ from rempart.guard.adapters.memory_profiles import MemoryProfileStore
 from rempart.guard.adapters.memory_state import MemoryGuardState
 from rempart.guard.decisions import Rule
 from rempart.guard.policy import BudgetPolicy, GuardPolicy
-from rempart.guard.profiles import AgentProfile
+from rempart.guard.profiles import AgentProfile, OrgProfile, PeerProfile
 from rempart.guard.service.inline import Guard
 from rempart.journal.adapters.memory import MemoryJournal
 from rempart.journal.model import entry_from_canonical
@@ -215,13 +215,96 @@ def _budget_agent_day(desk: Desk) -> None:
         _steady(desk, "ml.a", 1000 + 100 * hour, 31, MONDAY_10 + dt.timedelta(hours=hour))
 
 
+def _with_history(desk: Desk) -> None:
+    """The organisation and its app have a past (day one's budgets would be the agents')."""
+    profiles = desk.guard.profiles
+    assert isinstance(profiles, MemoryProfileStore)
+    b = profiles._b
+    profiles.replace(
+        replace(
+            b,
+            orgs={desk.org.id: OrgProfile(desk.org.id, (50,) * 20)},
+            apps={str(desk.org.app): (50,) * 20},
+        )
+    )
+
+
 def _budget_org_day(desk: Desk) -> None:
+    _with_history(desk)
     for k, login in enumerate(("ml.a", "ml.b", "ml.c")):
         _steady(desk, login, 10_000 * (k + 1), 110, MONDAY_10)
 
 
 def _budget_app_day(desk: Desk) -> None:
+    _with_history(desk)
     _steady(desk, "ml.a", 1000, 110, MONDAY_10)
+
+
+def _budget_agent_hour(desk: Desk) -> None:
+    _steady(desk, "ml.a", 1000, 31, MONDAY_10)
+
+
+def _velocity(desk: Desk) -> None:
+    for i in range(45):  # one every 3 s: a person's pace by the gap, far too many in 5 min
+        desk.read(desk.ctx("ml.a", MONDAY_10 + dt.timedelta(seconds=3 * i)), 1000 + 10 * i)
+
+
+def _pace(desk: Desk) -> None:
+    for i in range(15):  # half a second apart: a script
+        desk.read(desk.ctx("ml.a", MONDAY_10 + dt.timedelta(seconds=0.5 * i)), 1000 + 10 * i)
+
+
+def _sweep(desk: Desk) -> None:
+    for i in range(40):  # a 60-people scope, one record every 8 s
+        ft = ft_id_from_number(1000 + 10 * i)
+        at = desk.ctx("ml.a", MONDAY_10 + dt.timedelta(seconds=8 * i))
+        desk.guard.check(at, GuardRequest(Exposure.READ, (ft,), (ft,), scope_size=lambda: 60))
+
+
+def _concurrent(desk: Desk) -> None:
+    for i in range(8):  # the office and a second user elsewhere, taking turns
+        ctx = desk.ctx("ml.a", MONDAY_10 + dt.timedelta(minutes=5 * i))
+        if i % 2:
+            ctx = replace(ctx, session_id="s-thief", client=replace(HOME, address="176.128.9.77"))
+        desk.read(ctx, 1000 + i)
+
+
+def _peer_outlier(desk: Desk) -> None:
+    profiles = desk.guard.profiles
+    assert isinstance(profiles, MemoryProfileStore)
+    b = profiles._b
+    peers = PeerProfile((20,) * 50, (10,) * 50, (10,) * 10, (30,) * 10, agents=10)
+    agents = {k: v for k, v in b.agents.items() if k != "ml.a"}
+    profiles.replace(replace(b, agents=agents, peers={"mission_locale/advisor": peers}))
+    _steady(desk, "ml.a", 1000, 25, MONDAY_10)
+
+
+def _working_days(desk: Desk, days: int) -> None:
+    """50 new people a working day in two sittings of 25: under the hour's and the day's
+    budgets (30, 60), so only the longer windows can stop it."""
+    day, worked = MONDAY_10, 0
+    while worked < days:
+        if day.weekday() < 5:
+            for sitting in (0, 4):
+                start = day + dt.timedelta(hours=sitting)
+                _steady(desk, "ml.a", 100_000 * (worked + 1) + 100 * sitting, 25, start)
+            worked += 1
+        day += dt.timedelta(days=1)
+
+
+def _budget_agent_week(desk: Desk) -> None:
+    _working_days(desk, 5)  # the week's floor (150) is passed on the fourth day
+
+
+def _budget_agent_month(desk: Desk) -> None:
+    _working_days(desk, 8)  # the month's floor (300); a week never holds more than 275
+
+
+def _lookups(desk: Desk) -> None:
+    for i in range(35):
+        ft = ft_id_from_number(5000 + 37 * i)
+        at = desk.ctx("ml.a", MONDAY_10 + dt.timedelta(minutes=2 * i))
+        desk.guard.check(at, GuardRequest(Exposure.LOOKUP, (ft,), (ft,)))
 
 
 def _burst(desk: Desk) -> None:
@@ -248,6 +331,18 @@ GUARD_CASES: dict[str, tuple[Callable[[Desk], None], GuardPolicy, Rule]] = {
         Rule.BUDGET_APP_DAY,
     ),
     "guard:burst": (_burst, GuardPolicy(), Rule.BUDGET_BURST),
+    "guard:budget_agent_hour": (_budget_agent_hour, GuardPolicy(), Rule.BUDGET_AGENT_HOUR),
+    "guard:pace": (_pace, GuardPolicy(), Rule.PACE),
+    "guard:sweep": (_sweep, GuardPolicy(budgets=_WIDE), Rule.SWEEP),
+    "guard:concurrent": (_concurrent, GuardPolicy(), Rule.CONCURRENT),
+    "guard:peer_outlier": (_peer_outlier, GuardPolicy(), Rule.PEER_OUTLIER),
+    "guard:budget_agent_week": (_budget_agent_week, GuardPolicy(), Rule.BUDGET_AGENT_WEEK),
+    "guard:budget_agent_month": (
+        _budget_agent_month,
+        GuardPolicy(budgets=replace(BudgetPolicy(), agent_week_floor=300)),
+        Rule.BUDGET_AGENT_MONTH,
+    ),
+    "guard:lookups": (_lookups, GuardPolicy(), Rule.BUDGET_LOOKUP),
 }
 
 
