@@ -176,7 +176,8 @@ def test_training_manager_works_with_their_trainees(demo: Demo, new_context: Any
     pass_step_up(page, demo, agent)
     page.get_by_text("Finalité déclarée : Suivi de la formation.").wait_for()
     record = page.locator("main")
-    assert record.get_by_text("Courriel").count() == 1
+    # Enrolled from the exact lookup: no contact data until the person confirms (issue 15).
+    assert record.get_by_text("Courriel").count() == 0
     assert record.get_by_text("NIR").count() == 0  # never to a training body
     shot(page, "portail-personne")
     page.get_by_label("Changer de finalité").select_option("enrolment")

@@ -39,6 +39,7 @@ log = logging.getLogger("rempart.guard")
 
 HOUR, DAY, WEEK, MONTH = 3600, 86400, 7 * 86400, 30 * 86400
 SCOPE_TTL = 6 * HOUR
+PACE_SHOWN_MAX = 200  # the people of the last answer the pace remembers (a page, a roster)
 
 
 # One record at a time: what velocity is measured on (lists and exports have their own limits).
@@ -151,7 +152,11 @@ class Guard:
         login = ctx.agent.login
         people = len(req.exposed) if req.kind is not Exposure.EXPORT else 0
         findings = self._unless_reproved(
-            ctx, "pace", now, 900, detectors.machine_pace(self._pace(login, now, people), False, d)
+            ctx,
+            "pace",
+            now,
+            900,
+            detectors.machine_pace(self._pace(login, now, req.exposed if people else ()), False, d),
         )
         if req.kind is Exposure.READ and req.exposed:
             read = self.state.distinct(f"sweep:{login}", d.sweep_window_seconds, now)
@@ -198,18 +203,33 @@ class Guard:
             return []
         return findings
 
-    def _pace(self, login: str, now: float, people: int) -> detectors.Pace:
-        last, _, run = (self.state.get(f"pace:{login}", now) or "").partition("|")
-        gap = now - float(last) if last else float("inf")
+    def _pace_state(self, login: str, now: float) -> tuple[float | None, int, frozenset[str]]:
+        last, _, rest = (self.state.get(f"pace:{login}", now) or "").partition("|")
+        run, _, shown = rest.partition("|")
+        return (
+            float(last) if last else None,
+            int(run or 0),
+            frozenset(x for x in shown.split(",") if x),
+        )
+
+    def _pace(self, login: str, now: float, exposed: tuple[str, ...]) -> detectors.Pace:
+        last, run, shown = self._pace_state(login, now)
+        gap = now - last if last is not None else float("inf")
         fast = gap < self.policy.detectors.machine_gap_seconds
-        return detectors.Pace(fast, gap, int(run or 0) if fast else 0, people)
+        # People the previous answer already showed cost nothing: a page shown again after a
+        # form (an enrolment, a mark) is not reading more.
+        people = len(set(exposed) - shown)
+        return detectors.Pace(fast, gap, run if fast else 0, people)
 
     def _note_pace(self, login: str, now: float, req: GuardRequest, *, admitted: bool) -> None:
-        pace = self._pace(login, now, 0)
-        people = len(req.exposed) if req.kind is not Exposure.EXPORT else 0
+        exposed = req.exposed if req.kind is not Exposure.EXPORT else ()
+        pace = self._pace(login, now, exposed)
+        _last, _run, shown = self._pace_state(login, now)
         # The first request of a run is free; the run counts what followed it at machine speed.
-        run = pace.run_people + (people if admitted and pace.fast else 0)
-        self.state.put(f"pace:{login}", f"{now}|{run}", HOUR, now)
+        run = pace.run_people + (pace.people if admitted and pace.fast else 0)
+        if admitted and exposed:
+            shown = frozenset(exposed) if len(exposed) <= PACE_SHOWN_MAX else frozenset()
+        self.state.put(f"pace:{login}", f"{now}|{run}|{','.join(sorted(shown))}", HOUR, now)
 
     def _scope_size(self, login: str, req: GuardRequest, now: float) -> int:
         """How many people the agent's scope holds (counted by the data path, kept 6 hours)."""
