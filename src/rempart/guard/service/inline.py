@@ -156,7 +156,9 @@ class Guard:
             "pace",
             now,
             900,
-            detectors.machine_pace(self._pace(login, now, req.exposed if people else ()), False, d),
+            detectors.machine_pace(
+                self._pace(login, now, req.exposed if people else (), req.kind), False, d
+            ),
         )
         if req.kind is Exposure.READ and req.exposed:
             read = self.state.distinct(f"sweep:{login}", d.sweep_window_seconds, now)
@@ -203,33 +205,40 @@ class Guard:
             return []
         return findings
 
-    def _pace_state(self, login: str, now: float) -> tuple[float | None, int, frozenset[str]]:
+    def _pace_state(self, login: str, now: float) -> tuple[float | None, int, str, frozenset[str]]:
         last, _, rest = (self.state.get(f"pace:{login}", now) or "").partition("|")
-        run, _, shown = rest.partition("|")
+        run, _, rest = rest.partition("|")
+        kind, _, shown = rest.partition("|")
         return (
             float(last) if last else None,
             int(run or 0),
+            kind,
             frozenset(x for x in shown.split(",") if x),
         )
 
-    def _pace(self, login: str, now: float, exposed: tuple[str, ...]) -> detectors.Pace:
-        last, run, shown = self._pace_state(login, now)
+    def _pace(
+        self, login: str, now: float, exposed: tuple[str, ...], kind: Exposure
+    ) -> detectors.Pace:
+        last, run, shown_kind, shown = self._pace_state(login, now)
         gap = now - last if last is not None else float("inf")
         fast = gap < self.policy.detectors.machine_gap_seconds
-        # People the previous answer already showed cost nothing: a page shown again after a
-        # form (an enrolment, a mark) is not reading more.
-        people = len(set(exposed) - shown)
+        # People the previous answer of the same kind already showed cost nothing: a roster
+        # shown again after a form (an enrolment, a mark) is not reading more. A full record
+        # of someone a list named is new data.
+        people = len(set(exposed) - shown) if shown_kind == str(kind) else len(exposed)
         return detectors.Pace(fast, gap, run if fast else 0, people)
 
     def _note_pace(self, login: str, now: float, req: GuardRequest, *, admitted: bool) -> None:
         exposed = req.exposed if req.kind is not Exposure.EXPORT else ()
-        pace = self._pace(login, now, exposed)
-        _last, _run, shown = self._pace_state(login, now)
+        pace = self._pace(login, now, exposed, req.kind)
+        _last, _run, kind, shown = self._pace_state(login, now)
         # The first request of a run is free; the run counts what followed it at machine speed.
         run = pace.run_people + (pace.people if admitted and pace.fast else 0)
         if admitted and exposed:
+            kind = str(req.kind)
             shown = frozenset(exposed) if len(exposed) <= PACE_SHOWN_MAX else frozenset()
-        self.state.put(f"pace:{login}", f"{now}|{run}|{','.join(sorted(shown))}", HOUR, now)
+        value = f"{now}|{run}|{kind}|{','.join(sorted(shown))}"
+        self.state.put(f"pace:{login}", value, HOUR, now)
 
     def _scope_size(self, login: str, req: GuardRequest, now: float) -> int:
         """How many people the agent's scope holds (counted by the data path, kept 6 hours)."""

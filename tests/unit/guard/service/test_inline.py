@@ -563,3 +563,24 @@ def test_a_budget_refusal_reads_in_french_on_the_pages() -> None:
     assert "responsable gestion de compte" in french
     week = detail_fr(budget_explanation(1, 165, 7 * 86400, 165, 86400))
     assert "sur les 7 derniers jours" in week
+
+
+def test_records_of_people_a_page_listed_still_count_at_machine_pace() -> None:
+    """A page of names, then their full records at machine speed: the records are new data;
+    the same roster shown again is not."""
+    guard, ctx = _day_one("tm.fast")
+    page = _page(0)
+    t = MONDAY_10
+    list_req = GuardRequest(Exposure.LIST, page, page, scope_size=lambda: 700)
+    assert guard.check(replace(ctx, now=t), list_req).action is Action.ALLOW
+    again = guard.check(replace(ctx, now=t + dt.timedelta(seconds=1)), list_req)
+    assert again.action is Action.ALLOW  # the same roster again (a form's redirect)
+    actions = [
+        guard.check(
+            replace(ctx, now=t + dt.timedelta(seconds=1.5 + 0.5 * i)),
+            GuardRequest(Exposure.READ, (f,), (f,), scope_size=lambda: 700),
+        ).action
+        for i, f in enumerate(page[:20])
+    ]
+    assert actions[:8] == [Action.ALLOW] * 8
+    assert set(actions[8:]) == {Action.STEP_UP}
