@@ -45,6 +45,7 @@ from rempart.signin.service.login import (
     count_failure,
     normalise_code,
     recovery_code_hash,
+    spend_totp_code,
     unb64,
     verify_assertion,
 )
@@ -280,20 +281,14 @@ def step_up_totp(deps: AuthDeps, ctx: RequestContext, token: str, code: str) -> 
     )
     if Method.TOTP not in methods:
         raise Forbidden("confirm with your security key")
-    check_throttle(deps, ctx.agent.login, ctx.client)
-    step = deps.totp.matching_step(creds.totp_secret, normalise_code(code), deps.clock.now())
-    if step is None or not deps.totp_secrets.use_totp_step(ctx.agent.id, step):
-        count_failure(deps, creds, ctx.agent.login, ctx.client)
-        emit(
-            deps,
-            Tag.AUTH_MFA_FAILED,
-            Decision.DENY,
-            ctx.client,
-            agent=ctx.agent,
-            session_id=ctx.session_id,
-            reason="step-up: wrong or already used code",
-            details={"method": "totp"},
-        )
+    if not spend_totp_code(
+        deps,
+        ctx,
+        creds,
+        code,
+        reason="step-up: wrong or already used code",
+        details={"method": "totp"},
+    ):
         raise StepUpRequired("wrong or already used code")
     return mark_fresh(deps, ctx, token, "totp")
 

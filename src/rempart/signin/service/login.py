@@ -15,7 +15,7 @@ import datetime as dt
 import secrets
 from dataclasses import dataclass
 
-from rempart.kernel.context import ClientInfo
+from rempart.kernel.context import ClientInfo, RequestContext
 from rempart.kernel.errors import (
     AccessSuspended,
     AccountLocked,
@@ -322,6 +322,36 @@ def _finish(
         enrol_only=challenge.payload.get("enrol_only") == "1",
         replaces=replaces,
     )
+
+
+def spend_totp_code(
+    deps: AuthDeps,
+    ctx: RequestContext,
+    creds: Credentials,
+    code: str,
+    *,
+    reason: str,
+    details: dict[str, object],
+) -> bool:
+    """Spend one TOTP code of the signed-in account inside its session (a step-up, a factor
+    proof): throttled like a sign-in, each step usable once, and a wrong or spent code counted
+    towards the lock and journaled with ``reason`` (ASVS V6.3.1, V6.5.1). True when good."""
+    check_throttle(deps, ctx.agent.login, ctx.client)
+    step = deps.totp.matching_step(creds.totp_secret, normalise_code(code), deps.clock.now())
+    if step is not None and deps.totp_secrets.use_totp_step(ctx.agent.id, step):
+        return True
+    count_failure(deps, creds, ctx.agent.login, ctx.client)
+    emit(
+        deps,
+        Tag.AUTH_MFA_FAILED,
+        Decision.DENY,
+        ctx.client,
+        agent=ctx.agent,
+        session_id=ctx.session_id,
+        reason=reason,
+        details=details,
+    )
+    return False
 
 
 def normalise_code(code: str) -> str:

@@ -38,9 +38,7 @@ from rempart.signin.service.deps import AuthDeps
 from rempart.signin.service.events import alert, emit
 from rempart.signin.service.login import (
     b64,
-    check_throttle,
-    count_failure,
-    normalise_code,
+    spend_totp_code,
     unb64,
     verify_assertion,
 )
@@ -173,20 +171,14 @@ def prove_with_totp(deps: AuthDeps, ctx: RequestContext, action: FactorAction, c
     creds = deps.credentials.credentials_by_id(ctx.agent.id)
     if creds is None:
         raise Unauthenticated("sign in first")
-    check_throttle(deps, ctx.agent.login, ctx.client)
-    step = deps.totp.matching_step(creds.totp_secret, normalise_code(code), deps.clock.now())
-    if step is None or not deps.totp_secrets.use_totp_step(ctx.agent.id, step):
-        count_failure(deps, creds, ctx.agent.login, ctx.client)
-        emit(
-            deps,
-            Tag.AUTH_MFA_FAILED,
-            Decision.DENY,
-            ctx.client,
-            agent=ctx.agent,
-            session_id=ctx.session_id,
-            reason="factor proof: wrong or already used code",
-            details={"method": "totp", "action": str(action)},
-        )
+    if not spend_totp_code(
+        deps,
+        ctx,
+        creds,
+        code,
+        reason="factor proof: wrong or already used code",
+        details={"method": "totp", "action": str(action)},
+    ):
         refused(deps, ctx, action, "wrong or already used code")
         raise StepUpRequired("wrong or already used code")
     return _issue(deps, ctx, action, "totp")
