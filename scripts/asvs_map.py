@@ -75,7 +75,7 @@ def _ids_in(text: str | None) -> set[str]:
     return {f"V{a}.{b}.{c}" for a, b, c in REQUIREMENT.findall(text or "")}
 
 
-def tests_by_requirement(root: Path = TESTS) -> tuple[dict[str, set[str]], set[str]]:
+def named_tests(root: Path = TESTS) -> tuple[dict[str, set[str]], set[str]]:
     """Requirement id -> test ids whose docstrings name it; and every test id that exists
     (``path`` for a module, ``path::name`` and ``path::Class::name`` for tests)."""
     named: dict[str, set[str]] = defaultdict(set)
@@ -116,7 +116,7 @@ def build(
 ) -> tuple[list[Entry], list[str]]:
     """The map and the problems with it (empty when it holds)."""
     problems: list[str] = []
-    named, existing = tests_by_requirement()
+    named, existing = named_tests()
     known = {r.req_id for r in standard}
     in_scope = [r for r in standard if r.level in LEVELS]
     for req in sorted(set(named) - known):
@@ -200,8 +200,7 @@ def main(argv: list[str] | None = None) -> int:
             problems.append("docs/asvs.md is stale: run python scripts/asvs_map.py")
     else:
         OUTPUT.write_text(text, encoding="utf-8")
-    for problem in problems:
-        print(problem, file=sys.stderr)
+    sys.stderr.writelines(f"{problem}\n" for problem in problems)
     return 1 if problems else 0
 
 

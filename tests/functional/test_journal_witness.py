@@ -10,7 +10,6 @@ import base64
 import json
 import os
 import socket
-import sqlite3
 import subprocess
 import sys
 import time
@@ -23,7 +22,7 @@ from rempart.db.migrate import upgrade
 from rempart.journal.adapters.sql import SqlJournalStore
 from rempart.kernel.clock import SystemClock
 from tests.support import transparency
-from tests.support.journal import SIGNER, read
+from tests.support.journal import SIGNER, cut_tail, read
 
 ORIGIN = "portal.example.fr/journal"
 RAMPART = str(Path(sys.executable).parent / "rempart")
@@ -56,20 +55,7 @@ def append(journal_url: str, start: int, count: int, *, agent: str = "") -> None
 def rewrite_tail(path: Path, keep: int) -> None:
     """The strongest intruder: database access *and* the signing key. The entries after
     ``keep`` are deleted with what covered them, then different ones appended and signed."""
-    conn = sqlite3.connect(path)
-    try:
-        for (name,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'"):
-            conn.execute(f"DROP TRIGGER {name}")
-        for table in ("journal_entries", "journal_persons", "journal_by_person"):
-            conn.execute(f"DELETE FROM {table} WHERE seq > ?", (keep,))
-        for table in ("journal_by_agent", "journal_by_session"):
-            conn.execute(f"DELETE FROM {table} WHERE seq > ?", (keep,))
-        conn.execute("DELETE FROM journal_checkpoints WHERE tree_size > ?", (keep,))
-        conn.execute("DELETE FROM journal_nodes WHERE ((idx + 1) << level) > ?", (keep,))
-        conn.execute("UPDATE journal_index_state SET upto = min(upto, ?)", (keep,))
-        conn.commit()
-    finally:
-        conn.close()
+    cut_tail(path, keep)  # the appending and signing come after, in the test
 
 
 @pytest.mark.slow

@@ -23,6 +23,7 @@ from sqlalchemy import Connection, Engine, insert, select, update
 from rempart.db.schema.core import AgentRow
 from rempart.db.schema.intake import ImportBatchRow
 from rempart.intake.model import (
+    COLUMNS,
     AgentRowIn,
     ImportFile,
     OrgRow,
@@ -37,22 +38,7 @@ from rempart.kernel.identifiers import FT_ID_LETTERS
 IN_CHUNK = 900  # bound parameters per IN (...) on SQLite
 SQLITE_CACHE_KIB = 256 * 1024
 
-_PERSON_COLUMNS = (
-    "kind",
-    "nir",
-    "last_name",
-    "first_name",
-    "birth_date",
-    "email",
-    "phone",
-    "address_line",
-    "postcode",
-    "city",
-    "registration_status",
-    "registration_date",
-    "deregistration_date",
-    "rqth_since",
-)
+_PERSON_COLUMNS = COLUMNS[ImportFile.PERSONS][1:]  # the file's columns after its natural key
 
 _SEEN = {
     ImportFile.ENROLMENTS: "intake_seen_enrolments",
