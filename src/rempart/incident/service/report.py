@@ -12,7 +12,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -144,13 +144,20 @@ def compose_letters(
     persons: list[PersonExposure],
     directory: Path,
     progress: Callable[[int], None] | None = None,
+    *,
+    looked_up: Mapping[str, Person | None] | None = None,
 ) -> int:
-    """Write one letter per person and plan it for sending; the reference is fixed once."""
+    """Write one letter per person and plan it for sending; the reference is fixed once.
+    ``looked_up``: the people already read from the directory (not read again)."""
     directory.mkdir(parents=True, exist_ok=True)
     planned: list[LetterTask] = []
     people: dict[str, Person | None] = {}
     for p in persons:
-        person = directory_of_people.person_by_ft_id(p.ft_id)
+        person = (
+            looked_up[p.ft_id]
+            if looked_up is not None and p.ft_id in looked_up
+            else directory_of_people.person_by_ft_id(p.ft_id)
+        )
         people[p.ft_id] = person
         planned.append(
             LetterTask(
@@ -193,9 +200,8 @@ def write_report(
     exposure = compute_exposure(deps.journal, incident.selector, incident.window)
     # A canary is nobody: no letter, not counted among the people; that one was read at all
     # proves an access beyond its scope, so the draft says how many were.
-    canaries = exposure.set_aside(
-        [ft for ft in list(exposure.persons) if _is_canary(deps.people.person_by_ft_id(ft))]
-    )
+    people = {ft: deps.people.person_by_ft_id(ft) for ft in exposure.persons}  # once, for both
+    canaries = exposure.set_aside([ft for ft, person in people.items() if _is_canary(person)])
     previous = incident.figures
     draft = notification_draft(
         incident,
@@ -214,7 +220,14 @@ def write_report(
     (out / "notification.txt").write_text(render_notification(draft), encoding="utf-8")
     persons = exposure.sorted_persons()
     letters = compose_letters(
-        deps.people, deps.outbox, deps.contacts, incident, persons, out / "letters", progress
+        deps.people,
+        deps.outbox,
+        deps.contacts,
+        incident,
+        persons,
+        out / "letters",
+        progress,
+        looked_up=people,
     )
     about: dict[str, object] = {
         "incident_id": incident.id,
