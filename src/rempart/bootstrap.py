@@ -146,6 +146,7 @@ def _wire(
     )
     portal = people_wiring.build_portal(
         settings,
+        db,
         store,
         journal=journal,
         clock=clock,

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -16,7 +15,6 @@ from collections import Counter
 from pathlib import Path
 
 import httpx
-import pyotp
 import pytest
 
 from rempart.db.engine import make_engine
@@ -27,7 +25,8 @@ from rempart.journal.service import audit as journal_audit
 from rempart.kernel.clock import SystemClock
 from rempart.kernel.tags import Decision, Tag
 from tests.factories import standard_world
-from tests.support.signin import PASSWORD, give_credentials
+from tests.support.served import free_port, sign_in, wait_until_up
+from tests.support.signin import give_credentials
 
 # Each agent and the people in their scope.
 READERS = {
@@ -36,38 +35,6 @@ READERS = {
     "cap.adv": ["cap_person"],
     "ag.adv": ["agency_person"],
 }
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def wait_until_up(base: str, proc: subprocess.Popen[bytes], timeout: float = 60.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise AssertionError(f"server exited: {proc.stderr.read() if proc.stderr else ''!r}")
-        try:
-            httpx.get(f"{base}/openapi.json", timeout=1.0)
-        except httpx.TransportError:
-            time.sleep(0.2)
-        else:
-            return
-    raise AssertionError("server did not start")
-
-
-def sign_in(base: str, login: str, secret: str) -> httpx.Client:
-    client = httpx.Client(base_url=base, timeout=10.0, headers={"User-Agent": f"pytest {login}"})
-    r = client.post("/api/v1/auth/login", json={"login": login, "password": PASSWORD})
-    assert r.status_code == 200, r.text
-    r = client.post(
-        "/api/v1/auth/mfa/totp",
-        json={"challenge": r.json()["challenge"], "code": pyotp.TOTP(secret).now()},
-    )
-    assert r.status_code == 200, r.text
-    return client
 
 
 @pytest.mark.slow

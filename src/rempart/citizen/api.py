@@ -21,8 +21,11 @@ from rempart.kernel.tags import Decision
 from rempart.messages.model import Channel
 from rempart.web.deps import CSRF_HEADER, AppSettings, client_info, container
 from rempart.web.openapi import no_content, problems
+from rempart.web.routing import SettledRoute
 
-router = APIRouter(prefix="/api/v1/citizen", tags=["who consulted my file"])
+router = APIRouter(
+    prefix="/api/v1/citizen", tags=["who consulted my file"], route_class=SettledRoute
+)
 
 COOKIE = "rempart_citizen"
 COOKIE_PATH = "/api/v1/citizen"

@@ -71,10 +71,12 @@ class UnitOfWork:
 class Database:
     """The portal database as the adapters see it: ``connect()`` to read, ``begin()`` to write."""
 
-    __slots__ = ("engine",)
+    __slots__ = ("engine", "single_writer")
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
+        # SQLite: one writer for the whole file, and the requests run on the event loop.
+        self.single_writer = engine.dialect.name == "sqlite"
 
     def active(self) -> UnitOfWork | None:
         """The unit of work this database is in, in this context, if any."""
@@ -124,6 +126,10 @@ class Database:
             _current.reset(token)
             uow.close()
 
+    def settle(self) -> None:
+        """Commit what the current unit of work has written so far (see ``settle``)."""
+        settle(self)
+
     def dispose(self) -> None:
         """Close every pooled connection."""
         self.engine.dispose()
@@ -132,6 +138,36 @@ class Database:
 def current_unit_of_work() -> UnitOfWork | None:
     """The unit of work of the running request or use case, if any."""
     return _current.get()
+
+
+def settle(database: Database | None = None) -> None:
+    """Commit what the current unit of work (of ``database``, if given) has written so far; it
+    goes on in a new transaction.
+
+    SQLite has a single writer, and the requests of a local portal run on the event loop: a
+    unit of work that holds the write lock while its request waits (for the journal, for a
+    worker thread, for the loop itself) makes any other request that writes on the loop wait
+    for it in SQLite's busy handler, which blocks the loop, so that the holder can never finish:
+    the server stalls for the whole busy timeout. Settling before every such wait keeps the
+    write lock inside one stretch of synchronous work.
+
+    On PostgreSQL rows are locked one by one and requests run in worker threads: there is
+    nothing to settle, and the unit of work stays whole until its end."""
+    uow = _current.get()
+    if (
+        uow is not None
+        and uow.database.single_writer
+        and (database is None or uow.database is database)
+    ):
+        uow.commit()
+
+
+def discard() -> None:
+    """Roll back what the current unit of work has written so far, where ``settle`` would have
+    committed it (a use case that failed in a worker thread lets the lock go there)."""
+    uow = _current.get()
+    if uow is not None and uow.database.single_writer:
+        uow.rollback()
 
 
 def bind(uow: UnitOfWork) -> Token[UnitOfWork | None]:

@@ -11,8 +11,9 @@ from rempart.guard.alerts import Severity
 from rempart.guard.service import alerts
 from rempart.web.deps import Ctx, container
 from rempart.web.openapi import problems
+from rempart.web.routing import SettledRoute
 
-router = APIRouter(prefix="/api/v1", tags=["security team"])
+router = APIRouter(prefix="/api/v1", tags=["security team"], route_class=SettledRoute)
 
 
 class AlertOut(BaseModel):

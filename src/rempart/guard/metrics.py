@@ -16,8 +16,9 @@ from rempart.guard.stats import LATENCY_BUCKETS
 from rempart.kernel.errors import Forbidden
 from rempart.web.client import client_address
 from rempart.web.deps import container
+from rempart.web.routing import SettledRoute
 
-router = APIRouter(include_in_schema=False)
+router = APIRouter(include_in_schema=False, route_class=SettledRoute)
 
 
 class RempartCollector:

@@ -20,8 +20,9 @@ from rempart.journal.service.publication import PublicationDeps
 from rempart.kernel.errors import InvalidRequest
 from rempart.web.deps import container
 from rempart.web.openapi import problems
+from rempart.web.routing import SettledRoute
 
-router = APIRouter(prefix="/api/v1/journal", tags=["published journal"])
+router = APIRouter(prefix="/api/v1/journal", tags=["published journal"], route_class=SettledRoute)
 
 TEXT = "text/plain; charset=utf-8"
 MAX_NOTE = 1 << 16

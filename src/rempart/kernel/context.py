@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import ipaddress
 from dataclasses import dataclass
 
 from rempart.kernel.actors import Agent, Organisation
 
 
+# Every data request asks it, several times (the session's binding, the guard's detectors);
+# a pure function of its text, so a bounded memo is exact.
+@functools.lru_cache(maxsize=16_384)
 def address_line(address: str) -> str:
     """One subscriber's line: the exact IPv4 address, or the IPv6 /64 (the rest rotates)."""
     try:

@@ -45,3 +45,10 @@ class Transactions(Protocol):
     def unit_of_work(self) -> AbstractContextManager[object]:
         """Run the block in one transaction: commit when it returns, roll back when it raises."""
         ...
+
+    def settle(self) -> None:
+        """Commit what the current unit of work has written so far; it goes on in a new
+        transaction. A use case calls it before it waits on the event loop (for the journal's
+        commit): SQLite has one writer, and a write lock held across that wait would stall any
+        other request that writes on the loop until its busy timeout."""
+        ...

@@ -15,9 +15,14 @@ class MemoryTransactions:
 
     def __init__(self) -> None:
         self.opened = 0  # how many units of work were asked for (tests read it)
+        self.settled = 0  # how many times a use case committed what it had so far
 
     @contextmanager
     def unit_of_work(self) -> Iterator[None]:
         """Run the block."""
         self.opened += 1
         yield
+
+    def settle(self) -> None:
+        """Nothing is held back: count the call."""
+        self.settled += 1

@@ -18,8 +18,11 @@ from rempart.messages.model import Channel
 from rempart.messages.ports import OfficialMessages
 from rempart.web.deps import client_info, container
 from rempart.web.openapi import problems
+from rempart.web.routing import SettledRoute
 
-router = APIRouter(prefix="/api/v1/citizen/messages", tags=["official messages"])
+router = APIRouter(
+    prefix="/api/v1/citizen/messages", tags=["official messages"], route_class=SettledRoute
+)
 
 # One body for every "no": nothing in it depends on why.
 NOT_GENUINE = b'{"genuine":false}'

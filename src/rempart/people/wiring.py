@@ -29,6 +29,7 @@ def portal_store(db: Database) -> SqlPortalStore:
 
 def build_portal(
     settings: Settings,
+    db: Database,
     store: SqlPortalStore,
     *,
     journal: JournalWriter,
@@ -44,6 +45,7 @@ def build_portal(
         clock=clock,
         rules=ScopeRules(enrolment_grace_months=settings.enrolment_grace_months),
         standings=store,
+        transactions=db,
         guard=guard,
         notices=notices,
     )

@@ -132,10 +132,13 @@ class Credentials:
 
 @dataclass(frozen=True, slots=True)
 class SessionHolder:
-    """A session with its account's credentials and organisation, as one read returns them."""
+    """A session with its account and organisation, as one read returns them: what resuming
+    a session checks, and none of the account's secrets (its password hash, its TOTP seed),
+    which only the sign-in steps that verify them read."""
 
     session: Session
-    credentials: Credentials | None  # None: the account no longer exists
+    agent: Agent | None  # None: the account no longer exists
+    locked: bool
     org: Organisation | None
 
 

@@ -9,6 +9,7 @@ from typing import Annotated
 
 from fastapi import Depends, Request, Response
 
+from rempart.db.uow import settle
 from rempart.kernel.context import RequestContext
 from rempart.settings import Settings
 from rempart.signin.service import sessions
@@ -38,16 +39,21 @@ def session_token(request: Request) -> str | None:
 def _resume(
     request: Request, *, allow_enrol_only: bool, purpose: Resumption = Resumption.DATA
 ) -> RequestContext:
-    return sessions.resume(
-        auth_deps(request),
-        session_token(request),
-        client_info(request),
-        request.method,
-        request.headers.get(CSRF_HEADER),
-        allow_enrol_only=allow_enrol_only,
-        device_cookie=request.cookies.get(DEVICE_COOKIE),
-        purpose=purpose,
-    )
+    try:
+        return sessions.resume(
+            auth_deps(request),
+            session_token(request),
+            client_info(request),
+            request.method,
+            request.headers.get(CSRF_HEADER),
+            allow_enrol_only=allow_enrol_only,
+            device_cookie=request.cookies.get(DEVICE_COOKIE),
+            purpose=purpose,
+        )
+    finally:
+        # What resuming wrote (a touch, an ended session) stands on its own, and is committed
+        # before the request goes on to wait for anything (``rempart.db.uow.settle``).
+        settle()
 
 
 def resume_for(request: Request, purpose: Resumption) -> RequestContext:

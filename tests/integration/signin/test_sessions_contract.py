@@ -54,16 +54,20 @@ def test_create_and_get(backend: Backend) -> None:
 
 
 def test_holder_brings_the_account_and_its_organisation(backend: Backend) -> None:
-    """The request path's one read: the session, its account's credentials, its organisation."""
+    """The request path's one read: the session, its account, its organisation, and none of
+    the account's secrets (ASVS V6.4: read only where they are verified)."""
     s = session(backend, 1)
     backend.sessions.create(s)
     backend.enrol(s.agent_id, password_hash="h", totp_secret="JBSWY3DPEHPK3PXP", locked=True)
     held = backend.sessions.holder(s.key)
     assert held is not None
     assert held.session == s
-    assert held.credentials == backend.credentials.credentials_by_id(s.agent_id)
-    assert held.credentials is not None
-    assert held.credentials.locked
+    creds = backend.credentials.credentials_by_id(s.agent_id)
+    assert creds is not None
+    assert held.agent == creds.agent
+    assert held.locked
+    assert not hasattr(held, "credentials")
+    assert "JBSWY3DPEHPK3PXP" not in repr(held)
     assert held.org == backend.directory.organisation(backend.orgs[ORG_A])
     backend.sessions.end(s.key, NOW, "logout")
     ended = backend.sessions.holder(s.key)

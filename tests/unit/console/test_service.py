@@ -22,6 +22,7 @@ from rempart.kernel.clock import ManualClock
 from rempart.kernel.context import ClientInfo, RequestContext
 from rempart.kernel.errors import Forbidden, NotFound
 from rempart.kernel.tags import Tag
+from rempart.kernel.transactions import MemoryTransactions
 from rempart.people.scope import ScopeRules
 from rempart.people.service.deps import PortalDeps
 from rempart.signin.model import AuthPolicy, Session
@@ -89,6 +90,7 @@ def rig() -> Rig:
         clock=clock,
         rules=ScopeRules(),
         standings=Unused("standings"),  # type: ignore[arg-type]
+        transactions=MemoryTransactions(),
     )
     auth = AuthDeps(
         credentials=credentials,  # type: ignore[arg-type]

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 import pytest
 
@@ -14,6 +14,7 @@ from rempart.journal.model import JournalEntry
 from rempart.kernel.context import ClientInfo, RequestContext
 from rempart.kernel.exposure import ExposureGuard
 from rempart.kernel.tags import Tag
+from rempart.kernel.transactions import MemoryTransactions
 from rempart.people.adapters.memory import MemoryExposureGuard, MemoryPeople
 from rempart.people.ports import PersonNotifier
 from rempart.people.scope import ScopeRules
@@ -31,6 +32,7 @@ class UseCaseDeps:
     standings: MemoryPeople
     guard: ExposureGuard | None
     notices: PersonNotifier | None = None
+    transactions: MemoryTransactions = field(default_factory=MemoryTransactions)
 
 
 @pytest.fixture

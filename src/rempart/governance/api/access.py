@@ -14,9 +14,12 @@ from rempart.governance.web import Gov
 from rempart.kernel.actors import App
 from rempart.web.deps import Ctx
 from rempart.web.openapi import problems
+from rempart.web.routing import SettledRoute
 
-admin_router = APIRouter(prefix="/api/v1/admin", tags=["sign-in administration"])
-apps_router = APIRouter(prefix="/api/v1", tags=["account"])
+admin_router = APIRouter(
+    prefix="/api/v1/admin", tags=["sign-in administration"], route_class=SettledRoute
+)
+apps_router = APIRouter(prefix="/api/v1", tags=["account"], route_class=SettledRoute)
 
 Login = Annotated[str, Path(min_length=1, max_length=64)]
 

@@ -19,8 +19,9 @@ from rempart.governance.web import Gov
 from rempart.kernel.actors import Role
 from rempart.web.deps import Ctx, client_info
 from rempart.web.openapi import problems
+from rempart.web.routing import SettledRoute
 
-router = APIRouter(prefix="/api/v1", tags=["accounts"])
+router = APIRouter(prefix="/api/v1", tags=["accounts"], route_class=SettledRoute)
 
 Login = Annotated[str, Field(min_length=1, max_length=64)]
 RoleName = Annotated[str, Field(min_length=1, max_length=32)]

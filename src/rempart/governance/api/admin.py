@@ -14,8 +14,9 @@ from rempart.kernel.actors import OrgKind, Role
 from rempart.kernel.errors import Forbidden
 from rempart.web.deps import Ctx
 from rempart.web.openapi import problems
+from rempart.web.routing import SettledRoute
 
-router = APIRouter(prefix="/api/v1/admin", tags=["administration"])
+router = APIRouter(prefix="/api/v1/admin", tags=["administration"], route_class=SettledRoute)
 
 
 class ReasonIn(BaseModel):

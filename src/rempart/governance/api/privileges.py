@@ -18,8 +18,9 @@ from rempart.governance.web import Gov
 from rempart.kernel.actors import Role
 from rempart.web.deps import Ctx
 from rempart.web.openapi import problems
+from rempart.web.routing import SettledRoute
 
-router = APIRouter(prefix="/api/v1", tags=["accounts"])
+router = APIRouter(prefix="/api/v1", tags=["accounts"], route_class=SettledRoute)
 
 
 class PrivilegeRow(BaseModel):

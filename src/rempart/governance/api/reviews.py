@@ -12,8 +12,9 @@ from rempart.governance.service import reviews
 from rempart.governance.web import Gov
 from rempart.web.deps import Ctx
 from rempart.web.openapi import problems
+from rempart.web.routing import SettledRoute
 
-router = APIRouter(prefix="/api/v1", tags=["access reviews"])
+router = APIRouter(prefix="/api/v1", tags=["access reviews"], route_class=SettledRoute)
 
 Id = Annotated[int, Path(ge=1, le=2**62)]
 

@@ -17,8 +17,9 @@ from rempart.governance.web import Gov
 from rempart.kernel.errors import RempartError
 from rempart.web.deps import client_info
 from rempart.web.errors import status_of
+from rempart.web.routing import SettledRoute
 
-router = APIRouter(tags=["enrolment"], include_in_schema=False)
+router = APIRouter(tags=["enrolment"], include_in_schema=False, route_class=SettledRoute)
 
 Token = Annotated[str, Form(min_length=1, max_length=128)]
 

@@ -16,8 +16,9 @@ from rempart.people.model import RegistrationStatus
 from rempart.people.service import consult, trainings
 from rempart.web.deps import Ctx, Portal, inline, portal
 from rempart.web.openapi import DateText, TimeText, problems
+from rempart.web.routing import SettledRoute
 
-router = APIRouter(prefix="/api/v1", tags=["people"])
+router = APIRouter(prefix="/api/v1", tags=["people"], route_class=SettledRoute)
 
 FtIdParam = Annotated[str, Query(min_length=1, max_length=32, description="7 digits and a letter")]
 

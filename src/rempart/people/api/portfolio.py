@@ -17,8 +17,9 @@ from rempart.people.service import portfolio
 from rempart.people.service.portfolio import PortfolioDeps
 from rempart.web.deps import Ctx, container
 from rempart.web.openapi import problems
+from rempart.web.routing import SettledRoute
 
-router = APIRouter(prefix="/api/v1", tags=["people"])
+router = APIRouter(prefix="/api/v1", tags=["people"], route_class=SettledRoute)
 
 FtId = Annotated[str, Field(min_length=1, max_length=32)]
 Login = Annotated[str, Field(min_length=1, max_length=64)]

@@ -12,8 +12,9 @@ from rempart.people.model import AttendanceMark
 from rempart.people.service import trainings
 from rempart.web.deps import Ctx, Portal
 from rempart.web.openapi import problems
+from rempart.web.routing import SettledRoute
 
-router = APIRouter(prefix="/api/v1", tags=["training follow-up"])
+router = APIRouter(prefix="/api/v1", tags=["training follow-up"], route_class=SettledRoute)
 
 Id = Annotated[int, Path(ge=1, le=2**62)]
 

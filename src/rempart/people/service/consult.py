@@ -22,7 +22,7 @@ from rempart.kernel.identifiers import parse_ft_id
 from rempart.kernel.tags import Decision, Tag
 from rempart.people import scope
 from rempart.people.model import Person
-from rempart.people.service.deps import ConsultDeps
+from rempart.people.service.deps import ConsultDeps, RecordReadDeps
 from rempart.people.service.gate import ensure_may_access_data, guard_check
 
 # A relations query for this id finds nothing; it keeps unknown and out-of-scope people
@@ -61,11 +61,14 @@ def consult_person(
 
 
 async def consult_person_async(
-    deps: ConsultDeps, ctx: RequestContext, ft_id: str, purpose: str | None
+    deps: RecordReadDeps, ctx: RequestContext, ft_id: str, purpose: str | None
 ) -> dict[str, Any]:
     """``consult_person`` for a caller on the event loop: the same decision and the same
-    durable entry before the answer; the wait for the commit holds no thread."""
+    durable entry before the answer; the wait for the commit holds no thread, and no portal
+    lock either (what the decision wrote, a session's touch or a guard's alert, is committed
+    before the wait)."""
     consultation = decide_read(deps, ctx, ft_id, purpose)
+    deps.transactions.settle()
     await deps.journal.append_async([consultation.entry])
     return consultation.answer()
 

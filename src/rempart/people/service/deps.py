@@ -12,7 +12,7 @@ from typing import Protocol
 
 from rempart.journal.ports import JournalWriter
 from rempart.kernel.exposure import ExposureGuard
-from rempart.kernel.ports import Clock
+from rempart.kernel.ports import Clock, Transactions
 from rempart.people.ports import (
     AccessStandings,
     AttendanceRegister,
@@ -32,6 +32,7 @@ class PortalDeps:
     clock: Clock
     rules: ScopeRules
     standings: AccessStandings  # the data gate's facts, read on every data request
+    transactions: Transactions  # the request's unit of work, settled before the journal's wait
     guard: ExposureGuard | None = None  # None: scope policy only (the bench's "off")
     # Enrolment confirmations by the person: None where no message can reach people (the
     # relation is then confirmed only by the agency's import).
@@ -64,6 +65,14 @@ class ConsultDeps(GateDeps, Protocol):
     def journal(self) -> JournalWriter: ...
     @property
     def rules(self) -> ScopeRules: ...
+
+
+class RecordReadDeps(ConsultDeps, Protocol):
+    """What a record read on the event loop is given besides: the unit of work, settled before
+    the wait for the journal."""
+
+    @property
+    def transactions(self) -> Transactions: ...
 
 
 class TrainingDeps(GateDeps, Protocol):

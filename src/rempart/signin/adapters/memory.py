@@ -434,9 +434,12 @@ class MemorySessionStore:
             return None
         creds = self.accounts.credentials_by_id(session.agent_id)
         if creds is None:
-            return SessionHolder(session, None, None)
+            return SessionHolder(session, None, False, None)
         return SessionHolder(
-            session, creds, self.accounts.directory.organisation(creds.agent.org_id)
+            session,
+            creds.agent,
+            creds.locked,
+            self.accounts.directory.organisation(creds.agent.org_id),
         )
 
     def touch(self, key: str, at: dt.datetime) -> None:

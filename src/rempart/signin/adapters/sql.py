@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Sequence
+from typing import Any
 
 from sqlalchemy import ColumnElement, Engine, delete, insert, select, update
 
@@ -360,17 +361,59 @@ class SqlChallengeStore:
 # The statement every signed-in request runs: the session, its agent and the agent's
 # organisation; outer joins, so that a session whose account is gone still comes back and can
 # be ended with the right reason.
+_HOLDERS_KEPT = 4096  # live sessions whose objects are kept, per process
 _HOLDER = (
     "SELECT s.key, s.public_id, s.agent_id, s.org_id, s.method, s.created_at, s.last_seen_at,"
     " s.expires_at, s.fresh_until, s.address, s.network, s.country, s.user_agent, s.enrol_only,"
     " s.ended_at, s.end_reason,"
     " a.id, a.login, a.email, a.org_id, a.roles, a.active, a.created_at, a.end_date,"
-    " a.training_valid_until, a.probation_until, a.password_hash, a.totp_secret,"
-    " a.totp_last_step, a.locked, a.failed_logins,"
+    " a.training_valid_until, a.probation_until, a.locked,"
     " o.kind, o.id, o.name, o.siret, o.region, s.device_key, s.device_nonce"
     " FROM sessions s LEFT JOIN agents a ON a.id = s.agent_id"
     " LEFT JOIN organisations o ON o.id = a.org_id WHERE s.key = ?"
 )
+
+
+def _holder_of(r: tuple[Any, ...]) -> SessionHolder:
+    """The session, its agent and organisation from one ``_HOLDER`` row."""
+    session = Session(
+        key=r[0],
+        public_id=r[1],
+        agent_id=int(r[2]),
+        org_id=r[3],
+        method=r[4],
+        created_at=instant(r[5]),
+        last_seen_at=instant(r[6]),
+        expires_at=instant(r[7]),
+        fresh_until=instant_or_none(r[8]),
+        address=r[9],
+        network=r[10],
+        country=r[11],
+        user_agent=r[12],
+        enrol_only=bool(r[13]),
+        ended_at=instant_or_none(r[14]),
+        end_reason=r[15] or "",
+        device_key=r[32] or "",
+        device_nonce=r[33] or "",
+    )
+    if r[16] is None:  # the account is gone; the session can still be ended properly
+        return SessionHolder(session, None, False, None)
+    kind = OrgKind(r[27])
+    agent = Agent(
+        id=r[16],
+        login=r[17],
+        email=r[18],
+        org_id=r[19],
+        org_kind=kind,
+        roles=frozenset(Role(x) for x in r[20].split() if x),
+        active=bool(r[21]),
+        created_at=instant_or_none(r[22]),
+        end_date=day_or_none(r[23]),
+        training_valid_until=day_or_none(r[24]),
+        probation_until=instant_or_none(r[25]),
+    )
+    org = Organisation(r[28], kind, r[29], r[30], r[31])
+    return SessionHolder(session, agent, bool(r[26]), org)
 
 
 def _session(r: object) -> Session:
@@ -403,6 +446,7 @@ class SqlSessionStore:
     def __init__(self, db: Database | Engine) -> None:
         self.db = as_database(db)
         self.raw = RawSql(self.db)
+        self._holders: dict[str, tuple[tuple[Any, ...], SessionHolder]] = {}
 
     def create(self, session: Session) -> None:
         """Store a new session."""
@@ -441,51 +485,16 @@ class SqlSessionStore:
         r = self.raw.one(_HOLDER, (key,))
         if r is None:
             return None
-        session = Session(
-            key=r[0],
-            public_id=r[1],
-            agent_id=int(r[2]),
-            org_id=r[3],
-            method=r[4],
-            created_at=instant(r[5]),
-            last_seen_at=instant(r[6]),
-            expires_at=instant(r[7]),
-            fresh_until=instant_or_none(r[8]),
-            address=r[9],
-            network=r[10],
-            country=r[11],
-            user_agent=r[12],
-            enrol_only=bool(r[13]),
-            ended_at=instant_or_none(r[14]),
-            end_reason=r[15] or "",
-            device_key=r[36] or "",
-            device_nonce=r[37] or "",
-        )
-        if r[16] is None:  # the account is gone; the session can still be ended properly
-            return SessionHolder(session, None, None)
-        kind = OrgKind(r[31])
-        agent = Agent(
-            id=r[16],
-            login=r[17],
-            email=r[18],
-            org_id=r[19],
-            org_kind=kind,
-            roles=frozenset(Role(x) for x in r[20].split() if x),
-            active=bool(r[21]),
-            created_at=instant_or_none(r[22]),
-            end_date=day_or_none(r[23]),
-            training_valid_until=day_or_none(r[24]),
-            probation_until=instant_or_none(r[25]),
-        )
-        credentials = Credentials(
-            agent=agent,
-            password_hash=r[26] or "",
-            totp_secret=r[27] or "",
-            totp_last_step=int(r[28] or 0),
-            locked=bool(r[29]),
-            failed_logins=int(r[30] or 0),
-        )
-        return SessionHolder(session, credentials, Organisation(r[32], kind, r[33], r[34], r[35]))
+        # The row is read on every request, so a change is seen at once; only turning an
+        # unchanged row into objects again is spared (they are immutable, so shared).
+        built = self._holders.get(key)
+        if built is not None and built[0] == r:
+            return built[1]
+        holder = _holder_of(r)
+        if len(self._holders) >= _HOLDERS_KEPT:
+            self._holders.clear()  # a memo, not a store: start again rather than track age
+        self._holders[key] = (r, holder)
+        return holder
 
     def touch(self, key: str, at: dt.datetime) -> None:
         """Note activity (the idle timeout counts from here)."""

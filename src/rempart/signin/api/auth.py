@@ -31,9 +31,12 @@ from rempart.signin.web import (
 )
 from rempart.web.deps import AppSettings, client_info
 from rempart.web.openapi import no_content, problems
+from rempart.web.routing import SettledRoute
 
-router = APIRouter(prefix="/api/v1/auth", tags=["sign-in"])
-admin_router = APIRouter(prefix="/api/v1/admin", tags=["sign-in administration"])
+router = APIRouter(prefix="/api/v1/auth", tags=["sign-in"], route_class=SettledRoute)
+admin_router = APIRouter(
+    prefix="/api/v1/admin", tags=["sign-in administration"], route_class=SettledRoute
+)
 
 Challenge = Annotated[str, Field(min_length=1, max_length=128)]
 Code = Annotated[str, Field(min_length=1, max_length=64)]

@@ -27,8 +27,9 @@ from rempart.signin.web import (
 from rempart.web.deps import AppSettings
 from rempart.web.errors import problem
 from rempart.web.openapi import problems
+from rempart.web.routing import SettledRoute
 
-router = APIRouter(prefix="/api/v1/auth/dbsc", tags=["sign-in"])
+router = APIRouter(prefix="/api/v1/auth/dbsc", tags=["sign-in"], route_class=SettledRoute)
 
 RESPONSE_HEADER = "Secure-Session-Response"
 SESSION_ID_HEADER = "Sec-Secure-Session-Id"

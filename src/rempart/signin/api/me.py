@@ -10,8 +10,9 @@ from pydantic import BaseModel
 from rempart.kernel.actors import OrgKind, Role
 from rempart.web.deps import Ctx
 from rempart.web.openapi import problems
+from rempart.web.routing import SettledRoute
 
-router = APIRouter(prefix="/api/v1", tags=["account"])
+router = APIRouter(prefix="/api/v1", tags=["account"], route_class=SettledRoute)
 
 
 class OrgOut(BaseModel):

@@ -282,11 +282,10 @@ def resume(
     holder = deps.sessions.holder(digest(token or ""))
     if holder is None:
         raise Unauthenticated("sign in first")
-    session, creds, org = holder.session, holder.credentials, holder.org
+    session, agent, org = holder.session, holder.agent, holder.org
     now = deps.clock.now()
     if session.ended_at is not None:
         raise _ended_error(session)
-    agent = creds.agent if creds else None
     _check_binding(deps, session, agent, client, now, device_cookie, purpose)
     if (
         method.upper() in UNSAFE_METHODS
@@ -302,11 +301,11 @@ def resume(
     if expiry is not None:
         _end(deps, session, agent, client, expiry)
         raise Unauthenticated("this session has expired: sign in again")
-    if creds is None or agent is None or not agent.active:
+    if agent is None or not agent.active:
         _end(deps, session, agent, client, EndReason.ACCOUNT_DISABLED)
         raise SessionRevoked("this account is no longer active")
-    lock = deps.locks.lock_of(agent.id) if creds.locked else None
-    if creds.locked and (lock is None or not lock.by_failures):
+    lock = deps.locks.lock_of(agent.id) if holder.locked else None
+    if holder.locked and (lock is None or not lock.by_failures):
         # Locked by the guard or an administrator (not by password failures): stop now.
         _end(deps, session, agent, client, EndReason.ACCOUNT_LOCKED)
         raise AccountLocked("this account is locked")

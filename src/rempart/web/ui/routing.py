@@ -16,7 +16,6 @@ from urllib.parse import quote
 from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import RedirectResponse
-from fastapi.routing import APIRoute
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from rempart.kernel import errors as e
@@ -24,6 +23,7 @@ from rempart.signin.service import factors
 from rempart.signin.web import auth_deps, clear_session_cookie
 from rempart.web.deps import settings_of
 from rempart.web.errors import status_of
+from rempart.web.routing import SettledRoute
 from rempart.web.ui import labels
 from rempart.web.ui.templating import render
 from rempart.web.ui.visitor import CSRF_FIELD, UNSAFE, EnrolFirst
@@ -186,7 +186,7 @@ def _step_up_page(request: Request, exc: e.StepUpRequired) -> Response:
     )
 
 
-class HtmlRoute(APIRoute):
+class HtmlRoute(SettledRoute):
     """A page's route: errors become French pages (see the module's docstring)."""
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:

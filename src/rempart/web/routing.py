@@ -1,0 +1,51 @@
+"""``SettledRoute``: every route of the app; a plain ``def`` endpoint ends its unit of work in
+its own worker thread.
+
+FastAPI runs a ``def`` endpoint in a worker thread and hands its result back to the event
+loop, where ``UnitOfWorkPerRequest`` commits when the answer starts. On SQLite, which has one
+writer, that hand-back is a wait: a route that wrote holds the write lock until the loop gets
+to it, and a request that writes on the loop meanwhile blocks the loop in SQLite's busy
+handler, so the commit never comes and the server stalls for the whole busy timeout. Here
+the endpoint's writes are committed (or, if it failed unexpectedly, rolled back) in the thread
+that made them, before the result goes back (``rempart.db.uow.settle``). On PostgreSQL this
+changes nothing: the unit of work stays whole until the middleware ends it.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+from collections.abc import Callable
+from typing import Any
+
+from fastapi.routing import APIRoute
+from starlette.exceptions import HTTPException
+
+from rempart.db.uow import discard, settle
+from rempart.kernel.errors import RempartError
+
+
+class SettledRoute(APIRoute):
+    """An ``APIRoute`` whose ``def`` endpoint settles its unit of work before it returns."""
+
+    def __init__(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:
+        if not inspect.iscoroutinefunction(endpoint):
+            endpoint = _settled(endpoint)
+        super().__init__(path, endpoint, **kwargs)
+
+
+def _settled(endpoint: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(endpoint)  # FastAPI reads the parameters through ``__wrapped__``
+    def run(*args: Any, **kwargs: Any) -> Any:
+        try:
+            result = endpoint(*args, **kwargs)
+        except (RempartError, HTTPException):
+            settle()  # a refusal is an answer, and commits (a failure counter, a lock)
+            raise
+        except BaseException:
+            discard()
+            raise
+        settle()
+        return result
+
+    return run
