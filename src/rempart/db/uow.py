@@ -21,42 +21,58 @@ from contextvars import ContextVar, Token
 from typing import Any
 
 from sqlalchemy import Connection, Engine
+from sqlalchemy.pool import PoolProxiedConnection
 
 _current: ContextVar[UnitOfWork | None] = ContextVar("rempart_unit_of_work", default=None)
 
 
 class UnitOfWork:
-    """One connection, opened on first use, and its transaction."""
+    """One pooled connection, checked out on first use, and its transaction.
 
-    __slots__ = ("_conn", "_cursor", "database")
+    The hand-written statements of the request path (``rempart.db.raw``) run on the driver's
+    own cursor; the SQLAlchemy ``Connection`` around the same pooled connection is built only
+    when a Core statement needs it (most reads never do: it costs more to build and close than
+    the read it would carry)."""
+
+    __slots__ = ("_conn", "_cursor", "_pooled", "database")
 
     def __init__(self, database: Database) -> None:
         self.database = database
+        self._pooled: PoolProxiedConnection | None = None
         self._conn: Connection | None = None
         self._cursor: Any = None
 
+    def _checked_out(self) -> PoolProxiedConnection:
+        if self._pooled is None:
+            self._pooled = self.database.engine.raw_connection()
+        return self._pooled
+
     def connection(self) -> Connection:
-        """The unit of work's connection (checked out of the pool on first use)."""
+        """The unit of work's SQLAlchemy connection, on its pooled connection."""
         if self._conn is None:
-            self._conn = self.database.engine.connect()
+            self._conn = Connection(self.database.engine, connection=self._checked_out())
         return self._conn
 
     def cursor(self) -> Any:
         """A driver cursor on the unit of work's connection, for hand-written statements
         (``rempart.db.raw``); one per unit of work, reused statement after statement."""
         if self._cursor is None:
-            self._cursor = self.connection().connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+            self._cursor = self._checked_out().dbapi_connection.cursor()  # type: ignore[union-attr]
         return self._cursor
 
     def commit(self) -> None:
         """Commit what the use case wrote (nothing to do when it touched no table)."""
         if self._conn is not None:
             self._conn.commit()
+        elif self._pooled is not None:
+            self._pooled.commit()  # only hand-written reads: ends the driver's transaction
 
     def rollback(self) -> None:
         """Forget what the use case wrote."""
         if self._conn is not None:
             self._conn.rollback()
+        elif self._pooled is not None:
+            self._pooled.rollback()
 
     def close(self) -> None:
         """Give the connection back to the pool."""
@@ -64,8 +80,11 @@ class UnitOfWork:
             self._cursor.close()
             self._cursor = None
         if self._conn is not None:
-            self._conn.close()
+            self._conn.close()  # checks the pooled connection in
             self._conn = None
+        elif self._pooled is not None:
+            self._pooled.close()
+        self._pooled = None
 
 
 class Database:

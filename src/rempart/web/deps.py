@@ -9,7 +9,7 @@ from starlette.concurrency import run_in_threadpool
 
 from rempart.bootstrap import Container
 from rempart.kernel.context import ClientInfo, RequestContext
-from rempart.kernel.errors import Unauthenticated
+from rempart.kernel.errors import InvalidRequest, Unauthenticated
 from rempart.people.service.deps import PortalDeps
 from rempart.settings import Settings
 from rempart.web.client import client_address
@@ -59,6 +59,26 @@ async def current_context(request: Request) -> RequestContext:
     if container(request).inline_requests:
         return cast(RequestContext, authenticate(request))
     return cast(RequestContext, await run_in_threadpool(authenticate, request))
+
+
+async def resolved_context(request: Request) -> RequestContext:
+    """``current_context`` for a route that declares no dependency (the record read).
+
+    A stand-in the app was given for it (``app.dependency_overrides``, which the tests use in
+    place of a signed-in session) is honoured, as FastAPI would; it takes no argument."""
+    stand_in = request.app.dependency_overrides.get(current_context)
+    if stand_in is not None:
+        return cast(RequestContext, stand_in())
+    return await current_context(request)
+
+
+def query_text(request: Request, name: str, *, max_length: int) -> str | None:
+    """A query parameter read by hand, with the check FastAPI would make: one value at most
+    ``max_length`` long (a 400 problem otherwise, as for any invalid parameter)."""
+    value = request.query_params.get(name)
+    if value is not None and len(value) > max_length:
+        raise InvalidRequest(f"{name}: at most {max_length} characters")
+    return value
 
 
 def portal(request: Request) -> PortalDeps:

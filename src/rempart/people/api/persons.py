@@ -14,7 +14,7 @@ from typing_extensions import TypedDict
 from rempart.kernel.categories import Purpose
 from rempart.people.model import RegistrationStatus
 from rempart.people.service import consult, trainings
-from rempart.web.deps import Ctx, Portal, inline, portal
+from rempart.web.deps import Ctx, Portal, inline, portal, query_text, resolved_context
 from rempart.web.openapi import DateText, TimeText, problems
 from rempart.web.routing import SettledRoute
 
@@ -130,6 +130,16 @@ def lookup(ctx: Ctx, deps: Portal, ft_id: FtIdParam, birth_date: dt.date) -> Any
     return {"items": consult.lookup_person(deps, ctx, ft_id, birth_date)}
 
 
+# ``purpose`` is read by the route itself (see ``read_person``); documented here.
+_PURPOSE_PARAMETER = {
+    "name": "purpose",
+    "in": "query",
+    "required": False,
+    "description": "The purpose of the read, for the journal and the scope policy",
+    "schema": {"type": "string", "maxLength": 64},
+}
+
+
 @router.get(
     "/persons/{ft_id}",
     response_class=Response,
@@ -141,15 +151,15 @@ def lookup(ctx: Ctx, deps: Portal, ft_id: FtIdParam, birth_date: dt.date) -> Any
         },
         **problems(400, 401, 403, 404, 429, 503),
     },
+    openapi_extra={"parameters": [_PURPOSE_PARAMETER]},
 )
-async def read_person(
-    request: Request,
-    ctx: Ctx,
-    ft_id: str,
-    purpose: Annotated[str | None, Query(max_length=64)] = None,
-) -> Response:
+async def read_person(request: Request, ft_id: str) -> Response:
     """A person's record, limited to what the caller's role and purpose allow."""
-    deps = portal(request)  # not a dependency: the hot route resolves as few as it can
+    # The hot route: no dependency for FastAPI to resolve (that resolution cost more than the
+    # scope policy and the record together); the context and the purpose are read here.
+    ctx = await resolved_context(request)
+    purpose = query_text(request, "purpose", max_length=64)
+    deps = portal(request)
     if inline(request):  # local stores: decide on the loop, await the journal's commit
         record = await consult.consult_person_async(deps, ctx, ft_id, purpose)
     else:
