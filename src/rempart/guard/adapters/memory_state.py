@@ -57,10 +57,14 @@ class MemoryGuardState:
 
     def admit(self, windows: Sequence[Window], members: Sequence[str], now: float) -> Admission:
         """Add members to all windows, or to none if one would overflow."""
-        unique = list(dict.fromkeys(members))
+        unique = list(dict.fromkeys(members)) if len(members) > 1 else members
         with self._lock:
             slides = [self._window(w.key, w.seconds, now) for w in windows]
-            news = [sum(1 for m in unique if m not in s.last) for s in slides]
+            if len(unique) == 1:  # a record read: one person, in every window
+                only = unique[0]
+                news = [0 if only in s.last else 1 for s in slides]
+            else:
+                news = [sum(1 for m in unique if m not in s.last) for s in slides]
             for i, (w, s) in enumerate(zip(windows, slides, strict=True)):
                 if news[i] and len(s.last) + news[i] > w.limit:
                     oldest = s.oldest()
