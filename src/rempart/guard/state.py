@@ -3,11 +3,13 @@ to an admission (the port itself is ``ports.GuardState``)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
+
+# Named tuples rather than frozen dataclasses: a record read builds eight windows and two
+# admissions, and a frozen dataclass pays one ``object.__setattr__`` per field to be built.
 
 
-@dataclass(frozen=True, slots=True)
-class Window:
+class Window(NamedTuple):
     """A sliding window of distinct members under ``key``, limited to ``limit`` members."""
 
     key: str
@@ -15,8 +17,9 @@ class Window:
     limit: int
 
 
-@dataclass(frozen=True, slots=True)
-class Admission:
+class Admission(NamedTuple):
+    """The answer to an admission: admitted or not, and the windows' counts after it."""
+
     admitted: bool
     counts: tuple[int, ...]  # members in each window after the call
     new_members: int  # members the first window had not seen (the people newly exposed)
