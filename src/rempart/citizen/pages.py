@@ -19,6 +19,7 @@ from fastapi.responses import RedirectResponse
 from rempart.citizen import service as citizen
 from rempart.citizen.model import CitizenSession
 from rempart.citizen.service import CitizenDeps
+from rempart.db.uow import settle
 from rempart.kernel import errors as e
 from rempart.messages.model import CHANNEL_LABELS, OfficialMessage
 from rempart.web.deps import client_info, container, settings_of
@@ -65,6 +66,8 @@ async def person(request: Request) -> CitizenSession:
         raise
     except e.Unauthenticated as exc:
         raise SignInFirst(exc.detail) from None
+    finally:
+        settle()  # what resuming wrote is committed before the route runs in its thread
 
 
 Person = Annotated[CitizenSession, Depends(person)]
