@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -24,6 +23,7 @@ import pytest
 from aiosmtpd.controller import Controller
 
 from tests.support.browser import Demo, Inbox
+from tests.support.served import free_port
 
 CHROMIUM = Path(os.environ.get("REMPART_CHROMIUM", "/usr/bin/chromium"))
 CHROMIUM_ARGS = [
@@ -36,12 +36,6 @@ CHROMIUM_ARGS = [
 ]
 REQUIRE_SERVICES = os.environ.get("REMPART_REQUIRE_SERVICES") == "1"
 PERSONS = 2000
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _wait_until_up(url: str, proc: subprocess.Popen[bytes], log: Path) -> None:

@@ -12,7 +12,6 @@ import asyncio
 import datetime as dt
 import email
 import re
-import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -31,6 +30,7 @@ from rempart.kernel.identifiers import ft_id_from_number
 from rempart.kernel.tags import Decision, Tag
 from rempart.web.app import create_app
 from tests.factories import World, standard_world
+from tests.support.served import free_port
 from tests.support.signin import auth_settings, client_for, give_credentials, sign_in
 
 CHALLENGE = "/api/v1/citizen/challenge"
@@ -72,12 +72,6 @@ class Inbox:
                 assert found, body
                 return found.group(1)
         raise AssertionError(f"no mail to {address}")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import socket
 from collections.abc import Iterator
 from email import message_from_bytes
 from email.message import EmailMessage
@@ -23,6 +22,7 @@ from rempart.kernel.clock import ManualClock
 from rempart.kernel.tags import Decision, Tag
 from tests.factories import standard_world
 from tests.support.governance import anonymous, client_as, token_from
+from tests.support.served import free_port
 from tests.support.signin import auth_settings
 
 ML = "Mission Locale Nord"
@@ -40,12 +40,6 @@ class Inbox:
         assert isinstance(message, EmailMessage)
         self.messages.append(message)
         return "250 Message accepted for delivery"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture

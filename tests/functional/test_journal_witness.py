@@ -9,7 +9,6 @@ from __future__ import annotations
 import base64
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -23,16 +22,11 @@ from rempart.journal.adapters.sql import SqlJournalStore
 from rempart.kernel.clock import SystemClock
 from tests.support import transparency
 from tests.support.journal import SIGNER, cut_tail, read
+from tests.support.served import free_port
 
 ORIGIN = "portal.example.fr/journal"
 RAMPART = str(Path(sys.executable).parent / "rempart")
 PUBLIC_B64 = base64.b64encode(SIGNER.public_key).decode()
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def rempart(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:

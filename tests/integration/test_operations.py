@@ -11,7 +11,6 @@ from __future__ import annotations
 import base64
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -32,16 +31,11 @@ from rempart.journal.adapters.signing import Ed25519Signer
 from rempart.kernel.identifiers import make_siret
 from tests.conftest import postgres_or_skip
 from tests.support.redis import redis_or_skip
+from tests.support.served import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLE = ROOT / "deploy" / "rempart.conf"
 PROXY = ROOT / "deploy" / "nginx" / "rempart-proxy.conf"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture
