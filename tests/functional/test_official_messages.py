@@ -27,6 +27,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import event
+from sqlalchemy import text as sql_text
 
 from rempart.bootstrap import Container, build_container
 from rempart.kernel.clock import ManualClock
@@ -35,7 +36,7 @@ from rempart.messages import model
 from rempart.messages.model import Channel
 from rempart.web.app import create_app
 from tests.factories import World, standard_world
-from tests.functional.test_citizen_api import free_port
+from tests.support.served import free_port
 from tests.support.signin import auth_settings, client_for
 
 CHALLENGE = "/api/v1/citizen/challenge"
@@ -148,7 +149,24 @@ def mailed_reference(
         body = _body(raw)
         found = REFERENCE.search(body)
     assert found is not None
+    wait_until_delivered(world, found.group(1))
     return found.group(1), raw
+
+
+def wait_until_delivered(world: World, reference: str, timeout: float = 30.0) -> None:
+    """The SMTP server has the mail; the sender records its delivery just after: wait for that
+    write, so that it does not land in the middle of what a test observes next."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with world.engine.connect() as conn:
+            delivered = conn.execute(
+                sql_text("SELECT delivered_at FROM official_messages WHERE reference = :r"),
+                {"r": model.parse_reference(reference)},
+            ).scalar()
+        if delivered is not None:
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"the delivery of {reference} was never recorded")
 
 
 def _body(raw: bytes) -> str:
