@@ -15,11 +15,13 @@ from __future__ import annotations
 
 import functools
 import inspect
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Coroutine
+from typing import Any, cast
 
 from fastapi.routing import APIRoute
 from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response
 
 from rempart.db.uow import discard, settle
 from rempart.kernel.errors import RempartError
@@ -49,3 +51,22 @@ def _settled(endpoint: Callable[..., Any]) -> Callable[..., Any]:
         return result
 
     return run
+
+
+class DirectRoute(SettledRoute):
+    """A route FastAPI documents (parameters, responses) but does not resolve: its ``async``
+    endpoint is called with the request and its path parameters, as text.
+
+    For the record read only: FastAPI's resolution of its parameters cost more than the scope
+    policy and the record together. Such an endpoint reads and checks what else it needs
+    itself (the caller's context, a query parameter), and declares no dependency."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        endpoint = self.endpoint
+        if not inspect.iscoroutinefunction(endpoint):
+            raise TypeError(f"{self.path}: a direct route's endpoint is async")
+
+        async def handle(request: Request) -> Response:
+            return cast(Response, await endpoint(request, **request.path_params))
+
+        return handle

@@ -16,7 +16,7 @@ from rempart.people.model import RegistrationStatus
 from rempart.people.service import consult, trainings
 from rempart.web.deps import Ctx, Portal, inline, portal, query_text, resolved_context
 from rempart.web.openapi import DateText, TimeText, problems
-from rempart.web.routing import SettledRoute
+from rempart.web.routing import DirectRoute, SettledRoute
 
 router = APIRouter(prefix="/api/v1", tags=["people"], route_class=SettledRoute)
 
@@ -140,8 +140,25 @@ _PURPOSE_PARAMETER = {
 }
 
 
-@router.get(
+async def read_person(request: Request, ft_id: str) -> Response:
+    """A person's record, limited to what the caller's role and purpose allow."""
+    # The hot route (a ``DirectRoute``): FastAPI resolves nothing; the context and the purpose
+    # are read here.
+    ctx = await resolved_context(request)
+    purpose = query_text(request, "purpose", max_length=64)
+    deps = portal(request)
+    if inline(request):  # local stores: decide on the loop, await the journal's commit
+        record = await consult.consult_person_async(deps, ctx, ft_id, purpose)
+    else:
+        record = await run_in_threadpool(consult.consult_person, deps, ctx, ft_id, purpose)
+    return _record_response(record)
+
+
+router.add_api_route(
     "/persons/{ft_id}",
+    read_person,
+    methods=["GET"],
+    route_class_override=DirectRoute,
     response_class=Response,
     responses={
         200: {
@@ -153,18 +170,6 @@ _PURPOSE_PARAMETER = {
     },
     openapi_extra={"parameters": [_PURPOSE_PARAMETER]},
 )
-async def read_person(request: Request, ft_id: str) -> Response:
-    """A person's record, limited to what the caller's role and purpose allow."""
-    # The hot route: no dependency for FastAPI to resolve (that resolution cost more than the
-    # scope policy and the record together); the context and the purpose are read here.
-    ctx = await resolved_context(request)
-    purpose = query_text(request, "purpose", max_length=64)
-    deps = portal(request)
-    if inline(request):  # local stores: decide on the loop, await the journal's commit
-        record = await consult.consult_person_async(deps, ctx, ft_id, purpose)
-    else:
-        record = await run_in_threadpool(consult.consult_person, deps, ctx, ft_id, purpose)
-    return _record_response(record)
 
 
 def _record_response(record: dict[str, Any]) -> Response:
