@@ -368,7 +368,11 @@ def sessions_alive(url: str, readers: list[Reader]) -> int:
     with httpx.Client(base_url=url, timeout=10.0, headers={"user-agent": USER_AGENT}) as c:
         for r in readers:
             c.cookies.clear()
-            if c.get("/api/v1/me", headers={"cookie": f"{COOKIE}={r.cookie}"}).status_code == 200:
+            try:
+                answer = c.get("/api/v1/me", headers={"cookie": f"{COOKIE}={r.cookie}"})
+            except httpx.TransportError:  # a stalled server: its sessions count as lost
+                continue
+            if answer.status_code == 200:
                 alive += 1
     return alive
 
