@@ -1,7 +1,7 @@
 """SQLite has one writer, and a local portal serves its requests on the event loop: requests
 that write at the same time must all be answered, none left waiting on a lock that the event
-loop itself would have to release (ASVS V15.4.1: shared resources are accessed safely under
-concurrency; V16.5.3: no stall turns into a failure).
+loop itself would have to release (ASVS V15.4.3, a level-3 requirement: locks are used so that
+no thread gets stuck waiting on another; V16.5.3: no stall turns into a failure).
 
 Every session below is due for a touch (its last activity is older than the touch interval),
 so each read writes; notes are written at the same time through a route that runs in a worker
