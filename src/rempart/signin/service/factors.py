@@ -43,6 +43,7 @@ from rempart.signin.service.login import (
     b64,
     check_throttle,
     count_failure,
+    mfa_failed,
     normalise_code,
     recovery_code_hash,
     spend_totp_code,
@@ -312,16 +313,7 @@ def step_up_webauthn(
     try:
         verify_assertion(deps, ctx.agent.id, credential_json, unb64(challenge.payload["webauthn"]))
     except Unauthenticated as exc:
-        emit(
-            deps,
-            Tag.AUTH_MFA_FAILED,
-            Decision.DENY,
-            ctx.client,
-            agent=ctx.agent,
-            session_id=ctx.session_id,
-            reason=f"step-up: {exc.detail}",
-            details={"method": "webauthn"},
-        )
+        mfa_failed(deps, ctx, f"step-up: {exc.detail}", {"method": "webauthn"})
         raise StepUpRequired(exc.detail) from exc
     return mark_fresh(deps, ctx, token, "webauthn")
 

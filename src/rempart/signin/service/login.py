@@ -341,6 +341,15 @@ def spend_totp_code(
     if step is not None and deps.totp_secrets.use_totp_step(ctx.agent.id, step):
         return True
     count_failure(deps, creds, ctx.agent.login, ctx.client)
+    mfa_failed(deps, ctx, reason, details)
+    return False
+
+
+def mfa_failed(
+    deps: AuthDeps, ctx: RequestContext, reason: str, details: dict[str, object]
+) -> None:
+    """Journal a second factor that failed inside the signed-in session (a step-up, a factor
+    proof): ``auth:mfa:failed``, denied, with the session and why."""
     emit(
         deps,
         Tag.AUTH_MFA_FAILED,
@@ -351,7 +360,6 @@ def spend_totp_code(
         reason=reason,
         details=details,
     )
-    return False
 
 
 def normalise_code(code: str) -> str:

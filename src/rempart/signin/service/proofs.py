@@ -38,6 +38,7 @@ from rempart.signin.service.deps import AuthDeps
 from rempart.signin.service.events import alert, emit
 from rempart.signin.service.login import (
     b64,
+    mfa_failed,
     spend_totp_code,
     unb64,
     verify_assertion,
@@ -209,15 +210,11 @@ def prove_with_webauthn(
     try:
         verify_assertion(deps, ctx.agent.id, credential_json, unb64(challenge.payload["webauthn"]))
     except Unauthenticated as exc:
-        emit(
+        mfa_failed(
             deps,
-            Tag.AUTH_MFA_FAILED,
-            Decision.DENY,
-            ctx.client,
-            agent=ctx.agent,
-            session_id=ctx.session_id,
-            reason=f"factor proof: {exc.detail}",
-            details={"method": "webauthn", "action": str(action)},
+            ctx,
+            f"factor proof: {exc.detail}",
+            {"method": "webauthn", "action": str(action)},
         )
         refused(deps, ctx, action, "the security key's assertion failed")
         raise StepUpRequired(exc.detail) from exc
