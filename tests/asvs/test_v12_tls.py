@@ -24,12 +24,7 @@ from rempart.db.migrate import upgrade
 from rempart.kernel.errors import Unauthenticated
 from rempart.mail.adapters.smtp import SmtpMailer
 from rempart.signin.adapters.oidc import AuthlibFederation
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+from tests.support.served import free_port
 
 
 @pytest.fixture(scope="module")
@@ -73,7 +68,7 @@ def https_server(tmp_path: Path, certificate: tuple[Path, Path]) -> Iterator[int
     cert, key = certificate
     db = f"sqlite:///{tmp_path}/rempart.db"
     upgrade(db)
-    port = _free_port()
+    port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("REMPART_")}
     env["REMPART_DEMO"] = "true"
     proc = subprocess.Popen(
@@ -163,7 +158,7 @@ def test_outbound_clients_validate_certificates(certificate: tuple[Path, Path]) 
         async def handle_DATA(self, server: object, session: object, envelope: object) -> str:  # noqa: N802
             return "250 OK"
 
-    smtp_port = _free_port()
+    smtp_port = free_port()
     controller = Controller(
         Sink(),
         hostname="127.0.0.1",

@@ -7,8 +7,6 @@ from __future__ import annotations
 
 import os
 import signal
-import subprocess
-import sys
 import threading
 import time
 from collections import Counter
@@ -25,7 +23,7 @@ from rempart.journal.service import audit as journal_audit
 from rempart.kernel.clock import SystemClock
 from rempart.kernel.tags import Decision, Tag
 from tests.factories import standard_world
-from tests.support.served import free_port, sign_in, wait_until_up
+from tests.support.served import serving, sign_in
 from tests.support.signin import give_credentials
 
 # Each agent and the people in their scope.
@@ -48,30 +46,8 @@ def test_every_response_received_has_its_entry_after_sigkill(tmp_path: Path) -> 
     secrets = {login: give_credentials(engine, login).totp_secret for login in READERS}
     engine.dispose()
 
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    env = {k: v for k, v in os.environ.items() if not k.startswith("REMPART_")}
-    env["REMPART_GUARD_MODE"] = "off"  # this test is about the journal, not the guard
-    proc = subprocess.Popen(
-        [
-            str(Path(sys.executable).parent / "rempart"),
-            "serve",
-            "--db",
-            db,
-            "--journal",
-            journal_url,
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--insecure-http",
-        ],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    try:
-        wait_until_up(base, proc)
+    # This test is about the journal, not the guard.
+    with serving(db, journal_url, REMPART_GUARD_MODE="off") as (base, proc):
         clients = {login: sign_in(base, login, secret) for login, secret in secrets.items()}
         ok: Counter[tuple[str, str]] = Counter()
         lock = threading.Lock()
@@ -109,12 +85,6 @@ def test_every_response_received_has_its_entry_after_sigkill(tmp_path: Path) -> 
             t.join(timeout=30)
         for c in clients.values():
             c.close()
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
-        if proc.stderr:
-            proc.stderr.close()
 
     assert before_kill > 50, "too few reads to mean anything"
     print(f"reads answered 200 before the kill: {before_kill}, in all: {sum(ok.values())}")

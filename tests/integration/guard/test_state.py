@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import shutil
-import socket
 import subprocess
 import time
 import uuid
@@ -17,6 +16,7 @@ from rempart.guard.adapters.redis_state import RedisGuardState
 from rempart.guard.ports import GuardState
 from rempart.guard.state import Window
 from tests.support.redis import redis_or_skip
+from tests.support.served import free_port
 
 
 @pytest.fixture(params=["memory", "redis"])
@@ -85,7 +85,7 @@ def test_a_redis_without_append_only_file_is_told_apart(tmp_path: Path) -> None:
         pytest.skip("no redis-server binary")
     results = {}
     for aof in ("yes", "no"):
-        port = _free_port()
+        port = free_port()
         proc = subprocess.Popen(
             [exe, "--port", str(port), "--bind", "127.0.0.1", "--dir", str(tmp_path),
              "--appendonly", aof, "--save", ""],
@@ -103,9 +103,3 @@ def test_a_redis_without_append_only_file_is_told_apart(tmp_path: Path) -> None:
             proc.wait(timeout=10)
     assert results == {"yes": False, "no": True}
     assert RedisGuardState("redis://127.0.0.1:1/0").forgets_on_restart() is None
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
