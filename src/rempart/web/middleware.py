@@ -116,7 +116,7 @@ class UnitOfWorkPerRequest:
     def __init__(self, app: ASGIApp, database: Database) -> None:
         self.app = app
         self.database = database
-        self.inline = database.engine.dialect.name == "sqlite"  # local: no need to leave the loop
+        self.inline = database.single_writer  # SQLite is local: no need to leave the loop
 
     async def _run(self, step: Callable[[], None]) -> None:
         if self.inline:
