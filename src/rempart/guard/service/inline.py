@@ -8,9 +8,11 @@ the error's detail, without another person's data.
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import time
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from rempart.guard import detectors
 from rempart.guard.alerts import Alert, Severity
@@ -19,6 +21,7 @@ from rempart.guard.policy import GuardPolicy
 from rempart.guard.ports import AlertSink, Containment, GuardState, ProfileStore
 from rempart.guard.profiles import (
     AgentProfile,
+    Budget,
     OrgProfile,
     PeerProfile,
     agent_budget,
@@ -44,6 +47,31 @@ PACE_SHOWN_MAX = 200  # the people of the last answer the pace remembers (a page
 
 # One record at a time: what velocity is measured on (lists and exports have their own limits).
 _CONSULTS = frozenset({Exposure.READ, Exposure.LOOKUP})
+_BUDGETS_KEPT = 4096  # agents whose budget is remembered (one entry each, dropped together)
+
+
+class _PaceState(NamedTuple):
+    """The agent's run, as the previous data request left it (``pace:<login>``)."""
+
+    last: float | None
+    run: int
+    kind: str
+    shown: frozenset[str]
+
+
+class _BudgetInputs(NamedTuple):
+    """What an agent's budget is computed from, besides the (fixed) policy. The profiles are
+    compared by identity: the baselines job swaps in new objects, it never edits them."""
+
+    profile: AgentProfile | None
+    peers: PeerProfile | None
+    today: dt.date
+    off_hours: bool
+    probation: dt.date | None
+    scope_size: int
+
+    def same(self, other: _BudgetInputs) -> bool:
+        return self.profile is other.profile and self.peers is other.peers and self[2:] == other[2:]
 
 
 @dataclass
@@ -55,6 +83,12 @@ class Guard:
     journal: JournalWriter
     policy: GuardPolicy = field(default_factory=GuardPolicy)
     stats: GuardStats = field(default_factory=GuardStats)  # for /metrics
+    # An agent's budget is a pure function of their profiles, the day, the hour's kind, their
+    # probation and scope size: computed again only when one of those changed (a read of the
+    # same adviser's next person reuses it; new baselines are new objects, hence a miss).
+    _budgets_of: dict[str, tuple[_BudgetInputs, Budget]] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
 
     def check(self, ctx: RequestContext, req: GuardRequest) -> Verdict:
         """Decide on one data request; apply containment; raise when the data must not leave."""
@@ -131,7 +165,10 @@ class Guard:
             reproved=ctx.reproved,
         )
         findings = detectors.evaluate(obs, profile, org_profile, p.detectors)
-        findings += self._second_round(ctx, req, now)
+        # The run is read once: the second round measures it, the end of the decision moves it.
+        run = self._pace_state(login, now)
+        pace = self._pace(run, now, req)
+        findings += self._second_round(ctx, req, now, pace)
         if ctx.client.country:
             self.state.put(f"country:{login}", f"{ctx.client.country}|{now}", DAY, now)
         if ctx.reproved and ctx.client.network:
@@ -142,23 +179,19 @@ class Guard:
         if not verdict.action.blocks and req.exposed:
             findings += self._budgets(ctx, req, profile, org_profile)
             verdict = combine(findings)
-        self._note_pace(login, now, req, admitted=not verdict.action.blocks)
+        self._note_pace(login, now, req, run, pace, admitted=not verdict.action.blocks)
         return verdict
 
     # -- the second round: pace, whole scope, second user ----------------------------------
 
-    def _second_round(self, ctx: RequestContext, req: GuardRequest, now: float) -> list[Finding]:
+    def _second_round(
+        self, ctx: RequestContext, req: GuardRequest, now: float, pace: detectors.Pace
+    ) -> list[Finding]:
         d = self.policy.detectors
         login = ctx.agent.login
         people = len(req.exposed) if req.kind is not Exposure.EXPORT else 0
         findings = self._unless_reproved(
-            ctx,
-            "pace",
-            now,
-            900,
-            detectors.machine_pace(
-                self._pace(login, now, req.exposed if people else (), req.kind), False, d
-            ),
+            ctx, "pace", now, 900, detectors.machine_pace(pace, False, d)
         )
         if req.kind is Exposure.READ and req.exposed:
             read = self.state.distinct(f"sweep:{login}", d.sweep_window_seconds, now)
@@ -205,33 +238,41 @@ class Guard:
             return []
         return findings
 
-    def _pace_state(self, login: str, now: float) -> tuple[float | None, int, str, frozenset[str]]:
+    def _pace_state(self, login: str, now: float) -> _PaceState:
         last, _, rest = (self.state.get(f"pace:{login}", now) or "").partition("|")
         run, _, rest = rest.partition("|")
         kind, _, shown = rest.partition("|")
-        return (
+        return _PaceState(
             float(last) if last else None,
             int(run or 0),
             kind,
             frozenset(x for x in shown.split(",") if x),
         )
 
-    def _pace(
-        self, login: str, now: float, exposed: tuple[str, ...], kind: Exposure
-    ) -> detectors.Pace:
-        last, run, shown_kind, shown = self._pace_state(login, now)
-        gap = now - last if last is not None else float("inf")
+    def _pace(self, state: _PaceState, now: float, req: GuardRequest) -> detectors.Pace:
+        """Where this request stands in the run (an export's rows are not a reading pace)."""
+        exposed = req.exposed if req.kind is not Exposure.EXPORT else ()
+        gap = now - state.last if state.last is not None else float("inf")
         fast = gap < self.policy.detectors.machine_gap_seconds
         # People the previous answer of the same kind already showed cost nothing: a roster
         # shown again after a form (an enrolment, a mark) is not reading more. A full record
         # of someone a list named is new data.
-        people = len(set(exposed) - shown) if shown_kind == str(kind) else len(exposed)
-        return detectors.Pace(fast, gap, run if fast else 0, people)
+        same_kind = state.kind == str(req.kind)
+        people = len(set(exposed) - state.shown) if same_kind else len(exposed)
+        return detectors.Pace(fast, gap, state.run if fast else 0, people)
 
-    def _note_pace(self, login: str, now: float, req: GuardRequest, *, admitted: bool) -> None:
+    def _note_pace(
+        self,
+        login: str,
+        now: float,
+        req: GuardRequest,
+        state: _PaceState,
+        pace: detectors.Pace,
+        *,
+        admitted: bool,
+    ) -> None:
         exposed = req.exposed if req.kind is not Exposure.EXPORT else ()
-        pace = self._pace(login, now, exposed, req.kind)
-        _last, _run, kind, shown = self._pace_state(login, now)
+        kind, shown = state.kind, state.shown
         # The first request of a run is free; the run counts what followed it at machine speed.
         run = pace.run_people + (pace.people if admitted and pace.fast else 0)
         if admitted and exposed:
@@ -297,14 +338,11 @@ class Guard:
         group = f"{ctx.org.kind}/{'+'.join(sorted(ctx.agent.roles))}"
         probation = ctx.agent.probation_until.date() if ctx.agent.probation_until else None
         peers = self.profiles.peers(group)
-        budget = agent_budget(
-            profile,
-            peers,
-            p.budgets,
-            ctx.today,
-            off,
-            probation,
-            scope_size=self._scope_size(login, req, now),
+        budget = self._agent_budget(
+            login,
+            _BudgetInputs(
+                profile, peers, ctx.today, off, probation, self._scope_size(login, req, now)
+            ),
         )
         # Day one: an organisation or app without history allows each agent at work today
         # at least their own day's budget.
@@ -397,6 +435,24 @@ class Guard:
                 retry_after=adm.retry_after,
             )
         ]
+
+    def _agent_budget(self, login: str, inputs: _BudgetInputs) -> Budget:
+        kept = self._budgets_of.get(login)
+        if kept is not None and kept[0].same(inputs):
+            return kept[1]
+        budget = agent_budget(
+            inputs.profile,
+            inputs.peers,
+            self.policy.budgets,
+            inputs.today,
+            inputs.off_hours,
+            inputs.probation,
+            scope_size=inputs.scope_size,
+        )
+        if len(self._budgets_of) >= _BUDGETS_KEPT:
+            self._budgets_of.clear()
+        self._budgets_of[login] = (inputs, budget)
+        return budget
 
     def _active_today(self, scope: str, login: str, now: float) -> int:
         """Agents at work today in an organisation or an app (day one's budgets count them)."""
