@@ -307,6 +307,25 @@ def test_a_new_account_on_probation_gets_the_small_budget(rig: Rig) -> None:
     assert rig.alerts.items[-1].evidence["baseline"]["probation_until"] == "2026-11-30"  # type: ignore[index]
 
 
+def test_new_baselines_and_a_probation_change_the_budget_at_the_very_next_read(rig: Rig) -> None:
+    """The budget is remembered per agent between reads; it must not outlive its inputs: a
+    rebuilt profile (new objects) or a probation set on the account applies at once."""
+    assert [rig.read(i * 1000) for i in range(1, 31)] == [Action.ALLOW] * 30  # hour budget 30
+    assert rig.read(31_000) is Action.THROTTLE
+    # Rebuilt from the journal, the agent's busiest hours now reach 40 people: 60 an hour.
+    rig.profiles.set_agent(
+        AgentProfile(login="ml.adv", daily_distinct=(80,) * 7, hourly_peak=(40,) * 7)
+    )
+    assert rig.read(31_000) is Action.ALLOW
+    probation = replace(rig.ctx.agent, probation_until=MONDAY_10 + dt.timedelta(days=14))
+    ctx = replace(rig.ctx, agent=probation, now=MONDAY_10 + dt.timedelta(minutes=2))
+    verdict = rig.guard.check(ctx, GuardRequest(Exposure.READ, ("0032000A",), ("0032000A",)))
+    assert verdict.action is Action.THROTTLE  # 31 shown this hour, probation allows 10
+    evidence = rig.alerts.items[-1].evidence
+    assert evidence["threshold"] == 10
+    assert evidence["baseline"]["own_hour_q"] == 40.0  # type: ignore[index]
+
+
 # -- second round: pace, whole scope, second user, long windows, day one, peers -----------------
 
 
