@@ -49,6 +49,7 @@ import httpx
 import pyotp
 
 from rempart.db.engine import make_engine
+from rempart_bench.ablation import PARTS
 from rempart_bench.bench import update_doc
 from rempart_bench.cli.bench import machine
 
@@ -69,6 +70,8 @@ def free_port() -> int:
 
 # Set by --baseline-src for the baseline run: the server (and its seed) from another checkout.
 _SERVER_SRC: list[str] = []
+# Set by --without for its runs: the parts of the read the server runs without (bench only).
+_WITHOUT: list[str] = []
 
 
 def server_env() -> dict[str, str]:
@@ -131,6 +134,8 @@ def start_server(
         "serve", "--db", db_url, "--journal", journal_url,
         "--host", "127.0.0.1", "--port", str(port), "--insecure-http",
     )  # fmt: skip
+    if _WITHOUT:  # the same server with parts taken out, to measure them by subtraction
+        cmd[1:3] = ["-m", "rempart_bench.ablation", ",".join(_WITHOUT)]
     if config is not None:
         cmd += ["--config", str(config)]
     log = workdir / "server.log"
@@ -660,6 +665,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         type=Path,
         help="first run the same measure (SQLite) against the server of another checkout's src/",
     )
+    ap.add_argument(
+        "--without",
+        action="append",
+        default=[],
+        choices=sorted(PARTS),
+        help="then the same measure (SQLite) without this part of the read (repeatable)",
+    )
     ap.add_argument("--json", type=Path, help="also write the figures here")
     ap.add_argument("--doc", type=Path, help="markdown file whose read-path section is replaced")
     return ap.parse_args(argv)
@@ -694,6 +706,15 @@ def main(argv: list[str] | None = None) -> int:
     ]
     for _kind, db_url, journal_url in runs:
         results.append(figures(measure(args, sqlite_dir, db_url, journal_url), args))
+    for part in args.without:
+        part_dir = workdir / f"without-{part}"
+        part_dir.mkdir(exist_ok=True)
+        _WITHOUT[:] = [part]
+        db_url, journal_url = (f"sqlite:///{part_dir / n}" for n in ("rempart.db", "journal.db"))
+        run = figures(measure(args, part_dir, db_url, journal_url), args)
+        run["portal"] = f"SQLite without {part}"
+        results.append(run)
+        _WITHOUT.clear()
     if args.postgres:
         pg_dir = workdir / "postgres"
         pg_dir.mkdir(exist_ok=True)
