@@ -311,6 +311,7 @@ class WrkResult:
     statuses: dict[int, int]
     socket_errors: str
     raw: str
+    loop_busy: float = 0.0  # share of the run the server's event loop thread was on a CPU
 
     @property
     def p50(self) -> float:
@@ -322,6 +323,12 @@ class WrkResult:
 
     def count_not(self, status: int) -> int:
         return sum(v for k, v in self.statuses.items() if k != status)
+
+
+def main_thread_cpu(pid: int) -> float:
+    """CPU seconds the server's main thread (the event loop) has used so far."""
+    fields = Path(f"/proc/{pid}/task/{pid}/stat").read_text().rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
 
 
 def run_wrk(
@@ -519,7 +526,9 @@ def measure(args: argparse.Namespace, workdir: Path, db_url: str, journal_url: s
         # the next, so each ratio is taken from two runs back to back, and the median kept.
         rounds: list[tuple[WrkResult, WrkResult]] = []
         for i in range(args.rounds):
+            cpu, started = main_thread_cpu(server.proc.pid), time.monotonic()
             read = run_wrk("guarded read", server.url, read_lua, *wrk, args.duration)
+            read.loop_busy = (main_thread_cpu(server.proc.pid) - cpu) / (time.monotonic() - started)
             if spy is not None and i == 0:
                 spy.wait(timeout=60)
             unauth = run_wrk("401 /me", server.url, unauth_lua, *wrk, args.duration)
@@ -551,6 +560,8 @@ def figures(run: Run, args: argparse.Namespace) -> dict[str, object]:
         "read_per_s": run.read.per_s,
         "read_p50_ms": run.read.p50,
         "read_p99_ms": run.read.p99,
+        "read_us": round(1e6 / run.read.per_s) if run.read.per_s else None,
+        "server_loop_busy": round(run.read.loop_busy, 3),
         "read_requests": run.read_requests,
         "read_statuses": run.read.statuses,
         "unauth_per_s": run.unauth.per_s,
@@ -579,11 +590,15 @@ def markdown(results: list[dict[str, object]], command: str, machine: str) -> st
         f"Command: `{command}`. Machine: {machine}.",
         "",
         "Each row is the round of median ratio among its rounds (guarded reads for the duration,"
-        " then the 401 for as long, on the same server); the ratios of every round follow.",
+        " then the 401 for as long, on the same server); the ratios of every round follow."
+        ' "One read" is the inverse of the read rate; "event loop on CPU" is the share of'
+        " that round the server's main thread spent on a CPU (its utime and stime in /proc):"
+        ' near 100 %, the loop\'s work is the limit. A row "without" a part is the same server'
+        " with that part taken out (``--without``, bench only): the difference is its cost.",
         "",
         "| portal | guarded reads/s | p50 | p99 | 401/s (same server) | ratio | every round's"
-        " ratio | non-200 reads |",
-        "|---|---|---|---|---|---|---|---|",
+        " ratio | non-200 reads | one read | event loop on CPU |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for f in results:
         rounds = f["rounds"]
@@ -593,7 +608,8 @@ def markdown(results: list[dict[str, object]], command: str, machine: str) -> st
             f"| {f['portal']} | {f['read_per_s']:,.0f} | {f['read_p50_ms']:.1f} ms "
             f"| {f['read_p99_ms']:.1f} ms | {f['unauth_per_s']:,.0f} | {f['ratio']:.2f} "
             f"| {every} "
-            f"| {f['read_non_200']} of {f['read_requests']:,} |"
+            f"| {f['read_non_200']} of {f['read_requests']:,} "
+            f"| {f['read_us']} µs | {f['server_loop_busy']:.0%} |"
         )
     for f in results:
         prof = f.get("profile")
@@ -630,6 +646,7 @@ def report(results: list[dict[str, object]], max_errors: float) -> bool:
             f" | 401 {f['unauth_per_s']:>8.1f}/s | ratio {f['ratio']:.3f}"
             f" | rounds {' '.join(str(r['ratio']) for r in f['rounds'])}"  # type: ignore[attr-defined]
             f" | non-200 reads {f['read_non_200']}"
+            f" | loop on CPU {f['server_loop_busy']:.0%}"
             f" | sessions alive {f['sessions_alive']}/{f['advisers']}"
         )
         if f["profile"]:
