@@ -4,6 +4,8 @@ first. Nothing is built later, during a request."""
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Callable
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 
@@ -55,6 +57,9 @@ class Container:
     db: Database  # the engine behind a unit of work: adapters get their connection from it
     clock: Clock
     journal: JournalWriter
+    # Called by the app's lifespan with its event loop: the journal's writer process, when the
+    # settings ask for one (``journal_writer``), takes that loop's appends.
+    serve_journal: Callable[[asyncio.AbstractEventLoop], None]
     publication: PublicationDeps  # the journal's published checkpoints, proofs, cosignatures
     mailer: Mailer
     alerts: AlertSink  # the security team's alerts (store, webhook, syslog)
@@ -188,6 +193,7 @@ def _wire(
         db=db,
         clock=clock,
         journal=journal,
+        serve_journal=journal_wiring.serving_writer(settings, journal),
         publication=journal_wiring.publication(settings, journal),
         mailer=mailer,
         alerts=alerts,

@@ -683,6 +683,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="first run the same measure (SQLite) against the server of another checkout's src/",
     )
     ap.add_argument(
+        "--also",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="then the same measure (SQLite) with this server setting added (repeatable)",
+    )
+    ap.add_argument(
         "--without",
         action="append",
         default=[],
@@ -692,6 +699,30 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     ap.add_argument("--json", type=Path, help="also write the figures here")
     ap.add_argument("--doc", type=Path, help="markdown file whose read-path section is replaced")
     return ap.parse_args(argv)
+
+
+def side_runs(args: argparse.Namespace, workdir: Path, done: int) -> list[dict[str, object]]:
+    """The same measure on SQLite with a setting added (``--also``), then without a part of
+    the read (``--without``): each its own seed and server, right after the main run."""
+    out: list[dict[str, object]] = []
+    for setting in args.also:
+        also_dir = workdir / f"also-{done + len(out)}"
+        also_dir.mkdir(exist_ok=True)
+        db_url, journal_url = (f"sqlite:///{also_dir / n}" for n in ("rempart.db", "journal.db"))
+        extra = argparse.Namespace(**{**vars(args), "env": [*args.env, setting]})
+        run = figures(measure(extra, also_dir, db_url, journal_url), args)
+        run["portal"] = f"SQLite, {setting}"
+        out.append(run)
+    for part in args.without:
+        part_dir = workdir / f"without-{part}"
+        part_dir.mkdir(exist_ok=True)
+        _WITHOUT[:] = [part]
+        db_url, journal_url = (f"sqlite:///{part_dir / n}" for n in ("rempart.db", "journal.db"))
+        run = figures(measure(args, part_dir, db_url, journal_url), args)
+        run["portal"] = f"SQLite without {part}"
+        out.append(run)
+        _WITHOUT.clear()
+    return out
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -723,15 +754,7 @@ def main(argv: list[str] | None = None) -> int:
     ]
     for _kind, db_url, journal_url in runs:
         results.append(figures(measure(args, sqlite_dir, db_url, journal_url), args))
-    for part in args.without:
-        part_dir = workdir / f"without-{part}"
-        part_dir.mkdir(exist_ok=True)
-        _WITHOUT[:] = [part]
-        db_url, journal_url = (f"sqlite:///{part_dir / n}" for n in ("rempart.db", "journal.db"))
-        run = figures(measure(args, part_dir, db_url, journal_url), args)
-        run["portal"] = f"SQLite without {part}"
-        results.append(run)
-        _WITHOUT.clear()
+    results += side_runs(args, workdir, len(results))
     if args.postgres:
         pg_dir = workdir / "postgres"
         pg_dir.mkdir(exist_ok=True)

@@ -35,8 +35,24 @@ READERS = {
 }
 
 
+def _children(pid: int) -> list[int]:
+    """The processes ``pid`` started (Linux): the journal's writer process, when it runs one."""
+    path = Path(f"/proc/{pid}/task/{pid}/children")
+    return [int(c) for c in path.read_text().split()] if path.exists() else []
+
+
+def _wait_gone(pid: int, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while Path(f"/proc/{pid}").exists() and time.monotonic() < deadline:
+        status = Path(f"/proc/{pid}/status").read_text() if Path(f"/proc/{pid}").exists() else ""
+        if "State:\tZ" in status:  # exited, not yet reaped by its new parent
+            return
+        time.sleep(0.05)
+
+
 @pytest.mark.slow
-def test_every_response_received_has_its_entry_after_sigkill(tmp_path: Path) -> None:
+@pytest.mark.parametrize("writer", ["thread", "process"])
+def test_every_response_received_has_its_entry_after_sigkill(tmp_path: Path, writer: str) -> None:
     db = f"sqlite:///{tmp_path}/rempart.db"
     journal_url = f"sqlite:///{tmp_path}/journal.db"
     upgrade(db)
@@ -47,7 +63,8 @@ def test_every_response_received_has_its_entry_after_sigkill(tmp_path: Path) -> 
     engine.dispose()
 
     # This test is about the journal, not the guard.
-    with serving(db, journal_url, REMPART_GUARD_MODE="off") as (base, proc):
+    env = {"REMPART_GUARD_MODE": "off", "REMPART_JOURNAL_WRITER": writer}
+    with serving(db, journal_url, **env) as (base, proc):
         clients = {login: sign_in(base, login, secret) for login, secret in secrets.items()}
         ok: Counter[tuple[str, str]] = Counter()
         lock = threading.Lock()
@@ -78,8 +95,12 @@ def test_every_response_received_has_its_entry_after_sigkill(tmp_path: Path) -> 
         time.sleep(3.0)
         with lock:
             before_kill = sum(ok.values())
+        children = _children(proc.pid)
+        assert (len(children) == 1) is (writer == "process")
         os.kill(proc.pid, signal.SIGKILL)  # no shutdown, no flush: the process just dies
         proc.wait(timeout=10)
+        for child in children:  # an orphaned writer process finishes its batch, then exits
+            _wait_gone(child)
         stop.set()
         for t in threads:
             t.join(timeout=30)

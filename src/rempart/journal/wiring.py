@@ -5,10 +5,12 @@ Called by ``bootstrap`` (the portal's journal) and by ``rempart journal`` (archi
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import logging
 import re
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,6 +23,7 @@ from rempart.journal.adapters.signing import (
 )
 from rempart.journal.adapters.sql import SqlJournalStore
 from rempart.journal.adapters.witness import Alarm, Ed25519Cosigner, FileState, HttpLog
+from rempart.journal.adapters.writer_process import WriterConfig, WriterProcess
 from rempart.journal.integrity import Published, SignatureCheck, key_id_of
 from rempart.journal.notes import NoteError, parse_verifier_key
 from rempart.journal.ports import CheckpointSigner, JournalWriter
@@ -56,6 +59,45 @@ def open_journal(settings: Settings, clock: Clock) -> SqlJournalStore:
     store.use_signer(journal_signer(settings, store))
     store.start()
     return store
+
+
+def serving_writer(
+    settings: Settings, journal: JournalWriter
+) -> Callable[[asyncio.AbstractEventLoop], None]:
+    """What the app's lifespan calls with its event loop: with ``journal_writer = "process"``
+    on a SQLite journal file, start the writer process and hand it that loop's appends; in
+    every other case nothing (the writer thread commits them, as it does for threads)."""
+    url = settings.effective_journal_url()
+    local_file = is_sqlite(url) and sqlite_path(url) is not None
+    if settings.journal_writer != "process" or not local_file:
+        return _no_writer_process
+    if not isinstance(journal, SqlJournalStore):
+        return _no_writer_process  # a journal given by a test, not the configured one
+    store = journal
+    key = settings.journal_signing_key
+    private = (
+        Ed25519Signer.from_base64(key.get_secret_value()).private_raw()
+        if key is not None
+        else store.demo_private_key()
+    )
+    config = WriterConfig(
+        url,
+        settings.journal_checkpoint_every,
+        settings.journal_checkpoint_seconds,
+        store.origin,
+        private,
+    )
+
+    def start(loop: asyncio.AbstractEventLoop) -> None:
+        process = WriterProcess(config)
+        process.start(loop)
+        store.write_elsewhere(process)
+
+    return start
+
+
+def _no_writer_process(_loop: asyncio.AbstractEventLoop) -> None:
+    """The writer thread commits every append."""
 
 
 def journal_signer(settings: Settings, store: SqlJournalStore | None) -> CheckpointSigner:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -46,6 +47,7 @@ def create_app(settings: Settings, container: Container | None = None) -> FastAP
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         box.start_jobs()  # lifecycle and review jobs, every ``jobs_interval_seconds``
+        box.serve_journal(asyncio.get_running_loop())  # its writer process, if configured
         yield
         box.close()
 

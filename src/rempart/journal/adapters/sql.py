@@ -30,7 +30,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import Engine, event
 from sqlalchemy.pool import PoolProxiedConnection
@@ -158,7 +158,7 @@ class _Expired(Exception):
     """The writer did not confirm an awaited commit in time."""
 
 
-def _expire(future: asyncio.Future[None]) -> None:
+def _expire(future: asyncio.Future[Any]) -> None:
     """The deadline of an awaited commit: fail it (the writer's late answer is then ignored)."""
     if not future.done():
         future.set_exception(_Expired())
@@ -198,6 +198,16 @@ def _wake_all(batch: list[_Pending]) -> None:
 
 
 _STOP = _Pending([])  # tells the writer to finish
+
+
+class WriterChannel(Protocol):
+    """A writer outside this process (``writer_process.WriterProcess``) for one event loop."""
+
+    def serves(self, loop: asyncio.AbstractEventLoop) -> bool: ...
+
+    def submit(self, items: Sequence[_Prepared]) -> asyncio.Future[int]: ...
+
+    def close(self) -> None: ...
 
 
 @dataclass(slots=True)
@@ -291,6 +301,7 @@ class SqlJournalStore:
         self.commits = 0  # transactions written: appends / commits is the group-commit factor
         self._maintainer: threading.Thread | None = None
         self._stopping = threading.Event()  # tells the maintenance thread to stop
+        self._channel: WriterChannel | None = None  # appends of the serving loop, elsewhere
 
     # -- set-up -------------------------------------------------------------------------
 
@@ -559,6 +570,9 @@ class SqlJournalStore:
         if not entries:
             return self.head()[0]
         loop = asyncio.get_running_loop()
+        channel = self._channel
+        if channel is not None and channel.serves(loop):
+            return await self._append_elsewhere(channel, entries, loop)
         pending = _AwaitedPending([self._prepare(e) for e in entries], loop)
         if self._closing:
             raise RuntimeError("the journal is closed")
@@ -584,6 +598,49 @@ class SqlJournalStore:
         if pending.error is not None:
             raise pending.error
         return pending.last
+
+    async def _append_elsewhere(
+        self,
+        channel: WriterChannel,
+        entries: Sequence[JournalEntry],
+        loop: asyncio.AbstractEventLoop,
+    ) -> int:
+        """The same durable append, committed by the writer process: the same fail-closed
+        deadline, and the answer only once the child acknowledged the commit."""
+        future = channel.submit([self._prepare(e) for e in entries])
+        timer = loop.call_later(self._wait, _expire, future)
+        try:
+            return await future
+        except _Expired:
+            raise _late() from None
+        finally:
+            timer.cancel()
+
+    def write_elsewhere(self, channel: WriterChannel) -> None:
+        """Hand the serving loop's appends to ``channel`` (closed with this store)."""
+        self._channel = channel
+
+    def commit_prepared(self, requests: Sequence[Sequence[_Prepared]]) -> list[int]:
+        """Commit prepared entries in one transaction (the writer process's side); the last
+        sequence number of each request. No request: sign what no checkpoint covers yet."""
+        batch = [_Pending.__new__(_Pending) for _ in requests]
+        for pending, items in zip(batch, requests, strict=True):
+            pending.items, pending.last, pending.error = list(items), 0, None
+        self._write(batch)
+        return [p.last for p in batch]
+
+    def checkpoint_due_in(self) -> float | None:
+        """Seconds until a timed checkpoint is due (None: none is)."""
+        return self._checkpoint_due_in()
+
+    def start_maintenance(self) -> None:
+        """Only the maintenance thread (derived indexes, WAL copy): the writer process's."""
+        with self._start_lock:
+            if self._maintainer is None:
+                self._maintainer = threading.Thread(
+                    target=self._maintain, name="rempart-journal-index", daemon=True
+                )
+                self._maintainer.start()
 
     def _hand_over(self, loop: asyncio.AbstractEventLoop) -> None:
         for pending in self._handover.pop(loop, ()):
@@ -673,6 +730,8 @@ class SqlJournalStore:
                 return
             self._closing = True
             thread = self._thread
+        if self._channel is not None:  # its last batch, and its last checkpoint, first
+            self._channel.close()
         if thread is not None:
             self._inbox.put(_STOP)
             thread.join()
