@@ -31,7 +31,7 @@ class Settings(BaseSettings):
     journal_group_max: int = Field(4096, ge=1)  # group commit: most entries per transaction
     # Who commits the serving loop's appends on a SQLite journal file: the writer thread, or a
     # writer process of its own, which shares no interpreter lock with the loop (docs/journal.md).
-    journal_writer: Literal["thread", "process"] = "thread"
+    journal_writer: Literal["thread", "process"] = "process"
     # Longest wait for the journal's durable commit; past it the request fails closed (503).
     journal_wait_seconds: float = Field(10.0, gt=0, le=300)
     # Published checkpoints (C2SP): the log's origin line (empty: derived from public_url; a

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from rempart.journal.adapters import writer_process as wp
 from rempart.journal.adapters.sql import SqlJournalStore
 from rempart.journal.adapters.writer_process import WriterConfig, WriterProcess
 from rempart.journal.service import audit as journal_audit
@@ -137,3 +138,29 @@ def test_closing_lets_the_child_finish_and_sign_what_it_wrote(
         assert max(cp.tree_size for cp in reader.checkpoints()) == 7  # signed at the end
     finally:
         reader.close()
+
+
+def test_frames_carry_prepared_entries_exactly_and_refuse_anything_else() -> None:
+    """What crosses the pipe is read back field by field: the same entries, and a frame that
+    is not one of ours is refused rather than interpreted."""
+
+    items = [
+        (
+            b'{"a":1}',
+            bytes(32),
+            "2026-12-01T10:00:00.000000Z",
+            "ml.adv",
+            "ML-1",
+            "s1",
+            ["0000001K"],
+        ),
+        (b"{}", bytes(range(32)), "2026-12-01T10:00:01.000000Z", "", "", "", []),
+    ]
+    buffer = bytearray(wp._request(7, items) + wp._request(8, items[:1]))
+    frames = wp._frames(buffer)
+    assert buffer == b""
+    assert [wp._entries(f) for f in frames] == [(7, items), (8, items[:1])]
+    partial = bytearray(wp._request(9, items)[:-3])
+    assert wp._frames(partial) == []  # not whole yet: kept for the next read
+    with pytest.raises(TypeError):
+        wp._fields(b"\x00\x00\x00\x01x")

@@ -16,8 +16,10 @@ two writers of one file take turns on SQLite's write lock, and each reloads the 
 moved. If the child dies, its pending requests fail closed and later appends go through the
 parent's own writer again.
 
-The pipes carry ``marshal`` frames (bytes, text, integers, lists): a private channel between a
-process and the child it started, never a network.
+The pipes carry length-prefixed frames of integers and byte strings, decoded field by field (no
+deserializer that could build objects): a private channel between a process and the child it
+started, never a network. The child is this interpreter running this module, a fixed argument
+list without a shell; its configuration, the signing key included, goes through the pipe.
 """
 
 from __future__ import annotations
@@ -26,7 +28,6 @@ import asyncio
 import contextlib
 import itertools
 import logging
-import marshal
 import os
 import select
 import struct
@@ -34,7 +35,6 @@ import subprocess
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
 from rempart.journal.adapters.signing import Ed25519Signer
 from rempart.journal.adapters.sql import SqlJournalStore
@@ -44,15 +44,45 @@ from rempart.kernel.errors import JournalUnavailable
 log = logging.getLogger("rempart.journal")
 
 _HEADER = struct.Struct("!I")
+_NUMBER = struct.Struct("!q")
 _READ = 1 << 20
+_CHILD = (sys.executable, "-m", "rempart.journal.adapters.writer_process")
+
+Field = int | bytes
+Prepared = tuple[bytes, bytes, str, str, str, str, list[str]]  # SqlJournalStore._prepare, SQLite
 
 
-def _frame(value: Any) -> bytes:
-    body = marshal.dumps(value)
+def _frame(fields: Sequence[Field]) -> bytes:
+    """A list of fields, each an integer or a byte string, length-prefixed."""
+    parts = [_HEADER.pack(len(fields))]
+    for f in fields:
+        if isinstance(f, int):
+            parts += [b"i", _NUMBER.pack(f)]
+        else:
+            parts += [b"b", _HEADER.pack(len(f)), f]
+    body = b"".join(parts)
     return _HEADER.pack(len(body)) + body
 
 
-def _frames(buffer: bytearray) -> list[Any]:
+def _fields(body: bytes) -> list[Field]:
+    (count,), at = _HEADER.unpack_from(body, 0), _HEADER.size
+    out: list[Field] = []
+    for _ in range(count):
+        kind, at = body[at : at + 1], at + 1
+        if kind == b"i":
+            out.append(_NUMBER.unpack_from(body, at)[0])
+            at += _NUMBER.size
+        elif kind == b"b":
+            (size,) = _HEADER.unpack_from(body, at)
+            at += _HEADER.size
+            out.append(body[at : at + size])
+            at += size
+        else:
+            raise TypeError("not a journal writer frame")
+    return out
+
+
+def _frames(buffer: bytearray) -> list[list[Field]]:
     """Take the whole frames off the front of ``buffer``."""
     out, at = [], 0
     while len(buffer) - at >= _HEADER.size:
@@ -60,10 +90,49 @@ def _frames(buffer: bytearray) -> list[Any]:
         if len(buffer) - at - _HEADER.size < size:
             break
         start = at + _HEADER.size
-        out.append(marshal.loads(bytes(buffer[start : start + size])))  # noqa: S302 - our child's pipe
+        out.append(_fields(bytes(buffer[start : start + size])))
         at = start + size
     del buffer[:at]
     return out
+
+
+def _text(field: Field) -> str:
+    if not isinstance(field, bytes):
+        raise TypeError("not a journal writer frame")
+    return field.decode()
+
+
+def _number(field: Field) -> int:
+    if not isinstance(field, int):
+        raise TypeError("not a journal writer frame")
+    return field
+
+
+def _request(request: int, items: Sequence[Sequence[object]]) -> bytes:
+    """One request's prepared entries: its number, how many, then each entry's fields."""
+    fields: list[Field] = [request, len(items)]
+    for body, leaf, at, agent, org, session, persons in items:
+        if not (isinstance(body, bytes) and isinstance(leaf, bytes) and isinstance(persons, list)):
+            raise TypeError("a prepared SQLite journal entry was expected")
+        fields += [body, leaf, str(at).encode(), str(agent).encode(), str(org).encode()]
+        fields += [str(session).encode(), len(persons), *(str(p).encode() for p in persons)]
+    return _frame(fields)
+
+
+def _entries(fields: list[Field]) -> tuple[int, list[Prepared]]:
+    """``_request`` read back."""
+    request, count, i = _number(fields[0]), _number(fields[1]), 2
+    items: list[Prepared] = []
+    for _ in range(count):
+        body, leaf = fields[i], fields[i + 1]
+        if not (isinstance(body, bytes) and isinstance(leaf, bytes)):
+            raise TypeError("not a journal writer frame")
+        at, agent, org, session = (_text(f) for f in fields[i + 2 : i + 6])
+        people = _number(fields[i + 6])
+        persons = [_text(f) for f in fields[i + 7 : i + 7 + people]]
+        items.append((body, leaf, at, agent, org, session, persons))
+        i += 7 + people
+    return request, items
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,8 +162,8 @@ class WriterProcess:
     def start(self, loop: asyncio.AbstractEventLoop) -> None:
         """Start the child and read its acknowledgements on ``loop`` (the serving loop)."""
         c = self._config
-        self._proc = subprocess.Popen(
-            [sys.executable, "-m", "rempart.journal.adapters.writer_process"],
+        self._proc = subprocess.Popen(  # noqa: S603 - a fixed argument list, no shell
+            _CHILD,
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             bufsize=0,
@@ -102,9 +171,13 @@ class WriterProcess:
         assert self._proc.stdin is not None
         assert self._proc.stdout is not None
         # The configuration first, on the same pipe: the key never appears in an argument list.
-        self._proc.stdin.write(
-            _frame([c.url, c.checkpoint_every, c.checkpoint_seconds, c.origin, c.private_key])
-        )
+        config: list[Field] = [
+            c.url.encode(),
+            c.checkpoint_every,
+            round(c.checkpoint_seconds * 1000),
+        ]
+        config += [c.origin.encode(), c.private_key or b""]
+        self._proc.stdin.write(_frame(config))
         os.set_blocking(self._proc.stdout.fileno(), False)
         loop.add_reader(self._proc.stdout.fileno(), self._on_acks)
         self._loop = loop
@@ -123,7 +196,7 @@ class WriterProcess:
         self._waiting[request] = future
         if not self._out:
             loop.call_soon(self._flush)
-        self._out.append(_frame([request, [list(i) for i in items]]))
+        self._out.append(_request(request, items))
         return future
 
     def _flush(self) -> None:
@@ -151,13 +224,13 @@ class WriterProcess:
             return
         self._in += chunk
         for acks in _frames(self._in):
-            for request, last in acks:
-                future = self._waiting.pop(request, None)
+            for request, last in zip(acks[::2], acks[1::2], strict=True):
+                future = self._waiting.pop(_number(request), None)
                 if future is not None and not future.done():
-                    if last < 0:  # the child could not commit that batch
+                    if _number(last) < 0:  # the child could not commit that batch
                         future.set_exception(_unavailable())
                     else:
-                        future.set_result(last)
+                        future.set_result(_number(last))
 
     def _fail(self, why: str) -> None:
         """Fail every waiting request closed; later appends use the parent's own writer."""
@@ -207,33 +280,30 @@ def _unavailable() -> JournalUnavailable:
 def run_child(stdin: int = 0, stdout: int = 1) -> None:
     """Read batches on ``stdin`` until it closes; commit each, acknowledge on ``stdout``."""
     buffer = bytearray()
-    config: list[Any] | None = None
-    pending: list[Any] = []
-    while config is None:
+    frames: list[list[Field]] = []
+    while not frames:
         chunk = os.read(stdin, _READ)
         if not chunk:
             return
         buffer += chunk
-        got = _frames(buffer)
-        if got:
-            config, pending = got[0], got[1:]
-    url, every, seconds, origin, private_key = config
+        frames = _frames(buffer)
+    url, every, millis, origin, private_key = frames[0]
+    pending = [_entries(f) for f in frames[1:]]
     store = SqlJournalStore(
-        url,
+        _text(url),
         clock=SystemClock(),
         create=False,
-        origin=origin,
-        checkpoint_every=every,
-        checkpoint_seconds=seconds,
+        origin=_text(origin),
+        checkpoint_every=_number(every),
+        checkpoint_seconds=_number(millis) / 1000,
     )
-    if private_key is not None:
+    if isinstance(private_key, bytes) and private_key:
         store.use_signer(Ed25519Signer.from_raw(private_key))
     store.start_maintenance()  # the derived indexes follow what this process commits
     open_ = True
     while open_:
         if not pending:
-            due = store.checkpoint_due_in()
-            ready, _, _ = select.select([stdin], [], [], due)
+            ready, _, _ = select.select([stdin], [], [], store.checkpoint_due_in())
             if not ready:  # a timed checkpoint is due and nothing came
                 store.commit_prepared([])
                 continue
@@ -244,19 +314,19 @@ def run_child(stdin: int = 0, stdout: int = 1) -> None:
                 open_ = False
                 break
             buffer += chunk
-        pending += _frames(buffer)
+        pending += [_entries(f) for f in _frames(buffer)]
         if not pending:
             continue
         batch, pending = pending, []
         try:
-            lasts = store.commit_prepared([[tuple(i) for i in items] for _, items in batch])
+            lasts = store.commit_prepared([items for _, items in batch])
         except Exception:
             log.exception("journal writer process: a batch failed")
             lasts = [-1] * len(batch)
-        os.write(
-            stdout,
-            _frame([[request, last] for (request, _), last in zip(batch, lasts, strict=True)]),
-        )
+        acks: list[Field] = []
+        for (request, _), last in zip(batch, lasts, strict=True):
+            acks += [request, last]
+        os.write(stdout, _frame(acks))
     with contextlib.suppress(Exception):
         store.commit_prepared([])  # sign what no checkpoint covers yet
     store.close()
