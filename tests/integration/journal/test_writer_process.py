@@ -9,6 +9,8 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
+import sqlite3
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -164,3 +166,56 @@ def test_frames_carry_prepared_entries_exactly_and_refuse_anything_else() -> Non
     assert wp._frames(partial) == []  # not whole yet: kept for the next read
     with pytest.raises(TypeError):
         wp._fields(b"\x00\x00\x00\x01x")
+
+
+def test_a_stalled_child_fails_requests_closed_and_never_blocks_the_loop(url: str) -> None:
+    """Another session holds the journal's write lock: the child cannot commit, the pipe fills
+    up, and still the loop keeps turning and every request fails closed at its deadline; once
+    the lock is released, appends commit again."""
+    store = SqlJournalStore(url, clock=SystemClock(), wait_seconds=1.0)
+    store.use_signer(SIGNER)
+    store.start()
+
+    async def main() -> tuple[list[object], int, float, bool]:
+        loop = asyncio.get_running_loop()
+        process = _process(url, store, loop)
+        await store.append_async([read(1)])
+        other = sqlite3.connect(url.removeprefix("sqlite:///"), isolation_level=None)
+        other.execute("BEGIN IMMEDIATE")
+        ticks = 0
+
+        async def ticker() -> None:
+            nonlocal ticks
+            while True:
+                ticks += 1
+                await asyncio.sleep(0.01)
+
+        beat = asyncio.create_task(ticker())
+        started = time.monotonic()
+        # Far more than a pipe holds (64 KiB): the parent must wait for it to drain.
+        results = await asyncio.gather(
+            *(store.append_async([read(n)]) for n in range(2, 600)), return_exceptions=True
+        )
+        waited = time.monotonic() - started
+        beat.cancel()
+        other.execute("ROLLBACK")
+        other.close()
+        recovered = False
+        for _ in range(30):  # the child works through its backlog, then answers again
+            try:
+                recovered = await store.append_async([read(9999)]) > 1
+                break
+            except JournalUnavailable:
+                continue
+        process.close()
+        return results, ticks, waited, recovered
+
+    try:
+        results, ticks, waited, recovered = aio.run(main())
+    finally:
+        store.close()
+    assert all(isinstance(r, JournalUnavailable) for r in results)
+    assert waited < 10, "every request got its answer at its deadline, not later"
+    assert ticks >= 30, "the loop kept turning while the requests waited"
+    assert recovered, "appends commit again once the lock is released"
+    assert _verified(url) >= 2

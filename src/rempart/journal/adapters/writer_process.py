@@ -155,7 +155,8 @@ class WriterProcess:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._ids = itertools.count(1)
         self._waiting: dict[int, asyncio.Future[int]] = {}
-        self._out: list[bytes] = []
+        self._out: list[bytes] = []  # this turn's requests
+        self._unsent = bytearray()  # what the pipe did not take yet
         self._in = bytearray()
         self.failed = False
 
@@ -179,6 +180,10 @@ class WriterProcess:
         config += [c.origin.encode(), c.private_key or b""]
         self._proc.stdin.write(_frame(config))
         os.set_blocking(self._proc.stdout.fileno(), False)
+        # Never a blocking write on the loop: a stalled child (its lock held, its disk full)
+        # fills the pipe, and the requests then fail closed at their deadline, the server
+        # still answering everything else.
+        os.set_blocking(self._proc.stdin.fileno(), False)
         loop.add_reader(self._proc.stdout.fileno(), self._on_acks)
         self._loop = loop
 
@@ -200,14 +205,28 @@ class WriterProcess:
         return future
 
     def _flush(self) -> None:
-        data, self._out = b"".join(self._out), []
-        proc = self._proc
-        if proc is None or proc.stdin is None or self.failed:
+        self._unsent += b"".join(self._out)
+        self._out = []
+        self._send()
+
+    def _send(self) -> None:
+        """Write what the pipe takes now; wait for it to drain for the rest."""
+        proc, loop = self._proc, self._loop
+        if proc is None or proc.stdin is None or loop is None or self.failed:
             return
+        fd = proc.stdin.fileno()
         try:
-            proc.stdin.write(data)  # blocking: the child reads as fast as it commits
+            sent = os.write(fd, self._unsent) if self._unsent else 0
+        except BlockingIOError:
+            sent = 0
         except OSError:
             self._fail("the journal writer process is gone")
+            return
+        del self._unsent[:sent]
+        if self._unsent:
+            loop.add_writer(fd, self._send)
+        else:
+            loop.remove_writer(fd)
 
     def _on_acks(self) -> None:
         proc = self._proc
@@ -238,9 +257,14 @@ class WriterProcess:
             return
         self.failed = True
         log.error("%s: its pending requests fail closed, appends go through the thread", why)
-        if self._loop is not None and self._proc is not None and self._proc.stdout is not None:
-            with contextlib.suppress(Exception):
-                self._loop.remove_reader(self._proc.stdout.fileno())
+        proc = self._proc
+        if self._loop is not None and proc is not None:
+            if proc.stdout is not None:
+                with contextlib.suppress(Exception):
+                    self._loop.remove_reader(proc.stdout.fileno())
+            if proc.stdin is not None:
+                with contextlib.suppress(Exception):
+                    self._loop.remove_writer(proc.stdin.fileno())
         waiting, self._waiting = self._waiting, {}
         for future in waiting.values():
             if not future.done():
@@ -251,14 +275,18 @@ class WriterProcess:
         proc = self._proc
         if proc is None:
             return
-        if self._out:
-            self._flush()
+        self._unsent += b"".join(self._out)
+        self._out = []
         self.failed = True
-        if self._loop is not None and proc.stdout is not None:
+        if self._loop is not None and proc.stdout is not None and proc.stdin is not None:
             with contextlib.suppress(Exception):
                 self._loop.remove_reader(proc.stdout.fileno())
+            with contextlib.suppress(Exception):
+                self._loop.remove_writer(proc.stdin.fileno())
         with contextlib.suppress(OSError):
             if proc.stdin is not None:
+                os.set_blocking(proc.stdin.fileno(), True)
+                proc.stdin.write(bytes(self._unsent))  # what was handed over still goes
                 proc.stdin.close()  # end of input: the child writes, signs and exits
         try:
             proc.wait(timeout=timeout)
