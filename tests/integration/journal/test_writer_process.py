@@ -219,3 +219,27 @@ def test_a_stalled_child_fails_requests_closed_and_never_blocks_the_loop(url: st
     assert ticks >= 30, "the loop kept turning while the requests waited"
     assert recovered, "appends commit again once the lock is released"
     assert _verified(url) >= 2
+
+
+def test_the_child_outlives_a_group_sigterm_and_stops_when_its_parent_closes(
+    url: str, store: SqlJournalStore
+) -> None:
+    """A service manager's SIGTERM (or a Ctrl-C) reaches every process of the group: the child
+    goes on committing until the parent, stopping in order, closes its input."""
+
+    async def main() -> int:
+        process = _process(url, store, asyncio.get_running_loop())
+        await store.append_async([read(1)])
+        child = process._proc  # the test plays the service manager
+        assert child is not None
+        os.kill(child.pid, signal.SIGTERM)
+        os.kill(child.pid, signal.SIGINT)
+        await asyncio.sleep(0.2)
+        assert child.poll() is None
+        last = await store.append_async([read(2)])
+        process.close()
+        assert child.returncode == 0
+        return last
+
+    assert aio.run(main()) == 2
+    assert _verified(url) == 2

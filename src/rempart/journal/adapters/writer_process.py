@@ -30,6 +30,7 @@ import itertools
 import logging
 import os
 import select
+import signal
 import struct
 import subprocess
 import sys
@@ -361,4 +362,10 @@ def run_child(stdin: int = 0, stdout: int = 1) -> None:
 
 
 if __name__ == "__main__":
+    # Stopped by its parent only, through the end of its input: a Ctrl-C in a terminal or a
+    # service manager's SIGTERM to the whole group would otherwise cut a batch short while the
+    # parent is still answering; the parent, stopping, closes the pipe, and the child then
+    # finishes its batch, signs it and exits (also when the parent is killed outright).
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
     run_child()
