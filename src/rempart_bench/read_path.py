@@ -704,24 +704,23 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 def side_runs(args: argparse.Namespace, workdir: Path, done: int) -> list[dict[str, object]]:
     """The same measure on SQLite with a setting added (``--also``), then without a part of
     the read (``--without``): each its own seed and server, right after the main run."""
+    variants: list[tuple[str, str, list[str], list[str]]] = [
+        (f"SQLite, {kv}", f"also-{done + i}", [kv], []) for i, kv in enumerate(args.also)
+    ]
+    variants += [(f"SQLite without {part}", f"without-{part}", [], [part]) for part in args.without]
     out: list[dict[str, object]] = []
-    for setting in args.also:
-        also_dir = workdir / f"also-{done + len(out)}"
-        also_dir.mkdir(exist_ok=True)
-        db_url, journal_url = (f"sqlite:///{also_dir / n}" for n in ("rempart.db", "journal.db"))
-        extra = argparse.Namespace(**{**vars(args), "env": [*args.env, setting]})
-        run = figures(measure(extra, also_dir, db_url, journal_url), args)
-        run["portal"] = f"SQLite, {setting}"
+    for label, name, env, without in variants:
+        run_dir = workdir / name
+        run_dir.mkdir(exist_ok=True)
+        db_url, journal_url = (f"sqlite:///{run_dir / n}" for n in ("rempart.db", "journal.db"))
+        _WITHOUT[:] = without
+        try:
+            extra = argparse.Namespace(**{**vars(args), "env": [*args.env, *env]})
+            run = figures(measure(extra, run_dir, db_url, journal_url), args)
+        finally:
+            _WITHOUT.clear()
+        run["portal"] = label
         out.append(run)
-    for part in args.without:
-        part_dir = workdir / f"without-{part}"
-        part_dir.mkdir(exist_ok=True)
-        _WITHOUT[:] = [part]
-        db_url, journal_url = (f"sqlite:///{part_dir / n}" for n in ("rempart.db", "journal.db"))
-        run = figures(measure(args, part_dir, db_url, journal_url), args)
-        run["portal"] = f"SQLite without {part}"
-        out.append(run)
-        _WITHOUT.clear()
     return out
 
 

@@ -74,12 +74,9 @@ def serving_writer(
     if not isinstance(journal, SqlJournalStore):
         return _no_writer_process  # a journal given by a test, not the configured one
     store = journal
-    key = settings.journal_signing_key
-    private = (
-        Ed25519Signer.from_base64(key.get_secret_value()).private_raw()
-        if key is not None
-        else store.demo_private_key()
-    )
+    # The key ``open_journal`` chose (the configured one, or the demo journal's own).
+    signer = store.signer
+    private = signer.private_raw() if isinstance(signer, Ed25519Signer) else None
     config = WriterConfig(
         url,
         settings.journal_checkpoint_every,

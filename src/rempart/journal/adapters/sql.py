@@ -30,7 +30,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from sqlalchemy import Engine, event
 from sqlalchemy.pool import PoolProxiedConnection
@@ -169,8 +169,9 @@ def _late() -> JournalUnavailable:
     return JournalUnavailable("the journal cannot record right now; data access is paused")
 
 
-def _unavailable(exc: BaseException) -> JournalUnavailable:
-    """A failed write (database gone, disk full, ...) as the 503 its callers answer."""
+def unavailable(exc: BaseException) -> JournalUnavailable:
+    """A failed write (database gone, disk full, a dead writer process, ...) as the 503 its
+    callers answer."""
     error = JournalUnavailable("the journal cannot record right now; data access is paused")
     error.__cause__ = exc
     return error
@@ -198,6 +199,7 @@ def _wake_all(batch: list[_Pending]) -> None:
 
 
 _STOP = _Pending([])  # tells the writer to finish
+_T = TypeVar("_T")
 
 
 class WriterChannel(Protocol):
@@ -588,13 +590,7 @@ class SqlJournalStore:
         # A timer, not ``wait_for(shield(...))``: the same fail-closed deadline for half the
         # event loop's work per request (no extra task, no shield future). A request whose
         # client hangs up is cancelled here; its entry, already handed over, is still written.
-        timer = loop.call_later(self._wait, _expire, pending.future)
-        try:
-            await pending.future
-        except _Expired:
-            raise _late() from None
-        finally:
-            timer.cancel()
+        await self._committed(pending.future, loop)
         if pending.error is not None:
             raise pending.error
         return pending.last
@@ -607,7 +603,10 @@ class SqlJournalStore:
     ) -> int:
         """The same durable append, committed by the writer process: the same fail-closed
         deadline, and the answer only once the child acknowledged the commit."""
-        future = channel.submit([self._prepare(e) for e in entries])
+        return await self._committed(channel.submit([self._prepare(e) for e in entries]), loop)
+
+    async def _committed(self, future: asyncio.Future[_T], loop: asyncio.AbstractEventLoop) -> _T:
+        """Await a commit's future within ``journal_wait_seconds``; past it, fail closed."""
         timer = loop.call_later(self._wait, _expire, future)
         try:
             return await future
@@ -615,6 +614,11 @@ class SqlJournalStore:
             raise _late() from None
         finally:
             timer.cancel()
+
+    @property
+    def signer(self) -> CheckpointSigner | None:
+        """The checkpoint signer in use (the writer process signs with the same key)."""
+        return self._signer
 
     def write_elsewhere(self, channel: WriterChannel) -> None:
         """Hand the serving loop's appends to ``channel`` (closed with this store)."""
@@ -815,7 +819,7 @@ class SqlJournalStore:
             except BaseException as exc:  # handed to every waiting caller
                 self._head = None  # re-read from the database next time
                 log.exception("journal append failed")
-                error = exc if isinstance(exc, RempartError) else _unavailable(exc)
+                error = exc if isinstance(exc, RempartError) else unavailable(exc)
                 for p in batch:
                     p.error = error
             finally:

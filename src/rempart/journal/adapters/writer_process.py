@@ -38,7 +38,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from rempart.journal.adapters.signing import Ed25519Signer
-from rempart.journal.adapters.sql import SqlJournalStore
+from rempart.journal.adapters.sql import SqlJournalStore, unavailable
 from rempart.kernel.clock import SystemClock
 from rempart.kernel.errors import JournalUnavailable
 
@@ -258,18 +258,23 @@ class WriterProcess:
             return
         self.failed = True
         log.error("%s: its pending requests fail closed, appends go through the thread", why)
-        proc = self._proc
-        if self._loop is not None and proc is not None:
-            if proc.stdout is not None:
-                with contextlib.suppress(Exception):
-                    self._loop.remove_reader(proc.stdout.fileno())
-            if proc.stdin is not None:
-                with contextlib.suppress(Exception):
-                    self._loop.remove_writer(proc.stdin.fileno())
+        self._unwatch()
         waiting, self._waiting = self._waiting, {}
         for future in waiting.values():
             if not future.done():
                 future.set_exception(_unavailable())
+
+    def _unwatch(self) -> None:
+        """Take the child's pipes off the loop (it may already be closed)."""
+        proc, loop = self._proc, self._loop
+        if loop is None or proc is None:
+            return
+        if proc.stdout is not None:
+            with contextlib.suppress(Exception):
+                loop.remove_reader(proc.stdout.fileno())
+        if proc.stdin is not None:
+            with contextlib.suppress(Exception):
+                loop.remove_writer(proc.stdin.fileno())
 
     def close(self, timeout: float = 30.0) -> None:
         """Let the child finish what it was given and sign a last checkpoint, then stop it."""
@@ -279,11 +284,7 @@ class WriterProcess:
         self._unsent += b"".join(self._out)
         self._out = []
         self.failed = True
-        if self._loop is not None and proc.stdout is not None and proc.stdin is not None:
-            with contextlib.suppress(Exception):
-                self._loop.remove_reader(proc.stdout.fileno())
-            with contextlib.suppress(Exception):
-                self._loop.remove_writer(proc.stdin.fileno())
+        self._unwatch()
         with contextlib.suppress(OSError):
             if proc.stdin is not None:
                 os.set_blocking(proc.stdin.fileno(), True)
@@ -300,7 +301,7 @@ class WriterProcess:
 
 
 def _unavailable() -> JournalUnavailable:
-    return JournalUnavailable("the journal cannot record right now; data access is paused")
+    return unavailable(RuntimeError("the journal writer process did not commit"))
 
 
 # -- the child ---------------------------------------------------------------------------------
