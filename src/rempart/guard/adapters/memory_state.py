@@ -57,33 +57,60 @@ class MemoryGuardState:
 
     def admit(self, windows: Sequence[Window], members: Sequence[str], now: float) -> Admission:
         """Add members to all windows, or to none if one would overflow."""
-        unique = list(dict.fromkeys(members)) if len(members) > 1 else members
+        if len(members) == 1:
+            return self._admit_one(windows, members[0], now)
+        unique = list(dict.fromkeys(members))
         with self._lock:
             slides = [self._window(w.key, w.seconds, now) for w in windows]
-            if len(unique) == 1:  # a record read: one person, in every window
-                only = unique[0]
-                news = [0 if only in s.last else 1 for s in slides]
-            else:
-                news = [sum(1 for m in unique if m not in s.last) for s in slides]
+            news = [sum(1 for m in unique if m not in s.last) for s in slides]
             for i, (w, s) in enumerate(zip(windows, slides, strict=True)):
                 if news[i] and len(s.last) + news[i] > w.limit:
-                    oldest = s.oldest()
-                    wait = (oldest + w.seconds - now) if oldest is not None else w.seconds
-                    return Admission(
-                        admitted=False,
-                        counts=tuple(len(x.last) for x in slides),
-                        new_members=news[0] if news else 0,
-                        blocked=i,
-                        retry_after=max(1, math.ceil(wait)),
-                    )
+                    return self._refused(windows, slides, i, news, now)
             for s in slides:
                 for m in unique:
                     s.add(m, now)
-            return Admission(
-                admitted=True,
-                counts=tuple(len(x.last) for x in slides),
-                new_members=news[0] if news else 0,
-            )
+            return Admission(True, tuple(len(x.last) for x in slides), news[0] if news else 0)
+
+    def _admit_one(self, windows: Sequence[Window], member: str, now: float) -> Admission:
+        """A record read: one person, in every window. Every read takes this path, so it is
+        written out (one pass to prune and count, one to add) rather than built from the
+        general case."""
+        with self._lock:
+            slides = []
+            news = []
+            for w in windows:
+                s = self._windows.get(w.key)
+                if s is None:
+                    s = self._windows[w.key] = _Sliding()
+                elif s.order and s.order[0][0] <= now - w.seconds:
+                    s.prune(now - w.seconds)
+                new = 0 if member in s.last else 1
+                if new and len(s.last) + 1 > w.limit:
+                    slides.append(s)
+                    news.append(new)
+                    rest = [self._window(x.key, x.seconds, now) for x in windows[len(slides) :]]
+                    news += [0 if member in x.last else 1 for x in rest]
+                    return self._refused(windows, slides + rest, len(slides) - 1, news, now)
+                slides.append(s)
+                news.append(new)
+            for s in slides:
+                s.last[member] = now
+                s.order.append((now, member))
+            return Admission(True, tuple(len(s.last) for s in slides), news[0] if news else 0)
+
+    @staticmethod
+    def _refused(
+        windows: Sequence[Window], slides: list[_Sliding], i: int, news: list[int], now: float
+    ) -> Admission:
+        oldest = slides[i].oldest()
+        wait = (oldest + windows[i].seconds - now) if oldest is not None else windows[i].seconds
+        return Admission(
+            admitted=False,
+            counts=tuple(len(x.last) for x in slides),
+            new_members=news[0] if news else 0,
+            blocked=i,
+            retry_after=max(1, math.ceil(wait)),
+        )
 
     def distinct(self, key: str, seconds: int, now: float) -> int:
         """Members in the window."""
@@ -108,11 +135,12 @@ class MemoryGuardState:
 
     def get(self, key: str, now: float) -> str | None:
         """A remembered value, if not expired (expiry follows the guard's own clock)."""
-        with self._lock:
-            item = self._values.get(key)
-            if item is None or item[1] < now:
-                return None
-            return item[0]
+        # No lock: one dictionary read of an immutable pair is atomic under the interpreter's
+        # lock, and ``put`` replaces the pair whole.
+        item = self._values.get(key)
+        if item is None or item[1] < now:
+            return None
+        return item[0]
 
     def put(self, key: str, value: str, ttl_seconds: int, now: float) -> None:
         """Remember a value."""

@@ -50,6 +50,19 @@ _CONSULTS = frozenset({Exposure.READ, Exposure.LOOKUP})
 _BUDGETS_KEPT = 4096  # agents whose budget is remembered (one entry each, dropped together)
 
 
+# The rule each admission window enforces, in the order ``Guard._windows`` builds them.
+_WINDOW_RULES = (
+    Rule.BUDGET_AGENT_HOUR,
+    Rule.BUDGET_AGENT_DAY,
+    Rule.BUDGET_AGENT_WEEK,
+    Rule.BUDGET_AGENT_MONTH,
+    Rule.BUDGET_ORG_DAY,
+    Rule.BUDGET_APP_DAY,
+    Rule.VELOCITY,
+    Rule.SWEEP,
+)
+
+
 class _PaceState(NamedTuple):
     """The agent's run, as the previous data request left it (``pace:<login>``)."""
 
@@ -87,6 +100,10 @@ class Guard:
     # probation and scope size: computed again only when one of those changed (a read of the
     # same adviser's next person reuses it; new baselines are new objects, hence a miss).
     _budgets_of: dict[str, tuple[_BudgetInputs, Budget]] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
+    # The windows of an agent's last request, and the limits they were built with.
+    _windows_of: dict[str, tuple[tuple[object, ...], tuple[Window, ...]]] = field(
         default_factory=dict, init=False, repr=False, compare=False
     )
 
@@ -360,18 +377,9 @@ class Guard:
             p.budgets,
             0 if app_daily else self._active_today(f"app:{ctx.org.app}", login, now) * per_agent,
         )
-        windows = [
-            Window(f"agent:{login}:hour", HOUR, budget.agent_hour),
-            Window(f"agent:{login}:day", DAY, budget.agent_day),
-            Window(f"agent:{login}:week", WEEK, budget.agent_week),
-            Window(f"agent:{login}:month", MONTH, budget.agent_month),
-            Window(f"org:{ctx.org.id}:day", DAY, org_limit),
-            Window(f"app:{ctx.org.app}:day", DAY, app_limit),
-        ]
-        if req.kind in _CONSULTS:
-            windows.append(Window(f"vel:{login}", p.detectors.velocity_window_seconds, 10**9))
-        if req.kind is Exposure.READ:
-            windows.append(Window(f"sweep:{login}", p.detectors.sweep_window_seconds, 10**9))
+        windows = self._windows(
+            login, ctx.org.id, str(ctx.org.app), req.kind, budget, org_limit, app_limit
+        )
         outliers = self._peer_outlier(login, peers, len(req.exposed), now)
         if req.kind is Exposure.EXPORT and len(req.exposed) > p.budgets.export_rows_ceiling:
             return [
@@ -389,16 +397,6 @@ class Guard:
         adm = self.state.admit(windows, req.exposed, now)
         if adm.admitted:
             return outliers
-        rules = [
-            Rule.BUDGET_AGENT_HOUR,
-            Rule.BUDGET_AGENT_DAY,
-            Rule.BUDGET_AGENT_WEEK,
-            Rule.BUDGET_AGENT_MONTH,
-            Rule.BUDGET_ORG_DAY,
-            Rule.BUDGET_APP_DAY,
-            Rule.VELOCITY,
-            Rule.SWEEP,
-        ]
         i = adm.blocked or 0
         window = windows[i]
         evidence: dict[str, object] = {
@@ -425,7 +423,7 @@ class Guard:
             ]
         return [
             Finding(
-                rules[i],
+                _WINDOW_RULES[i],
                 Action.THROTTLE,
                 Severity.MEDIUM,
                 budget_explanation(
@@ -453,6 +451,40 @@ class Guard:
             self._budgets_of.clear()
         self._budgets_of[login] = (inputs, budget)
         return budget
+
+    def _windows(
+        self,
+        login: str,
+        org_id: str,
+        app: str,
+        kind: Exposure,
+        budget: Budget,
+        org_limit: int,
+        app_limit: int,
+    ) -> tuple[Window, ...]:
+        """The windows a request is admitted into, in the order of ``_WINDOW_RULES``: built
+        again only when a limit changed (most reads of an agent reuse the last ones)."""
+        inputs = (budget, org_limit, app_limit, org_id, app, kind)
+        kept = self._windows_of.get(login)
+        if kept is not None and kept[0] == inputs:
+            return kept[1]
+        d = self.policy.detectors
+        windows = [
+            Window(f"agent:{login}:hour", HOUR, budget.agent_hour),
+            Window(f"agent:{login}:day", DAY, budget.agent_day),
+            Window(f"agent:{login}:week", WEEK, budget.agent_week),
+            Window(f"agent:{login}:month", MONTH, budget.agent_month),
+            Window(f"org:{org_id}:day", DAY, org_limit),
+            Window(f"app:{app}:day", DAY, app_limit),
+        ]
+        if kind in _CONSULTS:
+            windows.append(Window(f"vel:{login}", d.velocity_window_seconds, 10**9))
+        if kind is Exposure.READ:
+            windows.append(Window(f"sweep:{login}", d.sweep_window_seconds, 10**9))
+        if len(self._windows_of) >= _BUDGETS_KEPT:
+            self._windows_of.clear()
+        self._windows_of[login] = (inputs, tuple(windows))
+        return self._windows_of[login][1]
 
     def _active_today(self, scope: str, login: str, now: float) -> int:
         """Agents at work today in an organisation or an app (day one's budgets count them)."""
