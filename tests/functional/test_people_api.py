@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import pytest
 from fastapi.testclient import TestClient
+from starlette.types import Receive, Scope, Send
 
 from rempart.journal.adapters.memory import MemoryJournal
 from rempart.kernel.identifiers import ft_id_from_number
 from rempart.kernel.tags import Decision, Tag
+from rempart.web.routing import DirectDispatch
 from tests.factories import World
 
 AsAgent = Callable[..., TestClient]
@@ -136,3 +139,35 @@ def test_portfolio_export_lists_own_people_and_is_journaled(
     assert journal.entries[-1].tag is Tag.PORTAL_ROSTER_EXPORT  # the step-up is journaled too
     assert set(journal.entries[-1].persons) == {i["ft_id"] for i in body["items"]}
     assert as_agent("ag.sec", fresh=True).get("/api/v1/portfolio/export").status_code == 403
+
+
+def test_the_record_read_is_dispatched_ahead_of_the_router(
+    as_agent: AsAgent, world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The record read takes ``DirectDispatch`` (web/routing.py), not the router's route list;
+    the same path with another method, or a longer path, still reaches the router."""
+    client = as_agent("ag.adv")
+    ft_id = world.persons["agency_person"].ft_id
+    routed: list[str] = []
+    dispatch = client.app.router.middleware_stack  # type: ignore[attr-defined]
+    assert isinstance(dispatch, DirectDispatch)
+    router_app = dispatch.app
+
+    async def counting(scope: Scope, receive: Receive, send: Send) -> None:
+        routed.append(scope["path"])
+        await router_app(scope, receive, send)
+
+    monkeypatch.setattr(dispatch, "app", counting)
+    read = client.get(f"/api/v1/persons/{ft_id}", params={"purpose": "employment_support"})
+    assert read.status_code == 200
+    assert read.json()["ft_id"] == ft_id
+    assert read.headers["x-content-type-options"] == "nosniff"  # the middlewares still run
+    assert routed == []
+    wrong_method = client.delete(f"/api/v1/persons/{ft_id}")
+    assert wrong_method.status_code == 405
+    assert client.post(f"/api/v1/persons/{ft_id}/notes", json={}).status_code in (400, 403, 422)
+    assert routed == [f"/api/v1/persons/{ft_id}", f"/api/v1/persons/{ft_id}/notes"]
+    # An error inside the direct route is still the app's problem+json.
+    bad = client.get("/api/v1/persons/not-an-id")
+    assert bad.status_code == 400
+    assert bad.headers["content-type"] == "application/problem+json"

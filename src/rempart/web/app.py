@@ -36,6 +36,7 @@ from rempart.web import errors, openapi
 from rempart.web.client import parse_proxies
 from rempart.web.deps import current_context
 from rempart.web.middleware import BodyLimit, SecurityHeaders, UnitOfWorkPerRequest
+from rempart.web.routing import dispatch_direct_routes
 from rempart.web.ui import routing
 from rempart.web.ui.templating import STATIC
 
@@ -111,6 +112,7 @@ def create_app(settings: Settings, container: Container | None = None) -> FastAP
         app.include_router(page_router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     routing.install(app)
+    dispatch_direct_routes(app, people.router)  # the record read, ahead of the router
     app.add_middleware(UnitOfWorkPerRequest, database=box.db)
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
     app.add_middleware(SecurityHeaders, hsts=not settings.insecure_http)

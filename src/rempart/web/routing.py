@@ -18,10 +18,12 @@ import inspect
 from collections.abc import Callable, Coroutine
 from typing import Any, cast
 
+from fastapi import APIRouter, FastAPI
 from fastapi.routing import APIRoute
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from rempart.db.uow import discard, settle
 from rempart.kernel.errors import RempartError
@@ -70,3 +72,46 @@ class DirectRoute(SettledRoute):
             return cast(Response, await endpoint(request, **request.path_params))
 
         return handle
+
+
+class DirectDispatch:
+    """Sends the requests of the direct routes straight to their handlers, ahead of the router.
+
+    FastAPI's router tries its routes and included routers one by one, each with its own
+    scope bookkeeping: about 60 µs of a record read's 500 on this machine (measured in process,
+    the read's time in the router less its time in the handler), more than the record itself.
+    A direct route needs none of it (no dependency, no body), so its path is matched here
+    with the route's own pattern and converters; every other request, and a direct route's
+    path with another method, goes to the router as before. Errors still reach the app's
+    exception handlers, which sit outside the router."""
+
+    def __init__(self, app: ASGIApp, routes: list[DirectRoute]) -> None:
+        self.app = app
+        self._routes = [(route, route.get_route_handler()) for route in routes]
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        # Behind a proxy that mounts the portal under a prefix (a root path), the router,
+        # which knows how to strip it, decides as before.
+        if scope["type"] == "http" and not scope.get("root_path"):
+            for route, handler in self._routes:
+                found = route.path_regex.match(scope["path"])
+                if found is None or scope["method"] not in (route.methods or ()):
+                    continue
+                params = {
+                    k: route.param_convertors[k].convert(v) for k, v in found.groupdict().items()
+                }
+                scope["path_params"] = params
+                scope["endpoint"] = route.endpoint
+                scope["route"] = route
+                response = await handler(Request(scope, receive, send))
+                await response(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
+
+
+def dispatch_direct_routes(app: FastAPI, *routers: APIRouter) -> None:
+    """Put ``DirectDispatch`` in front of ``app``'s router for the direct routes of ``routers``
+    (included in ``app`` without a prefix, as the people router is)."""
+    routes = [r for router in routers for r in router.routes if isinstance(r, DirectRoute)]
+    if routes:
+        app.router.middleware_stack = DirectDispatch(app.router.middleware_stack, routes)
