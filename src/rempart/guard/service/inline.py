@@ -102,6 +102,14 @@ class Guard:
     _budgets_of: dict[str, tuple[_BudgetInputs, Budget]] = field(
         default_factory=dict, init=False, repr=False, compare=False
     )
+    # The run each agent's last request left, as written to the state and as parsed.
+    _paces: dict[str, tuple[str, _PaceState]] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
+    # The lines each agent's last request left (``_alternation``), as written and as parsed.
+    _lines: dict[str, tuple[str, tuple[tuple[str, str, float, float], ...]]] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
     # The windows of an agent's last request, and the limits they were built with.
     _windows_of: dict[str, tuple[tuple[object, ...], tuple[Window, ...]]] = field(
         default_factory=dict, init=False, repr=False, compare=False
@@ -256,7 +264,11 @@ class Guard:
         return findings
 
     def _pace_state(self, login: str, now: float) -> _PaceState:
-        last, _, rest = (self.state.get(f"pace:{login}", now) or "").partition("|")
+        raw = self.state.get(f"pace:{login}", now) or ""
+        kept = self._paces.get(login)
+        if kept is not None and kept[0] == raw:  # the value this guard wrote last: parsed
+            return kept[1]
+        last, _, rest = raw.partition("|")
         run, _, rest = rest.partition("|")
         kind, _, shown = rest.partition("|")
         return _PaceState(
@@ -297,6 +309,11 @@ class Guard:
             shown = frozenset(exposed) if len(exposed) <= PACE_SHOWN_MAX else frozenset()
         value = f"{now}|{run}|{kind}|{','.join(sorted(shown))}"
         self.state.put(f"pace:{login}", value, HOUR, now)
+        # The next request of this agent reads back this very value (unless another replica
+        # wrote since, which a comparison of the text tells): it is not parsed again.
+        if len(self._paces) >= _BUDGETS_KEPT:
+            self._paces.clear()
+        self._paces[login] = (value, _PaceState(now, run, kind, shown))
 
     def _scope_size(self, login: str, req: GuardRequest, now: float) -> int:
         """How many people the agent's scope holds (counted by the data path, kept 6 hours)."""
@@ -317,12 +334,15 @@ class Guard:
         key = f"lines:{ctx.agent.login}"
         line, session = address_line(ctx.client.address), ctx.session_id
         # (line, session, first seen, last seen) of the last three lines, newest last.
-        seen = [
-            (a, b, float(c), float(d))
-            for a, b, c, d in (
-                item.split(",") for item in (self.state.get(key, now) or "").split(";") if item
-            )
-        ]
+        raw = self.state.get(key, now) or ""
+        kept = self._lines.get(key)
+        if kept is not None and kept[0] == raw:  # what this guard wrote last: parsed
+            seen = list(kept[1])
+        else:
+            seen = [
+                (a, b, float(c), float(d))
+                for a, b, c, d in (item.split(",") for item in raw.split(";") if item)
+            ]
         window = self.policy.detectors.concurrent_window_seconds
         this_one = False
         if seen and seen[-1][0] == line:
@@ -337,7 +357,11 @@ class Guard:
                     and now - b_last <= window
                 )
             seen = [*seen[-2:], (line, session, now, now)]
-        self.state.put(key, ";".join(f"{a},{b},{c},{d}" for a, b, c, d in seen), DAY, now)
+        value = ";".join(f"{a},{b},{c},{d}" for a, b, c, d in seen)
+        self.state.put(key, value, DAY, now)
+        if len(self._lines) >= _BUDGETS_KEPT:
+            self._lines.clear()
+        self._lines[key] = (value, tuple(seen))
         count = self.state.count_event(f"concurrent:{ctx.agent.login}", DAY, now) if this_one else 0
         return count, this_one
 

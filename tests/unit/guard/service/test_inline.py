@@ -603,3 +603,30 @@ def test_records_of_people_a_page_listed_still_count_at_machine_pace() -> None:
     ]
     assert actions[:8] == [Action.ALLOW] * 8
     assert set(actions[8:]) == {Action.STEP_UP}
+
+
+def test_two_replicas_on_one_state_decide_as_one_guard() -> None:
+    """Each guard keeps the run and the lines it wrote last, parsed (``Guard._paces``,
+    ``Guard._lines``); a replica must still see what another one wrote since. Reads at machine
+    pace and two sessions taking turns, served by two guards in turn on one shared state, get
+    exactly the verdicts one guard gives them."""
+    one, ctx = _day_one("tm.turns")
+    shared, _ = _day_one("tm.turns")
+    second = replace(shared, profiles=shared.profiles)  # another replica, the same state
+    thief = replace(ctx, session_id="s10", client=replace(ctx.client, address="176.128.9.77"))
+
+    def verdicts(guards: list[Guard]) -> list[tuple[Action, tuple[Rule, ...]]]:
+        out = []
+        for i in range(48):
+            who = ctx if (i // 12) % 2 == 0 else thief  # twelve reads each, in turn
+            ft_id = ft_id_from_number(5000 + i)
+            at = replace(who, now=MONDAY_10 + dt.timedelta(seconds=0.5 * i + 90 * (i // 12)))
+            req = GuardRequest(Exposure.READ, (ft_id,), (ft_id,), scope_size=lambda: 700)
+            v = guards[i % len(guards)].check(at, req)
+            out.append((v.action, tuple(f.rule for f in v.findings)))
+        return out
+
+    alone = verdicts([one])
+    assert any(Rule.PACE in rules for _, rules in alone)  # the run was measured
+    assert any(Rule.CONCURRENT in rules for _, rules in alone)  # and the turns
+    assert verdicts([shared, second]) == alone
