@@ -75,6 +75,8 @@ async def resolved_context(request: Request) -> RequestContext:
 def query_text(request: Request, name: str, *, max_length: int) -> str | None:
     """A query parameter read by hand, with the check FastAPI would make: one value at most
     ``max_length`` long (a 400 problem otherwise, as for any invalid parameter)."""
+    if not request.scope.get("query_string"):  # none at all: nothing to parse
+        return None
     value = request.query_params.get(name)
     if value is not None and len(value) > max_length:
         raise InvalidRequest(f"{name}: at most {max_length} characters")
