@@ -21,11 +21,11 @@ import argparse
 import asyncio
 import datetime as dt
 import functools
+import importlib
 import re
 import shutil
 import sqlite3
 import statistics
-import sys
 import tempfile
 import time
 from collections.abc import Awaitable, Callable
@@ -126,7 +126,7 @@ def time_stages() -> dict[str, list[int]]:
     time between its start and its end is its own."""
     spent: dict[str, list[int]] = {}
     for name, (module, attr) in STAGES.items():
-        owner: Any = sys.modules.get(module) or __import__(module, fromlist=["_"])
+        owner: Any = importlib.import_module(module)
         *path, last = attr.split(".")
         for part in path:
             owner = getattr(owner, part)
