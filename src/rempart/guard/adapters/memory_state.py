@@ -76,23 +76,22 @@ class MemoryGuardState:
         written out (one pass to prune and count, one to add) rather than built from the
         general case."""
         with self._lock:
-            slides = []
-            news = []
-            for w in windows:
+            slides: list[_Sliding] = []
+            news: list[int] = []
+            blocked = None
+            for i, w in enumerate(windows):
                 s = self._windows.get(w.key)
                 if s is None:
                     s = self._windows[w.key] = _Sliding()
                 elif s.order and s.order[0][0] <= now - w.seconds:
                     s.prune(now - w.seconds)
                 new = 0 if member in s.last else 1
-                if new and len(s.last) + 1 > w.limit:
-                    slides.append(s)
-                    news.append(new)
-                    rest = [self._window(x.key, x.seconds, now) for x in windows[len(slides) :]]
-                    news += [0 if member in x.last else 1 for x in rest]
-                    return self._refused(windows, slides + rest, len(slides) - 1, news, now)
+                if blocked is None and new and len(s.last) + 1 > w.limit:
+                    blocked = i
                 slides.append(s)
                 news.append(new)
+            if blocked is not None:
+                return self._refused(windows, slides, blocked, news, now)
             for s in slides:
                 s.last[member] = now
                 s.order.append((now, member))

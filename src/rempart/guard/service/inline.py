@@ -12,7 +12,7 @@ import datetime as dt
 import logging
 import time
 from dataclasses import dataclass, field
-from typing import NamedTuple
+from typing import NamedTuple, TypeVar
 
 from rempart.guard import detectors
 from rempart.guard.alerts import Alert, Severity
@@ -39,6 +39,7 @@ from rempart.kernel.exposure import Exposure, GuardRequest
 from rempart.kernel.tags import Decision, Tag
 
 log = logging.getLogger("rempart.guard")
+_V = TypeVar("_V")
 
 HOUR, DAY, WEEK, MONTH = 3600, 86400, 7 * 86400, 30 * 86400
 SCOPE_TTL = 6 * HOUR
@@ -47,7 +48,18 @@ PACE_SHOWN_MAX = 200  # the people of the last answer the pace remembers (a page
 
 # One record at a time: what velocity is measured on (lists and exports have their own limits).
 _CONSULTS = frozenset({Exposure.READ, Exposure.LOOKUP})
-_BUDGETS_KEPT = 4096  # agents whose budget is remembered (one entry each, dropped together)
+_AGENTS_KEPT = 4096  # agents whose last request the guard remembers (dropped together)
+
+
+class _Kept(dict[str, _V]):
+    """What the guard remembers of each agent's last request, to spare the next one work (a
+    memo, never the state itself): bounded, and emptied at once rather than aged."""
+
+    def keep(self, login: str, value: _V) -> _V:
+        if len(self) >= _AGENTS_KEPT and login not in self:
+            self.clear()
+        self[login] = value
+        return value
 
 
 # The rule each admission window enforces, in the order ``Guard._windows`` builds them.
@@ -99,20 +111,20 @@ class Guard:
     # An agent's budget is a pure function of their profiles, the day, the hour's kind, their
     # probation and scope size: computed again only when one of those changed (a read of the
     # same adviser's next person reuses it; new baselines are new objects, hence a miss).
-    _budgets_of: dict[str, tuple[_BudgetInputs, Budget]] = field(
-        default_factory=dict, init=False, repr=False, compare=False
+    _budgets_of: _Kept[tuple[_BudgetInputs, Budget]] = field(
+        default_factory=_Kept, init=False, repr=False, compare=False
     )
     # The run each agent's last request left, as written to the state and as parsed.
-    _paces: dict[str, tuple[str, _PaceState]] = field(
-        default_factory=dict, init=False, repr=False, compare=False
+    _paces: _Kept[tuple[str, _PaceState]] = field(
+        default_factory=_Kept, init=False, repr=False, compare=False
     )
     # The lines each agent's last request left (``_alternation``), as written and as parsed.
-    _lines: dict[str, tuple[str, tuple[tuple[str, str, float, float], ...]]] = field(
-        default_factory=dict, init=False, repr=False, compare=False
+    _lines: _Kept[tuple[str, tuple[tuple[str, str, float, float], ...]]] = field(
+        default_factory=_Kept, init=False, repr=False, compare=False
     )
     # The windows of an agent's last request, and the limits they were built with.
-    _windows_of: dict[str, tuple[tuple[object, ...], tuple[Window, ...]]] = field(
-        default_factory=dict, init=False, repr=False, compare=False
+    _windows_of: _Kept[tuple[tuple[object, ...], tuple[Window, ...]]] = field(
+        default_factory=_Kept, init=False, repr=False, compare=False
     )
 
     def check(self, ctx: RequestContext, req: GuardRequest) -> Verdict:
@@ -311,9 +323,7 @@ class Guard:
         self.state.put(f"pace:{login}", value, HOUR, now)
         # The next request of this agent reads back this very value (unless another replica
         # wrote since, which a comparison of the text tells): it is not parsed again.
-        if len(self._paces) >= _BUDGETS_KEPT:
-            self._paces.clear()
-        self._paces[login] = (value, _PaceState(now, run, kind, shown))
+        self._paces.keep(login, (value, _PaceState(now, run, kind, shown)))
 
     def _scope_size(self, login: str, req: GuardRequest, now: float) -> int:
         """How many people the agent's scope holds (counted by the data path, kept 6 hours)."""
@@ -335,7 +345,7 @@ class Guard:
         line, session = address_line(ctx.client.address), ctx.session_id
         # (line, session, first seen, last seen) of the last three lines, newest last.
         raw = self.state.get(key, now) or ""
-        kept = self._lines.get(key)
+        kept = self._lines.get(ctx.agent.login)
         if kept is not None and kept[0] == raw:  # what this guard wrote last: parsed
             seen = list(kept[1])
         else:
@@ -359,9 +369,7 @@ class Guard:
             seen = [*seen[-2:], (line, session, now, now)]
         value = ";".join(f"{a},{b},{c},{d}" for a, b, c, d in seen)
         self.state.put(key, value, DAY, now)
-        if len(self._lines) >= _BUDGETS_KEPT:
-            self._lines.clear()
-        self._lines[key] = (value, tuple(seen))
+        self._lines.keep(ctx.agent.login, (value, tuple(seen)))
         count = self.state.count_event(f"concurrent:{ctx.agent.login}", DAY, now) if this_one else 0
         return count, this_one
 
@@ -471,10 +479,7 @@ class Guard:
             inputs.probation,
             scope_size=inputs.scope_size,
         )
-        if len(self._budgets_of) >= _BUDGETS_KEPT:
-            self._budgets_of.clear()
-        self._budgets_of[login] = (inputs, budget)
-        return budget
+        return self._budgets_of.keep(login, (inputs, budget))[1]
 
     def _windows(
         self,
@@ -505,10 +510,7 @@ class Guard:
             windows.append(Window(f"vel:{login}", d.velocity_window_seconds, 10**9))
         if kind is Exposure.READ:
             windows.append(Window(f"sweep:{login}", d.sweep_window_seconds, 10**9))
-        if len(self._windows_of) >= _BUDGETS_KEPT:
-            self._windows_of.clear()
-        self._windows_of[login] = (inputs, tuple(windows))
-        return self._windows_of[login][1]
+        return self._windows_of.keep(login, (inputs, tuple(windows)))[1]
 
     def _active_today(self, scope: str, login: str, now: float) -> int:
         """Agents at work today in an organisation or an app (day one's budgets count them)."""
