@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import datetime as dt
 import functools
 import importlib
@@ -35,6 +36,15 @@ from typing import Any
 import uvloop
 
 from rempart.cli.settings import load_settings
+from rempart.guard.adapters.memory_alerts import MemoryAlertStore
+from rempart.guard.adapters.memory_containment import MemoryContainment
+from rempart.guard.adapters.memory_state import MemoryGuardState
+from rempart.guard.decisions import Verdict
+from rempart.guard.ports import ProfileStore
+from rempart.guard.service.inline import Guard
+from rempart.journal.adapters.memory import MemoryJournal
+from rempart.kernel.context import RequestContext
+from rempart.kernel.exposure import GuardRequest
 from rempart.web.app import create_app
 from rempart_bench.ablation import PARTS
 
@@ -172,6 +182,11 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument(
         "--stages", action="store_true", help="one client, no journal wait: each stage's CPU"
     )
+    ap.add_argument(
+        "--replay-guard",
+        action="store_true",
+        help="then the run's guard decisions again, alone, on fresh guards (µs each)",
+    )
     args = ap.parse_args(argv)
     if not (args.workdir / "read.lua").exists():
         raise SystemExit(f"{args.workdir}: no read.lua (run `read_path --workdir` first)")
@@ -179,6 +194,7 @@ def main(argv: list[str] | None = None) -> None:
     for part in dict.fromkeys(without):
         PARTS[part]()
     spent = time_stages() if args.stages else None
+    recorder = GuardRecorder() if args.replay_guard else None
     clients = 1 if args.stages else args.clients
     with tempfile.TemporaryDirectory(prefix="rempart-inproc-") as tmp:
         work = copy_and_refresh(args.workdir, Path(tmp))
@@ -197,6 +213,62 @@ def main(argv: list[str] | None = None) -> None:
     if spent is not None:
         for name, (ns, calls) in spent.items():
             print(f"  {name:22s} {ns / max(calls, 1) / 1000:7.1f} µs  ({calls} calls)")
+    if recorder is not None:
+        times = recorder.replay()
+        print(
+            f"guard decisions replayed alone: median {statistics.median(times):.1f} µs, "
+            f"min {min(times):.1f} µs over {len(recorder.calls):,} decisions x {len(times)}"
+        )
+
+
+class _Once:
+    """A request's scope count, as the run computed it (the replay must not query a database
+    the run has closed): called again, it answers the same figure."""
+
+    def __init__(self, count: Callable[[], int]) -> None:
+        self._count: Callable[[], int] | None = count
+        self._value = 0
+
+    def __call__(self) -> int:
+        if self._count is not None:
+            self._value, self._count = self._count(), None
+        return self._value
+
+
+class GuardRecorder:
+    """Notes every ``Guard.check`` of the run (its context and request) and the guard's
+    baselines; ``replay`` makes the same decisions again, in order, on fresh guards."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[RequestContext, GuardRequest]] = []
+        self.profiles: ProfileStore | None = None
+        self._check = Guard.check
+        recorder, original = self, Guard.check
+
+        def check(guard: Guard, ctx: RequestContext, req: GuardRequest) -> Verdict:
+            recorder.profiles = recorder.profiles or guard.profiles
+            if req.scope_size is not None:
+                req = dataclasses.replace(req, scope_size=_Once(req.scope_size))
+            recorder.calls.append((ctx, req))
+            return original(guard, ctx, req)
+
+        Guard.check = check  # type: ignore[method-assign,assignment]
+
+    def replay(self, rounds: int = 7) -> list[float]:
+        """µs per decision of each round (memory state, the run's baselines)."""
+        Guard.check = self._check  # type: ignore[method-assign]
+        assert self.profiles is not None, "the run made no decision"
+        out = []
+        for _ in range(rounds):
+            guard = Guard(
+                MemoryGuardState(), self.profiles, MemoryContainment(), MemoryAlertStore(),
+                MemoryJournal(),
+            )  # fmt: skip
+            started = time.perf_counter()
+            for ctx, req in self.calls:
+                guard.check(ctx, req)  # a refusal is a decision like any other
+            out.append((time.perf_counter() - started) / len(self.calls) * 1e6)
+        return out
 
 
 async def _measure(
